@@ -1,0 +1,324 @@
+#include "ConfigLoader.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QSettings>
+
+namespace {
+
+struct Option
+{
+    const char *name;
+    const char *valueName; // nullptr for a flag
+    const char *help;
+};
+
+// One table drives the command line and the INI file, so the two can never
+// disagree on a name. Help texts are translated where they are shown.
+const Option kOptions[] = {
+    {"config", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Read settings from this INI file (command line wins).")},
+    {"ws-bind", QT_TRANSLATE_NOOP("ConfigLoader", "address"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Address for WebSocket clients (default 0.0.0.0).")},
+    {"ws-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "WebSocket port, 0 for any free port (default 8013).")},
+    {"text-bind", QT_TRANSLATE_NOOP("ConfigLoader", "address"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Address of the inner push port (default 127.0.0.1).")},
+    {"text-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Inner push port, 0 for any free port (default 5678).")},
+    {"heartbeat", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "Drop a client idle longer than this (default 55s; units ms, s, m).")},
+    {"ping-interval", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Ping every client this often, 0 to never ping (default 20s).")},
+    {"bind-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "Close a client that has not sent its uid by then (default: the heartbeat).")},
+    {"max-line", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Longest push request line (default 1M; units K, M).")},
+    {"max-message", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket message a client may send (default 1M).")},
+    {"max-frame", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket frame a client may send (default 1M).")},
+    {"max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "Drop a client whose unsent output exceeds this (default 8M).")},
+    {"max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
+    {"log-level", QT_TRANSLATE_NOOP("ConfigLoader", "level"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "debug (every push), info, warning or error (default info).")},
+    {"log-buffer", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Events kept in memory for the console (default 10000).")},
+    {"lang", QT_TRANSLATE_NOOP("ConfigLoader", "language"),
+     QT_TRANSLATE_NOOP("ConfigLoader", "Language of the console: zh_CN or en (default: system).")},
+    {"no-gui", nullptr,
+     QT_TRANSLATE_NOOP("ConfigLoader", "Run as a headless server, logging events to stdout.")},
+};
+
+class Applier
+{
+    Q_DECLARE_TR_FUNCTIONS(ConfigLoader)
+public:
+    explicit Applier(Config *config)
+        : m_config(config)
+    {
+    }
+
+    // `origin` says where the value came from, for the error message.
+    bool apply(const QString &name, const QString &value, const QString &origin)
+    {
+        m_name = name;
+        m_value = value;
+        m_origin = origin;
+        Config &c = *m_config;
+        if (name == QLatin1String("ws-bind"))
+            return address(&c.wsBind);
+        if (name == QLatin1String("ws-port"))
+            return port(&c.wsPort);
+        if (name == QLatin1String("text-bind"))
+            return address(&c.textBind);
+        if (name == QLatin1String("text-port"))
+            return port(&c.textPort);
+        if (name == QLatin1String("heartbeat"))
+            return duration(&c.heartbeatMs, 1000, false);
+        if (name == QLatin1String("ping-interval"))
+            return duration(&c.pingIntervalMs, 0, true);
+        if (name == QLatin1String("bind-timeout"))
+            return duration(&c.bindTimeoutMs, 100, false);
+        if (name == QLatin1String("max-line"))
+            return size(&c.maxLine);
+        if (name == QLatin1String("max-message"))
+            return size(&c.maxMessage);
+        if (name == QLatin1String("max-frame"))
+            return size(&c.maxFrame);
+        if (name == QLatin1String("max-output"))
+            return size(&c.maxOutput);
+        if (name == QLatin1String("max-conns-per-uid"))
+            return integer(&c.maxConnsPerUid, 0, 100000);
+        if (name == QLatin1String("log-buffer"))
+            return integer(&c.logBuffer, 100, 10000000);
+        if (name == QLatin1String("log-level")) {
+            if (Event::levelFromName(value, &c.logLevel))
+                return true;
+            return fail(tr("expected debug, info, warning or error"));
+        }
+        if (name == QLatin1String("lang")) {
+            const QString v = value.trimmed();
+            if (v == QLatin1String("zh_CN") || v == QLatin1String("en") || v.isEmpty()) {
+                c.language = v;
+                return true;
+            }
+            return fail(tr("expected zh_CN or en"));
+        }
+        if (name == QLatin1String("no-gui")) {
+            const QString v = value.trimmed().toLower();
+            if (v == QLatin1String("true") || v == QLatin1String("1") || v == QLatin1String("yes")) {
+                c.noGui = true;
+                return true;
+            }
+            if (v == QLatin1String("false") || v == QLatin1String("0") || v == QLatin1String("no")) {
+                c.noGui = false;
+                return true;
+            }
+            return fail(tr("expected true or false"));
+        }
+        m_error = tr("%1: unknown setting \"%2\"").arg(origin, name);
+        return false;
+    }
+
+    QString error() const { return m_error; }
+
+private:
+    bool fail(const QString &expected)
+    {
+        m_error = tr("%1: invalid value \"%2\" for %3: %4").arg(m_origin, m_value, m_name, expected);
+        return false;
+    }
+    bool address(QHostAddress *out)
+    {
+        QString v = m_value.trimmed();
+        if (v == QLatin1String("localhost"))
+            v = QStringLiteral("127.0.0.1");
+        QHostAddress a;
+        if (!a.setAddress(v))
+            return fail(tr("expected an IP address such as 0.0.0.0, 127.0.0.1 or ::"));
+        *out = a;
+        return true;
+    }
+    bool port(quint16 *out)
+    {
+        bool ok = false;
+        const int p = m_value.trimmed().toInt(&ok);
+        if (!ok || p < 0 || p > 65535)
+            return fail(tr("expected a port number from 0 to 65535"));
+        *out = quint16(p);
+        return true;
+    }
+    bool duration(qint64 *out, qint64 minimumMs, bool zeroAllowed)
+    {
+        const qint64 ms = ConfigLoader::parseDuration(m_value);
+        if (ms < 0 || (ms == 0 && !zeroAllowed) || (ms != 0 && ms < minimumMs)
+            || ms > 24LL * 3600 * 1000)
+            return fail(tr("expected a duration such as 55, 55s, 1500ms or 2m"));
+        *out = ms;
+        return true;
+    }
+    bool size(qint64 *out)
+    {
+        const qint64 bytes = ConfigLoader::parseSize(m_value);
+        if (bytes < 16 || bytes > (qint64(1) << 30))
+            return fail(tr("expected a size from 16 bytes to 1G, such as 65536, 64K or 1M"));
+        *out = bytes;
+        return true;
+    }
+    bool integer(int *out, int minimum, int maximum)
+    {
+        bool ok = false;
+        const int n = m_value.trimmed().toInt(&ok);
+        if (!ok || n < minimum || n > maximum)
+            return fail(tr("expected a whole number from %1 to %2").arg(minimum).arg(maximum));
+        *out = n;
+        return true;
+    }
+
+    Config *m_config;
+    QString m_name, m_value, m_origin, m_error;
+};
+
+} // namespace
+
+qint64 ConfigLoader::parseDuration(const QString &text)
+{
+    QString t = text.trimmed().toLower();
+    qint64 scale = 1000;
+    if (t.endsWith(QLatin1String("ms"))) {
+        scale = 1;
+        t.chop(2);
+    } else if (t.endsWith(QLatin1Char('s'))) {
+        t.chop(1);
+    } else if (t.endsWith(QLatin1Char('m'))) {
+        scale = 60 * 1000;
+        t.chop(1);
+    }
+    bool ok = false;
+    const qint64 n = t.trimmed().toLongLong(&ok);
+    if (!ok || n < 0 || n > 10LL * 24 * 3600 * 1000)
+        return -1;
+    return n * scale;
+}
+
+qint64 ConfigLoader::parseSize(const QString &text)
+{
+    QString t = text.trimmed().toLower();
+    if (t.endsWith(QLatin1String("ib")))
+        t.chop(2);
+    else if (t.endsWith(QLatin1Char('b')))
+        t.chop(1);
+    qint64 scale = 1;
+    if (t.endsWith(QLatin1Char('k')))
+        scale = 1024;
+    else if (t.endsWith(QLatin1Char('m')))
+        scale = 1024 * 1024;
+    else if (t.endsWith(QLatin1Char('g')))
+        scale = 1024 * 1024 * 1024;
+    if (scale != 1)
+        t.chop(1);
+    bool ok = false;
+    const qint64 n = t.trimmed().toLongLong(&ok);
+    if (!ok || n < 0 || n > (qint64(1) << 40) / scale)
+        return -1;
+    return n * scale;
+}
+
+ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
+{
+    Result result;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        tr("Real-time uid push gateway and operator console.\n"
+           "Browsers connect over WebSocket and send their uid; backends write a JSON line\n"
+           "with a \"uid\" member to the push port and get \"ok\" or \"fail\" back."));
+    const QCommandLineOption help = parser.addHelpOption();
+    const QCommandLineOption version = parser.addVersionOption();
+    for (const Option &o : kOptions) {
+        QCommandLineOption option(QString::fromLatin1(o.name), tr(o.help));
+        if (o.valueName)
+            option.setValueName(tr(o.valueName));
+        parser.addOption(option);
+    }
+
+    if (!parser.parse(arguments)) {
+        result.action = Action::Fail;
+        result.error = parser.errorText();
+        return result;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("unexpected argument \"%1\"").arg(parser.positionalArguments().first());
+        return result;
+    }
+    if (parser.isSet(help)) {
+        result.action = Action::ShowHelp;
+        if (QCoreApplication::instance())
+            result.helpText = parser.helpText();
+        return result;
+    }
+    if (parser.isSet(version)) {
+        result.action = Action::ShowVersion;
+        return result;
+    }
+
+    Applier applier(&result.config);
+    const QString file = parser.value(QStringLiteral("config"));
+    if (!file.isEmpty()) {
+        const QFileInfo info(file);
+        if (!info.isFile() || !info.isReadable()) {
+            result.action = Action::Fail;
+            result.error = tr("cannot read config file \"%1\"").arg(file);
+            return result;
+        }
+        QSettings ini(file, QSettings::IniFormat);
+        if (ini.status() != QSettings::NoError) {
+            result.action = Action::Fail;
+            result.error = tr("config file \"%1\" is not a valid INI file").arg(file);
+            return result;
+        }
+        result.config.configFile = info.absoluteFilePath();
+        const QString origin = info.fileName();
+        for (const QString &key : ini.allKeys()) {
+            // Keys may sit in [General] or in a [pushconsole] section.
+            const QString name = key.section(QLatin1Char('/'), -1);
+            if (key.contains(QLatin1Char('/')) && !key.startsWith(QLatin1String("pushconsole/"))) {
+                result.action = Action::Fail;
+                result.error = tr("%1: unknown section in \"%2\"").arg(origin, key);
+                return result;
+            }
+            // QSettings splits "a,b" into a list; settings want the text as written.
+            const QVariant raw = ini.value(key);
+            const QString value = raw.typeId() == QMetaType::QStringList
+                ? raw.toStringList().join(QLatin1Char(','))
+                : raw.toString();
+            if (name == QLatin1String("config") || !applier.apply(name, value, origin)) {
+                result.action = Action::Fail;
+                result.error = name == QLatin1String("config")
+                    ? tr("%1: a config file cannot include another").arg(origin)
+                    : applier.error();
+                return result;
+            }
+        }
+    }
+    for (const Option &o : kOptions) {
+        const QString name = QString::fromLatin1(o.name);
+        if (name == QLatin1String("config") || !parser.isSet(name))
+            continue;
+        const QString value = o.valueName ? parser.value(name) : QStringLiteral("true");
+        if (!applier.apply(name, value, QStringLiteral("--") + name)) {
+            result.action = Action::Fail;
+            result.error = applier.error();
+            return result;
+        }
+    }
+    return result;
+}

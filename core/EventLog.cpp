@@ -1,0 +1,34 @@
+#include "EventLog.h"
+
+#include <QDateTime>
+
+EventLog::EventLog(int capacity, QObject *parent)
+    : QObject(parent)
+    , m_capacity(qMax(1, capacity))
+{
+}
+
+void EventLog::append(Event event)
+{
+    if (event.time == 0)
+        event.time = QDateTime::currentMSecsSinceEpoch();
+    if (event.text.size() > Event::MaxText)
+        event.text.truncate(Event::MaxText);
+    ++m_total;
+    if (m_ring.size() < m_capacity) {
+        m_ring.append(event);
+    } else {
+        m_ring[m_head] = event;
+        m_head = (m_head + 1) % m_capacity;
+    }
+    Q_EMIT eventAdded(event);
+}
+
+QList<Event> EventLog::snapshot() const
+{
+    QList<Event> out;
+    out.reserve(m_ring.size());
+    for (qsizetype i = 0; i < m_ring.size(); ++i)
+        out.append(m_ring.at((m_head + i) % m_ring.size()));
+    return out;
+}

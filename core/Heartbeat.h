@@ -1,0 +1,46 @@
+#pragma once
+
+#include "IntrusiveList.h"
+
+#include <QObject>
+#include <QTimer>
+
+class WsConnection;
+class WsGateway;
+
+// The once-a-second sweep of the seed, without the seed's walk over every
+// connection: connections sit in lists ordered by the time that matters to
+// each list (last activity, last ping, connect or close start), so a tick
+// only looks at the ones that are due.
+class Heartbeat final : public QObject
+{
+    Q_OBJECT
+public:
+    Heartbeat(WsGateway *gateway, QObject *parent = nullptr);
+
+    void setTimeouts(qint64 idleMs, qint64 pingMs, qint64 bindMs, qint64 closeMs);
+    void start();
+    void stop();
+
+    void track(WsConnection *c); // accepted: idle and bind deadlines start
+    void opened(WsConnection *c); // handshake done: pings start
+    void touch(WsConnection *c); // a frame arrived
+    void bound(WsConnection *c); // no bind deadline any more
+    void closing(WsConnection *c); // only the close deadline is left
+    void forget(WsConnection *c);
+
+    // One sweep at monotonic time now; the timer calls it every second.
+    void tick(qint64 now);
+
+private:
+    WsGateway *m_gateway;
+    QTimer m_timer;
+    IntrusiveList<WsConnection> m_idle; // by last activity
+    IntrusiveList<WsConnection> m_ping; // by last ping sent
+    IntrusiveList<WsConnection> m_unbound; // by connect time
+    IntrusiveList<WsConnection> m_closing; // by close start
+    qint64 m_idleMs = 55000;
+    qint64 m_pingMs = 20000;
+    qint64 m_bindMs = 55000;
+    qint64 m_closeMs = 2000;
+};

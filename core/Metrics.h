@@ -1,0 +1,38 @@
+#pragma once
+
+#include "PushResult.h"
+
+#include <QtGlobal>
+
+// Plain counters, written only by the gateway's thread. The console polls
+// them; the later metrics endpoint reads the same fields.
+struct Metrics
+{
+    static constexpr int SourceCount = 4;
+    static constexpr int StatusCount = 4;
+
+    quint64 connectionsAccepted = 0; // WebSocket TCP connections accepted
+    quint64 connectionsOpen = 0; // WebSocket connections now open
+    quint64 textConnectionsOpen = 0;
+    quint64 messagesIn = 0; // text + binary frames from clients
+    quint64 messagesOut = 0; // push frames written to clients
+    quint64 bytesIn = 0;
+    quint64 bytesOut = 0;
+    quint64 evictedIdle = 0; // heartbeat timeouts
+    quint64 bindTimeouts = 0;
+    quint64 rejected = 0; // invalid first message, handshake, protocol
+    quint64 replacedByCap = 0; // oldest closed by the per-uid cap
+    quint64 pushes[SourceCount][StatusCount] = {};
+
+    void countPush(PushSource source, PushStatus status)
+    {
+        ++pushes[int(source)][int(status)];
+    }
+    quint64 pushesWith(PushStatus status) const
+    {
+        quint64 sum = 0;
+        for (const auto &bySource : pushes)
+            sum += bySource[int(status)];
+        return sum;
+    }
+};

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+
+// A push line decoded: who it goes to. The line itself is forwarded untouched,
+// so nothing else of the JSON is kept.
+struct PushRequest
+{
+    static constexpr int MaxUids = 10000;
+
+    bool broadcast = false;
+    QList<QByteArray> uids; // valid, de-duplicated, in the order given
+    QByteArray error; // non-empty when the line is malformed
+
+    bool isValid() const { return error.isEmpty(); }
+
+    // `line` is one request without its line ending.
+    static PushRequest parse(const QByteArray &line);
+};

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <QByteArray>
+#include <QMetaType>
+
+// Where a push came from; the console shows it and metrics count by it.
+enum class PushSource : quint8 { TextPort, Console, Http, Cluster };
+
+enum class PushStatus : quint8 {
+    Ok, // delivered to at least one connection
+    Fail, // no target online
+    Error, // malformed request, nothing delivered
+    Queued, // stored for an offline uid
+};
+
+struct PushResult
+{
+    PushStatus status = PushStatus::Fail;
+    int delivered = 0; // connections the frame was written to
+    QByteArray error; // reason, set when status is Error
+
+    // The text port's reply line, byte for byte as the seed's backends read it.
+    QByteArray replyLine() const;
+};
+
+const char *pushSourceName(PushSource source);
+const char *pushStatusName(PushStatus status);
+
+Q_DECLARE_METATYPE(PushResult)

@@ -1,0 +1,134 @@
+#include "PushServer.h"
+
+#include "TextPushServer.h"
+#include "WsFrame.h"
+#include "WsGateway.h"
+
+#include <QTimer>
+
+#include <sys/resource.h>
+
+PushServer::PushServer(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_log(config.logBuffer)
+    , m_router(&m_registry, &m_log, &m_metrics)
+    , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
+    , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
+{
+    connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
+        if (m_shuttingDown) {
+            m_shuttingDown = false;
+            Q_EMIT shutdownFinished();
+        }
+    });
+}
+
+PushServer::~PushServer()
+{
+    // Connections reach into the registry and the log while they go.
+    m_text.reset();
+    m_gateway.reset();
+}
+
+bool PushServer::start(QString *error)
+{
+    QString why;
+    if (!m_gateway->listen(&why)) {
+        *error = tr("cannot listen for WebSocket clients on %1:%2: %3")
+                     .arg(m_config.wsBind.toString())
+                     .arg(m_config.wsPort)
+                     .arg(why);
+    } else if (!m_text->listen(&why)) {
+        m_gateway->stopListening();
+        *error = tr("cannot listen for pushes on %1:%2: %3")
+                     .arg(m_config.textBind.toString())
+                     .arg(m_config.textPort)
+                     .arg(why);
+    } else {
+        m_startedAt = QDateTime::currentDateTimeUtc();
+        Event e;
+        e.type = Event::Type::Listening;
+        e.level = Event::Level::Info;
+        rlimit files = {};
+        getrlimit(RLIMIT_NOFILE, &files);
+        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3")
+                       .arg(wsAddress(), textAddress())
+                       .arg(quint64(files.rlim_cur));
+        m_log.append(std::move(e));
+        Q_EMIT listeningChanged(true);
+        return true;
+    }
+    Event e;
+    e.type = Event::Type::Error;
+    e.level = Event::Level::Error;
+    e.detail = *error;
+    m_log.append(std::move(e));
+    return false;
+}
+
+void PushServer::stopListening()
+{
+    const bool was = isListening();
+    m_gateway->stopListening();
+    m_text->stopListening();
+    if (was) {
+        Event e;
+        e.type = Event::Type::Stopped;
+        e.level = Event::Level::Info;
+        e.detail = QStringLiteral("listeners closed");
+        m_log.append(std::move(e));
+        Q_EMIT listeningChanged(false);
+    }
+}
+
+bool PushServer::isListening() const
+{
+    return m_gateway->isListening() || m_text->isListening();
+}
+
+void PushServer::shutdown()
+{
+    stopListening();
+    m_shuttingDown = true;
+    m_text->closeAll();
+    m_gateway->closeAll(WsFrame::GoingAway, "server shutting down");
+    // The gateway's heartbeat aborts clients that do not answer in time; this
+    // is the backstop should the loop be too busy to tick.
+    QTimer::singleShot(m_config.closeTimeoutMs + 1500, this, [this] {
+        if (m_shuttingDown) {
+            m_shuttingDown = false;
+            Q_EMIT shutdownFinished();
+        }
+    });
+}
+
+void PushServer::setConfig(const Config &config)
+{
+    m_config = config;
+}
+
+quint16 PushServer::wsPort() const
+{
+    return m_gateway->port();
+}
+
+quint16 PushServer::textPort() const
+{
+    return m_text->port();
+}
+
+QString PushServer::wsAddress() const
+{
+    return m_gateway->addressString();
+}
+
+QString PushServer::textAddress() const
+{
+    return m_text->addressString();
+}
+
+int PushServer::kick(const QByteArray &uid)
+{
+    return m_gateway->kick(uid, QStringLiteral("disconnected by operator"));
+}

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "Config.h"
+#include "EventLog.h"
+#include "Metrics.h"
+#include "PushRouter.h"
+#include "SessionRegistry.h"
+
+#include <QDateTime>
+#include <QObject>
+
+#include <memory>
+
+class TextPushServer;
+class WsGateway;
+
+// The whole gateway behind one object: what the headless main, the console
+// and the tests create. It owns the parts and wires them together.
+class PushServer final : public QObject
+{
+    Q_OBJECT
+public:
+    explicit PushServer(const Config &config, QObject *parent = nullptr);
+    ~PushServer() override;
+
+    // Opens both listeners; on failure neither stays open and error says why.
+    bool start(QString *error);
+    // Closes the listeners; connected clients stay.
+    void stopListening();
+    bool isListening() const;
+    // Closes every client (code 1001) and the listeners; shutdownFinished()
+    // follows once all are gone or the close timeout has passed.
+    void shutdown();
+
+    // Takes effect at the next start(); connected clients are kept.
+    void setConfig(const Config &config);
+    const Config &config() const { return m_config; }
+
+    SessionRegistry *registry() { return &m_registry; }
+    PushRouter *router() { return &m_router; }
+    EventLog *eventLog() { return &m_log; }
+    const Metrics &metrics() const { return m_metrics; }
+    WsGateway *gateway() const { return m_gateway.get(); }
+    TextPushServer *textServer() const { return m_text.get(); }
+
+    quint16 wsPort() const;
+    quint16 textPort() const;
+    QString wsAddress() const;
+    QString textAddress() const;
+    QDateTime startedAt() const { return m_startedAt; }
+
+    int kick(const QByteArray &uid);
+
+Q_SIGNALS:
+    void listeningChanged(bool listening);
+    void shutdownFinished();
+
+private:
+    Config m_config;
+    EventLog m_log;
+    Metrics m_metrics;
+    SessionRegistry m_registry;
+    PushRouter m_router;
+    std::unique_ptr<WsGateway> m_gateway;
+    std::unique_ptr<TextPushServer> m_text;
+    QDateTime m_startedAt;
+    bool m_shuttingDown = false;
+};

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+#include <vector>
+
+class QObject;
+class SocketNotifier;
+
+// A non-blocking TCP socket on a raw descriptor, lighter than QTcpSocket
+// (no 16 KiB read chunk, no engine object): the owner reads into a shared
+// scratch buffer and only keeps what it cannot parse yet. Writes go straight
+// to the kernel; what does not fit is queued (payloads stay implicitly
+// shared, so a broadcast queues no copies) up to a cap.
+class StreamSocket final
+{
+public:
+    class Handler
+    {
+    public:
+        virtual void socketReadable() = 0;
+        // The output queue became empty after having been non-empty.
+        virtual void socketDrained() = 0;
+
+    protected:
+        ~Handler() = default;
+    };
+
+    enum ReadResult : qint64 { WouldBlock = -1, Failed = -2 };
+
+    // Takes ownership of fd; the notifiers become children of owner.
+    StreamSocket(int fd, QObject *owner, Handler *handler);
+    ~StreamSocket();
+    StreamSocket(const StreamSocket &) = delete;
+    StreamSocket &operator=(const StreamSocket &) = delete;
+
+    bool isOpen() const { return m_fd >= 0; }
+    int descriptor() const { return m_fd; }
+
+    // >0 bytes read, 0 end of stream, WouldBlock or Failed.
+    qint64 read(char *buffer, qint64 size);
+
+    // Writes head then payload. False when the socket is closed, the kernel
+    // reported an error, or the queue would exceed the cap; the caller drops
+    // the peer then.
+    bool write(QByteArrayView head, const QByteArray &payload = QByteArray());
+    qint64 pendingBytes() const { return m_pending; }
+    void setMaxPending(qint64 bytes) { m_maxPending = bytes; }
+
+    void setReadEnabled(bool enabled);
+    void shutdownWrite();
+    // Close now, discarding queued output, with a reset instead of a FIN so
+    // the kernel never lingers on a dead peer's buffer.
+    void abort();
+    // Close with a FIN, queued output discarded.
+    void close();
+
+    int lastError() const { return m_lastError; }
+
+    // Per-thread buffer every connection reads into.
+    static char *scratch();
+    static constexpr qint64 ScratchSize = 64 * 1024;
+
+private:
+    friend class SocketNotifier;
+    void notifierActivated(bool writable);
+    bool flush();
+    void enqueue(QByteArrayView head, const QByteArray &payload, qint64 skip);
+    void releaseNotifiers();
+
+    int m_fd;
+    Handler *m_handler;
+    SocketNotifier *m_readNotifier = nullptr;
+    SocketNotifier *m_writeNotifier = nullptr; // created on first short write
+    QObject *m_owner;
+    std::vector<QByteArray> m_queue;
+    qint64 m_queueOffset = 0; // bytes of m_queue.front() already sent
+    qint64 m_pending = 0;
+    qint64 m_maxPending = 8 * 1024 * 1024;
+    int m_lastError = 0;
+};

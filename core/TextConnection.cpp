@@ -1,0 +1,163 @@
+#include "TextConnection.h"
+
+#include "Config.h"
+#include "EventLog.h"
+#include "PushRouter.h"
+#include "TextPushServer.h"
+
+#include <QTimer>
+
+#include <cstring>
+
+namespace {
+// A backend that pipelines without reading its replies is not read from
+// until it catches up, so replies cannot pile up without bound.
+constexpr qint64 MaxUnreadReplies = 1024 * 1024;
+} // namespace
+
+TextConnection::TextConnection(int fd, const PeerAddress &peer, TextPushServer *server)
+    : QObject(server)
+    , m_socket(fd, this, this)
+    , m_server(server)
+    , m_peerString(peer.toString())
+    , m_peer(peer)
+{
+    m_socket.setMaxPending(MaxUnreadReplies * 2);
+}
+
+void TextConnection::socketReadable()
+{
+    char *buffer = StreamSocket::scratch();
+    qint64 budget = 4 * StreamSocket::ScratchSize;
+    QByteArray replies;
+    while (!m_finished && budget > 0) {
+        const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
+        if (n == StreamSocket::WouldBlock)
+            break;
+        if (n <= 0) {
+            send(replies);
+            finish(n == 0 ? QStringLiteral("closed by peer")
+                          : QStringLiteral("read error: %1")
+                                .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+            return;
+        }
+        budget -= n;
+        if (!m_closing)
+            consume(buffer, n, &replies);
+    }
+    send(replies);
+    if (!m_finished && m_socket.pendingBytes() > MaxUnreadReplies)
+        m_socket.setReadEnabled(false);
+}
+
+void TextConnection::consume(const char *data, qint64 size, QByteArray *replies)
+{
+    const qint64 maxLine = m_server->config().maxLine;
+    qint64 pos = 0;
+    while (pos < size && !m_closing) {
+        const char *nl = static_cast<const char *>(std::memchr(data + pos, '\n', size_t(size - pos)));
+        if (!nl) {
+            m_in.append(data + pos, size - pos);
+            // The cap counts the line ending too: it is part of what we buffer.
+            if (m_in.size() > maxLine)
+                lineTooLong(replies);
+            return;
+        }
+        const qint64 end = nl - data;
+        QByteArray line;
+        if (m_in.isEmpty()) {
+            line = QByteArray(data + pos, end - pos);
+        } else {
+            line = std::exchange(m_in, QByteArray());
+            line.append(data + pos, end - pos);
+        }
+        pos = end + 1;
+        if (line.size() > maxLine) {
+            lineTooLong(replies);
+            return;
+        }
+        handleLine(std::move(line), replies);
+    }
+}
+
+void TextConnection::handleLine(QByteArray line, QByteArray *replies)
+{
+    if (line.endsWith('\r'))
+        line.chop(1);
+    const PushResult result = m_server->router()->push(line, PushSource::TextPort, m_peerString);
+    switch (result.status) {
+    case PushStatus::Ok:
+        replies->append("ok\n");
+        break;
+    case PushStatus::Fail:
+        replies->append("fail\n");
+        break;
+    default:
+        replies->append(result.replyLine());
+        break;
+    }
+}
+
+void TextConnection::lineTooLong(QByteArray *replies)
+{
+    replies->append("error: line too long\n");
+    m_in = QByteArray();
+    Event e;
+    e.type = Event::Type::Push;
+    e.level = Event::Level::Warning;
+    e.status = PushStatus::Error;
+    e.source = PushSource::TextPort;
+    e.peer = m_peerString;
+    e.detail = QStringLiteral("line too long (limit %1 bytes); connection closed")
+                   .arg(m_server->config().maxLine);
+    m_server->eventLog()->append(std::move(e));
+    closeGracefully();
+}
+
+void TextConnection::send(const QByteArray &replies)
+{
+    if (replies.isEmpty() || m_finished)
+        return;
+    if (!m_socket.write(replies)) {
+        m_socket.abort();
+        finish(QStringLiteral("write failed"));
+    }
+}
+
+void TextConnection::closeGracefully()
+{
+    if (m_closing || m_finished)
+        return;
+    m_closing = true;
+    // Replies still queued leave first; then a FIN, then we wait for the
+    // peer's (bounded), reading and dropping whatever it still sends so the
+    // kernel does not answer it with a reset that eats our last reply.
+    if (m_socket.pendingBytes() == 0)
+        m_socket.shutdownWrite();
+    else
+        m_shutdownWhenDrained = true;
+    m_socket.setReadEnabled(true);
+    QTimer::singleShot(m_server->config().closeTimeoutMs, this, [this] {
+        m_socket.abort();
+        finish(QStringLiteral("close timeout"));
+    });
+}
+
+void TextConnection::socketDrained()
+{
+    if (m_shutdownWhenDrained) {
+        m_shutdownWhenDrained = false;
+        m_socket.shutdownWrite();
+    }
+    if (!m_finished)
+        m_socket.setReadEnabled(true);
+}
+
+void TextConnection::finish(const QString &reason)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_socket.close();
+    m_server->finished(this, reason);
+}

@@ -1,0 +1,57 @@
+#include "TextPushServer.h"
+
+#include "Config.h"
+#include "EventLog.h"
+#include "Logging.h"
+#include "Metrics.h"
+#include "TextConnection.h"
+
+TextPushServer::TextPushServer(const Config &config, PushRouter *router, EventLog *log,
+                               Metrics *metrics, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_router(router)
+    , m_log(log)
+    , m_metrics(metrics)
+    , m_listener([this](int fd, const PeerAddress &peer) { accepted(fd, peer); })
+{
+    m_listener.setOverloadHandler([this] {
+        Event e;
+        e.type = Event::Type::Error;
+        e.level = Event::Level::Warning;
+        e.detail = QStringLiteral("out of file descriptors: push connection refused");
+        m_log->append(std::move(e));
+    });
+}
+
+bool TextPushServer::listen(QString *error)
+{
+    return m_listener.listen(m_config.textBind, m_config.textPort, error);
+}
+
+void TextPushServer::stopListening()
+{
+    m_listener.close();
+}
+
+void TextPushServer::closeAll()
+{
+    const QList<TextConnection *> all = m_connections.values();
+    for (TextConnection *c : all)
+        c->closeGracefully();
+}
+
+void TextPushServer::accepted(int fd, const PeerAddress &peer)
+{
+    m_connections.insert(new TextConnection(fd, peer, this));
+    ++m_metrics->textConnectionsOpen;
+    qCDebug(lcText) << "push connection from" << peer.toString();
+}
+
+void TextPushServer::finished(TextConnection *c, const QString &reason)
+{
+    m_connections.remove(c);
+    --m_metrics->textConnectionsOpen;
+    qCDebug(lcText) << "push connection closed" << c->peer().toString() << reason;
+    c->deleteLater();
+}

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "Listener.h"
+
+#include <QObject>
+#include <QSet>
+
+struct Config;
+struct Metrics;
+class EventLog;
+class PushRouter;
+class TextConnection;
+
+// The inner push port of the seed (Workerman's text://): a JSON line in,
+// "ok", "fail" or "error: ..." back.
+class TextPushServer final : public QObject
+{
+    Q_OBJECT
+public:
+    TextPushServer(const Config &config, PushRouter *router, EventLog *log, Metrics *metrics,
+                   QObject *parent = nullptr);
+
+    bool listen(QString *error);
+    void stopListening();
+    void closeAll();
+    bool isListening() const { return m_listener.isListening(); }
+    quint16 port() const { return m_listener.port(); }
+    QString addressString() const { return m_listener.addressString(); }
+    int connectionCount() const { return int(m_connections.size()); }
+
+    const Config &config() const { return m_config; }
+    PushRouter *router() const { return m_router; }
+    EventLog *eventLog() const { return m_log; }
+
+private:
+    friend class TextConnection;
+    void accepted(int fd, const PeerAddress &peer);
+    void finished(TextConnection *c, const QString &reason);
+
+    const Config &m_config;
+    PushRouter *m_router;
+    EventLog *m_log;
+    Metrics *m_metrics;
+    Listener m_listener;
+    QSet<TextConnection *> m_connections;
+};

@@ -1,0 +1,329 @@
+#include "WsConnection.h"
+
+#include "Config.h"
+#include "MonotonicClock.h"
+#include "Utf8.h"
+#include "WsGateway.h"
+#include "WsHandshake.h"
+
+#include <cstring>
+
+WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway)
+    : QObject(gateway)
+    , m_socket(fd, this, this)
+    , m_gateway(gateway)
+    , m_peer(peer)
+    , m_id(id)
+{
+    m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
+    m_socket.setMaxPending(gateway->config().maxOutput);
+}
+
+WsConnection::~WsConnection() = default;
+
+bool WsConnection::sendFrame(QByteArrayView header, const QByteArray &payload)
+{
+    if (m_state != State::Open)
+        return false;
+    if (!m_socket.write(header, payload)) {
+        abortLater(m_socket.isOpen() && m_socket.lastError() == 0
+                  ? QStringLiteral("slow consumer: output queue over %1 bytes")
+                        .arg(m_gateway->config().maxOutput)
+                  : QStringLiteral("write failed: %1")
+                        .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+        return false;
+    }
+    ++m_messagesOut;
+    m_bytesOut += quint64(header.size() + payload.size());
+    return true;
+}
+
+void WsConnection::sendPing()
+{
+    if (m_state != State::Open)
+        return;
+    char header[WsFrame::MaxHeaderSize];
+    const int n = WsFrame::encodeHeader(header, WsFrame::Ping, 0);
+    if (!m_socket.write(QByteArrayView(header, n)))
+        abortLater(QStringLiteral("slow consumer: ping could not be queued"));
+}
+
+void WsConnection::close(quint16 code, QByteArrayView reason)
+{
+    if (m_state != State::Open) {
+        if (m_state == State::Handshake)
+            abort(QString::fromUtf8(reason));
+        return;
+    }
+    const QByteArray payload = WsFrame::closePayload(code, reason);
+    char header[WsFrame::MaxHeaderSize];
+    const int n = WsFrame::encodeHeader(header, WsFrame::Close, quint64(payload.size()));
+    m_socket.write(QByteArrayView(header, n), payload);
+    setCloseReason(QString::fromUtf8(reason), code);
+    startClosing();
+}
+
+void WsConnection::setCloseReason(const QString &reason, int code)
+{
+    if (m_closeReason.isEmpty()) {
+        m_closeReason = reason;
+        m_closeCode = code;
+    }
+}
+
+void WsConnection::startClosing()
+{
+    m_state = State::Closing;
+    m_closingSince = MonotonicClock::nowMs();
+    if (m_socket.pendingBytes() == 0)
+        m_socket.shutdownWrite();
+    else
+        m_shutdownWhenDrained = true;
+    m_gateway->connectionClosing(this);
+}
+
+void WsConnection::abort(const QString &reason)
+{
+    m_socket.abort();
+    finish(reason);
+}
+
+void WsConnection::abortLater(const QString &reason)
+{
+    // Called while a push walks the registry's list of connections, which
+    // finish() would change under it: close the socket now, tidy up later.
+    if (m_state == State::Closed)
+        return;
+    m_socket.abort();
+    m_state = State::Closed;
+    setCloseReason(reason, 0);
+    QMetaObject::invokeMethod(this, [this] { finish(QString()); }, Qt::QueuedConnection);
+}
+
+void WsConnection::finish(const QString &reason, int code)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_state = State::Closed;
+    m_socket.close();
+    m_in.clear();
+    m_message.clear();
+    // The reason a close handshake started says more than how it ended.
+    if (m_closeReason.isEmpty())
+        m_gateway->connectionFinished(this, reason, code);
+    else
+        m_gateway->connectionFinished(this, m_closeReason, m_closeCode);
+}
+
+void WsConnection::socketDrained()
+{
+    if (m_shutdownWhenDrained) {
+        m_shutdownWhenDrained = false;
+        m_socket.shutdownWrite();
+    }
+}
+
+void WsConnection::socketReadable()
+{
+    char *buffer = StreamSocket::scratch();
+    // Bounded per wake-up so one fast sender cannot starve the others; the
+    // notifier is level-triggered and brings us back for the rest.
+    qint64 budget = 4 * StreamSocket::ScratchSize;
+    bool received = false;
+    while (m_state != State::Closed && budget > 0) {
+        const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
+        if (n == StreamSocket::WouldBlock)
+            break;
+        if (n == 0) {
+            finish(m_state == State::Closing ? QStringLiteral("closed")
+                                             : QStringLiteral("connection closed by peer"));
+            return;
+        }
+        if (n < 0) {
+            finish(QStringLiteral("read error: %1")
+                       .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+            return;
+        }
+        received = true;
+        m_bytesIn += quint64(n);
+        budget -= n;
+        consume(buffer, n);
+    }
+    if (received && m_state == State::Open)
+        m_gateway->connectionActive(this);
+}
+
+void WsConnection::consume(char *data, qint64 size)
+{
+    if (m_in.isEmpty()) {
+        qint64 used = m_state == State::Handshake ? processHandshake(data, size) : 0;
+        if (m_state == State::Open || m_state == State::Closing)
+            used += processFrames(data + used, size - used);
+        if (m_state != State::Closed && used < size)
+            m_in = QByteArray(data + used, size - used);
+        return;
+    }
+    m_in.append(data, size);
+    qint64 used = m_state == State::Handshake ? processHandshake(m_in.data(), m_in.size()) : 0;
+    if (m_state == State::Open || m_state == State::Closing)
+        used += processFrames(m_in.data() + used, m_in.size() - used);
+    if (m_state == State::Closed)
+        return;
+    if (used >= m_in.size())
+        m_in = QByteArray(); // give the memory back, not just the size
+    else if (used > 0)
+        m_in.remove(0, used);
+}
+
+qint64 WsConnection::processHandshake(char *data, qint64 size)
+{
+    WsHandshake handshake;
+    const auto result = WsHandshake::parse(QByteArrayView(data, size), &handshake);
+    if (result == WsHandshake::Result::Incomplete)
+        return 0;
+    if (result != WsHandshake::Result::Ok) {
+        m_socket.write(WsHandshake::refusal(result, handshake.error));
+        m_gateway->handshakeRefused(this, QString::fromLatin1(handshake.error));
+        startClosing();
+        return size; // nothing after a refused request is read
+    }
+    m_socket.write(handshake.response());
+    m_state = State::Open;
+    m_lastActivity = MonotonicClock::nowMs();
+    m_gateway->connectionOpened(this, handshake);
+    return handshake.size;
+}
+
+qint64 WsConnection::processFrames(char *data, qint64 size)
+{
+    const auto &config = m_gateway->config();
+    qint64 used = 0;
+    while (m_state == State::Open || m_state == State::Closing) {
+        WsFrame::Header header;
+        const char *error = "";
+        const auto result = WsFrame::parseHeader(QByteArrayView(data + used, size - used),
+                                                 quint64(config.maxFrame), &header, &error);
+        if (result == WsFrame::ParseResult::NeedMore)
+            break;
+        if (result != WsFrame::ParseResult::Ok) {
+            failProtocol(result == WsFrame::ParseResult::TooBig ? WsFrame::TooBig
+                                                                : WsFrame::ProtocolError,
+                         error);
+            return size;
+        }
+        if (quint64(size - used - header.size) < header.length)
+            break;
+        char *payload = data + used + header.size;
+        WsFrame::unmask(payload, qint64(header.length), header.mask);
+        used += header.size + qint64(header.length);
+        if (!handleFrame(header, payload))
+            return size;
+    }
+    return used;
+}
+
+bool WsConnection::handleFrame(const WsFrame::Header &header, char *payload)
+{
+    const QByteArrayView data(payload, qint64(header.length));
+    if (m_state == State::Closing) {
+        // Waiting for the peer's close frame; anything else is dropped.
+        if (header.opcode == WsFrame::Close)
+            finish(QStringLiteral("closed"));
+        return m_state != State::Closed;
+    }
+    switch (header.opcode) {
+    case WsFrame::Ping: {
+        char h[WsFrame::MaxHeaderSize];
+        const int n = WsFrame::encodeHeader(h, WsFrame::Pong, quint64(data.size()));
+        m_socket.write(QByteArrayView(h, n), data.toByteArray());
+        return true;
+    }
+    case WsFrame::Pong:
+        return true; // activity only
+    case WsFrame::Close:
+        handleClose(data);
+        return false;
+    default:
+        break;
+    }
+
+    const qint64 maxMessage = m_gateway->config().maxMessage;
+    if (header.opcode == WsFrame::Continuation) {
+        if (m_messageOpcode == 0) {
+            failProtocol(WsFrame::ProtocolError, "continuation without a message");
+            return false;
+        }
+        if (m_message.size() + data.size() > maxMessage) {
+            failProtocol(WsFrame::TooBig, "message too large");
+            return false;
+        }
+        m_message.append(data);
+        if (!header.fin)
+            return true;
+        const quint8 opcode = m_messageOpcode;
+        const QByteArray message = std::exchange(m_message, QByteArray());
+        m_messageOpcode = 0;
+        if (opcode == WsFrame::Text && !Utf8::isValid(message.constData(), size_t(message.size()))) {
+            failProtocol(WsFrame::InvalidPayload, "invalid UTF-8");
+            return false;
+        }
+        ++m_messagesIn;
+        m_gateway->messageReceived(this, opcode, message);
+        return m_state == State::Open;
+    }
+    if (m_messageOpcode != 0) {
+        failProtocol(WsFrame::ProtocolError, "new message before the last one ended");
+        return false;
+    }
+    if (data.size() > maxMessage) {
+        failProtocol(WsFrame::TooBig, "message too large");
+        return false;
+    }
+    if (!header.fin) {
+        m_messageOpcode = header.opcode;
+        m_message = data.toByteArray();
+        return true;
+    }
+    if (header.opcode == WsFrame::Text && !Utf8::isValid(data.data(), size_t(data.size()))) {
+        failProtocol(WsFrame::InvalidPayload, "invalid UTF-8");
+        return false;
+    }
+    ++m_messagesIn;
+    m_gateway->messageReceived(this, header.opcode, data);
+    return m_state == State::Open;
+}
+
+void WsConnection::handleClose(QByteArrayView payload)
+{
+    quint16 code = WsFrame::Normal;
+    if (payload.size() == 1) {
+        failProtocol(WsFrame::ProtocolError, "invalid close frame");
+        return;
+    }
+    QString reason;
+    if (payload.size() >= 2) {
+        code = quint16((quint8(payload[0]) << 8) | quint8(payload[1]));
+        const QByteArrayView text = payload.sliced(2);
+        if (!WsFrame::isValidCloseCode(code) || !Utf8::isValid(text.data(), size_t(text.size()))) {
+            failProtocol(WsFrame::ProtocolError, "invalid close frame");
+            return;
+        }
+        reason = QString::fromUtf8(text);
+    }
+    // Echo the code as RFC 6455 §5.5.1 asks, then close the TCP side first.
+    const QByteArray reply = WsFrame::closePayload(code, {});
+    char h[WsFrame::MaxHeaderSize];
+    const int n = WsFrame::encodeHeader(h, WsFrame::Close, quint64(reply.size()));
+    m_socket.write(QByteArrayView(h, n), reply);
+    setCloseReason(reason.isEmpty() ? QStringLiteral("client closed")
+                                    : QStringLiteral("client closed: ") + reason,
+                   code);
+    startClosing();
+}
+
+void WsConnection::failProtocol(quint16 code, const char *reason)
+{
+    m_gateway->protocolError(this, QString::fromLatin1(reason));
+    close(code, reason);
+}

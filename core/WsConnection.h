@@ -1,0 +1,91 @@
+#pragma once
+
+#include "IntrusiveList.h"
+#include "PeerAddress.h"
+#include "StreamSocket.h"
+#include "WsFrame.h"
+
+#include <QByteArray>
+#include <QObject>
+
+class WsGateway;
+
+// One client: the RFC 6455 server side over a StreamSocket. It parses the
+// handshake and frames, answers pings and close frames itself, and reports
+// everything else to its gateway. It only keeps bytes it could not parse
+// yet, so an idle connection holds no buffer.
+class WsConnection final : public QObject, private StreamSocket::Handler
+{
+    Q_OBJECT
+public:
+    enum class State : quint8 { Handshake, Open, Closing, Closed };
+
+    WsConnection(int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway);
+    ~WsConnection() override;
+
+    quint64 id() const { return m_id; }
+    const PeerAddress &peer() const { return m_peer; }
+    State state() const { return m_state; }
+    const QByteArray &uid() const { return m_uid; }
+    void setUid(const QByteArray &uid) { m_uid = uid; }
+    bool isBound() const { return !m_uid.isEmpty(); }
+
+    qint64 connectedAtMs() const { return m_connectedAt; } // monotonic
+    qint64 lastActivityMs() const { return m_lastActivity; } // monotonic
+    quint64 messagesIn() const { return m_messagesIn; }
+    quint64 messagesOut() const { return m_messagesOut; }
+    quint64 bytesIn() const { return m_bytesIn; }
+    quint64 bytesOut() const { return m_bytesOut; }
+    qint64 pendingBytes() const { return m_socket.pendingBytes(); }
+
+    // One frame, header prepared by the caller so a broadcast builds it once.
+    // False when the frame could not be queued; the connection is then dropped.
+    bool sendFrame(QByteArrayView header, const QByteArray &payload);
+    void sendPing();
+    // Close handshake: a close frame, then wait (bounded by the gateway) for
+    // the peer's answer.
+    void close(quint16 code, QByteArrayView reason);
+    // Drop now: reset, no close frame.
+    void abort(const QString &reason);
+    void setCloseReason(const QString &reason, int code);
+
+private:
+    friend class Heartbeat;
+
+    void socketReadable() override;
+    void socketDrained() override;
+    void consume(char *data, qint64 size);
+    qint64 processHandshake(char *data, qint64 size);
+    qint64 processFrames(char *data, qint64 size);
+    bool handleFrame(const WsFrame::Header &header, char *payload);
+    void handleClose(QByteArrayView payload);
+    void failProtocol(quint16 code, const char *reason);
+    void startClosing();
+    void abortLater(const QString &reason);
+    void finish(const QString &reason, int code = 0);
+
+    StreamSocket m_socket;
+    WsGateway *m_gateway;
+    QByteArray m_in; // bytes received but not parsed yet
+    QByteArray m_message; // a fragmented message being assembled
+    QByteArray m_uid;
+    QString m_closeReason; // why the close handshake started, if it did
+    PeerAddress m_peer;
+    quint64 m_id;
+    qint64 m_connectedAt;
+    qint64 m_lastActivity;
+    qint64 m_lastPing;
+    qint64 m_closingSince = 0;
+    quint64 m_messagesIn = 0;
+    quint64 m_messagesOut = 0;
+    quint64 m_bytesIn = 0;
+    quint64 m_bytesOut = 0;
+    int m_closeCode = 0;
+    ListHook<WsConnection> m_idleHook;
+    ListHook<WsConnection> m_pingHook;
+    ListHook<WsConnection> m_deadlineHook; // bind timeout, then close timeout
+    State m_state = State::Handshake;
+    quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
+    bool m_shutdownWhenDrained = false;
+    bool m_finished = false;
+};

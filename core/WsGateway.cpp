@@ -1,0 +1,228 @@
+#include "WsGateway.h"
+
+#include "Config.h"
+#include "EventLog.h"
+#include "Logging.h"
+#include "Metrics.h"
+#include "MonotonicClock.h"
+#include "SessionRegistry.h"
+#include "Uid.h"
+#include "WsConnection.h"
+#include "WsHandshake.h"
+
+WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *log,
+                     Metrics *metrics, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_registry(registry)
+    , m_log(log)
+    , m_metrics(metrics)
+    , m_listener([this](int fd, const PeerAddress &peer) { accepted(fd, peer); })
+    , m_heartbeat(this)
+{
+    m_listener.setOverloadHandler([this] {
+        Event e;
+        e.type = Event::Type::Error;
+        e.level = Event::Level::Warning;
+        e.detail = QStringLiteral("out of file descriptors: WebSocket connection refused");
+        m_log->append(std::move(e));
+    });
+}
+
+WsGateway::~WsGateway()
+{
+    // Sockets go with their connections (children); no events on the way out.
+    m_heartbeat.stop();
+}
+
+bool WsGateway::listen(QString *error)
+{
+    m_closingAll = false;
+    m_heartbeat.setTimeouts(m_config.heartbeatMs, m_config.pingIntervalMs,
+                            m_config.effectiveBindTimeoutMs(), m_config.closeTimeoutMs);
+    if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
+        return false;
+    m_heartbeat.start();
+    return true;
+}
+
+void WsGateway::stopListening()
+{
+    m_listener.close();
+}
+
+void WsGateway::accepted(int fd, const PeerAddress &peer)
+{
+    auto *c = new WsConnection(fd, peer, m_nextId++, this);
+    m_connections.insert(c);
+    m_heartbeat.track(c);
+    ++m_metrics->connectionsAccepted;
+    ++m_metrics->connectionsOpen;
+    qCDebug(lcGateway) << "accepted" << c->id() << peer.toString();
+}
+
+void WsGateway::connectionOpened(WsConnection *c, const WsHandshake &handshake)
+{
+    m_heartbeat.opened(c);
+    Event e;
+    e.type = Event::Type::Connected;
+    e.level = Event::Level::Info;
+    e.connection = c->id();
+    e.peer = c->peer().toString();
+    e.detail = QString::fromUtf8(handshake.path);
+    if (!handshake.forwardedFor.isEmpty())
+        e.detail += QLatin1String(" forwarded-for=") + QString::fromLatin1(handshake.forwardedFor);
+    m_log->append(std::move(e));
+}
+
+void WsGateway::connectionActive(WsConnection *c)
+{
+    m_heartbeat.touch(c);
+}
+
+void WsGateway::messageReceived(WsConnection *c, quint8 opcode, QByteArrayView data)
+{
+    ++m_metrics->messagesIn;
+    m_metrics->bytesIn += quint64(data.size());
+    if (opcode != WsFrame::Text)
+        return; // binary frames only count as activity
+    if (!c->isBound()) {
+        bind(c, data);
+        return;
+    }
+    Event e;
+    e.type = Event::Type::MessageIn;
+    e.level = Event::Level::Debug;
+    e.connection = c->id();
+    e.uid = c->uid();
+    e.size = data.size();
+    e.text = data.first(qMin<qsizetype>(data.size(), Event::MaxText)).toByteArray();
+    m_log->append(std::move(e));
+}
+
+void WsGateway::bind(WsConnection *c, QByteArrayView message)
+{
+    const QByteArray uid = Uid::fromBindMessage(message);
+    if (uid.isEmpty()) {
+        ++m_metrics->rejected;
+        Event e;
+        e.type = Event::Type::Rejected;
+        e.level = Event::Level::Warning;
+        e.connection = c->id();
+        e.peer = c->peer().toString();
+        e.detail = QStringLiteral("invalid uid");
+        e.size = message.size();
+        e.text = message.first(qMin<qsizetype>(message.size(), 80)).toByteArray();
+        m_log->append(std::move(e));
+        c->close(WsFrame::PolicyViolation, "invalid uid");
+        return;
+    }
+    WsConnection *oldest = m_registry->bind(c, uid, m_config.maxConnsPerUid);
+    m_heartbeat.bound(c);
+    Event e;
+    e.type = Event::Type::Bound;
+    e.level = Event::Level::Info;
+    e.connection = c->id();
+    e.uid = uid;
+    e.peer = c->peer().toString();
+    m_log->append(std::move(e));
+    if (oldest) {
+        ++m_metrics->replacedByCap;
+        oldest->close(WsFrame::UidLimit, "too many connections for this uid");
+    }
+}
+
+void WsGateway::connectionClosing(WsConnection *c)
+{
+    m_registry->unbind(c);
+    m_heartbeat.closing(c);
+}
+
+void WsGateway::connectionFinished(WsConnection *c, const QString &reason, int code)
+{
+    m_registry->unbind(c);
+    m_heartbeat.forget(c);
+    m_connections.remove(c);
+    --m_metrics->connectionsOpen;
+    Event e;
+    e.type = Event::Type::Closed;
+    e.level = Event::Level::Info;
+    e.connection = c->id();
+    e.uid = c->uid();
+    e.peer = c->peer().toString();
+    e.detail = reason;
+    e.closeCode = code;
+    // Seconds the connection lasted, for the log line.
+    e.size = (MonotonicClock::nowMs() - c->connectedAtMs()) / 1000;
+    m_log->append(std::move(e));
+    c->deleteLater();
+    checkAllClosed();
+}
+
+void WsGateway::checkAllClosed()
+{
+    if (m_closingAll && m_connections.isEmpty() && !m_allClosedSignalled) {
+        m_allClosedSignalled = true;
+        QMetaObject::invokeMethod(this, &WsGateway::allClosed, Qt::QueuedConnection);
+    }
+}
+
+void WsGateway::handshakeRefused(WsConnection *c, const QString &reason)
+{
+    ++m_metrics->rejected;
+    c->setCloseReason(QStringLiteral("handshake refused: ") + reason, 0);
+    Event e;
+    e.type = Event::Type::Rejected;
+    e.level = Event::Level::Info;
+    e.connection = c->id();
+    e.peer = c->peer().toString();
+    e.detail = QStringLiteral("handshake refused: ") + reason;
+    m_log->append(std::move(e));
+}
+
+void WsGateway::protocolError(WsConnection *c, const QString &reason)
+{
+    ++m_metrics->rejected;
+    Event e;
+    e.type = Event::Type::Rejected;
+    e.level = Event::Level::Warning;
+    e.connection = c->id();
+    e.uid = c->uid();
+    e.peer = c->peer().toString();
+    e.detail = reason;
+    m_log->append(std::move(e));
+}
+
+void WsGateway::evictIdle(WsConnection *c, qint64 idleMs)
+{
+    ++m_metrics->evictedIdle;
+    c->abort(QStringLiteral("heartbeat timeout (idle %1 s)").arg(idleMs / 1000));
+}
+
+void WsGateway::bindTimedOut(WsConnection *c)
+{
+    ++m_metrics->bindTimeouts;
+    c->close(WsFrame::PolicyViolation, "bind timeout");
+}
+
+int WsGateway::kick(const QByteArray &uid, const QString &reason)
+{
+    const SessionRegistry::Connections *list = m_registry->connections(uid);
+    if (!list)
+        return 0;
+    // close() unbinds, which changes the list: work on a copy.
+    const SessionRegistry::Connections copy = *list;
+    for (WsConnection *c : copy)
+        c->close(WsFrame::PolicyViolation, reason.toUtf8());
+    return int(copy.size());
+}
+
+void WsGateway::closeAll(quint16 code, const QByteArray &reason)
+{
+    m_closingAll = true;
+    m_allClosedSignalled = false;
+    const QList<WsConnection *> all = m_connections.values();
+    for (WsConnection *c : all)
+        c->close(code, reason);
+    checkAllClosed();
+}

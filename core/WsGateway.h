@@ -1,0 +1,73 @@
+#pragma once
+
+#include "Heartbeat.h"
+#include "Listener.h"
+
+#include <QObject>
+#include <QSet>
+
+struct Config;
+struct Metrics;
+struct WsHandshake;
+class EventLog;
+class SessionRegistry;
+class WsConnection;
+
+// The WebSocket side: accepts connections, binds each to the uid its first
+// message names, keeps the registry and the heartbeat up to date, and
+// reports every step to the event log.
+class WsGateway final : public QObject
+{
+    Q_OBJECT
+public:
+    WsGateway(const Config &config, SessionRegistry *registry, EventLog *log, Metrics *metrics,
+              QObject *parent = nullptr);
+    ~WsGateway() override;
+
+    const Config &config() const { return m_config; }
+    bool listen(QString *error);
+    void stopListening();
+    bool isListening() const { return m_listener.isListening(); }
+    quint16 port() const { return m_listener.port(); }
+    QString addressString() const { return m_listener.addressString(); }
+
+    int connectionCount() const { return int(m_connections.size()); }
+    // Closes every connection of uid; returns how many there were.
+    int kick(const QByteArray &uid, const QString &reason);
+    // Close handshake with every client; allClosed() follows, at the latest
+    // after the close timeout.
+    void closeAll(quint16 code, const QByteArray &reason);
+
+    Heartbeat &heartbeat() { return m_heartbeat; }
+
+Q_SIGNALS:
+    void allClosed();
+
+private:
+    friend class WsConnection;
+    friend class Heartbeat;
+
+    void accepted(int fd, const PeerAddress &peer);
+    void connectionOpened(WsConnection *c, const WsHandshake &handshake);
+    void connectionActive(WsConnection *c);
+    void messageReceived(WsConnection *c, quint8 opcode, QByteArrayView data);
+    void connectionClosing(WsConnection *c);
+    void connectionFinished(WsConnection *c, const QString &reason, int code);
+    void handshakeRefused(WsConnection *c, const QString &reason);
+    void protocolError(WsConnection *c, const QString &reason);
+    void evictIdle(WsConnection *c, qint64 idleMs);
+    void bindTimedOut(WsConnection *c);
+    void bind(WsConnection *c, QByteArrayView message);
+    void checkAllClosed();
+
+    const Config &m_config;
+    SessionRegistry *m_registry;
+    EventLog *m_log;
+    Metrics *m_metrics;
+    Listener m_listener;
+    Heartbeat m_heartbeat;
+    QSet<WsConnection *> m_connections;
+    quint64 m_nextId = 1;
+    bool m_closingAll = false;
+    bool m_allClosedSignalled = false;
+};

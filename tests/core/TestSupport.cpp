@@ -1,0 +1,115 @@
+#include "TestSupport.h"
+
+#include <QTest>
+
+namespace TestSupport {
+
+Config loopbackConfig()
+{
+    Config c;
+    c.wsBind = QHostAddress(QHostAddress::LocalHost);
+    c.wsPort = 0;
+    c.textBind = QHostAddress(QHostAddress::LocalHost);
+    c.textPort = 0;
+    return c;
+}
+
+std::unique_ptr<PushServer> startServer(const Config &config)
+{
+    auto server = std::make_unique<PushServer>(config);
+    QString error;
+    if (!server->start(&error)) {
+        qWarning("cannot start server: %s", qPrintable(error));
+        return nullptr;
+    }
+    return server;
+}
+
+bool waitFor(const std::function<bool()> &predicate, int timeoutMs)
+{
+    return QTest::qWaitFor(predicate, timeoutMs);
+}
+
+TextClient::TextClient(quint16 port)
+{
+    m_socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
+    waitFor([this] { return isConnected(); });
+}
+
+void TextClient::send(const QByteArray &bytes)
+{
+    m_socket.write(bytes);
+    m_socket.flush();
+}
+
+QList<QByteArray> TextClient::readLines(int count, int timeoutMs)
+{
+    QList<QByteArray> lines;
+    const bool ok = waitFor(
+        [&] {
+            while (m_socket.canReadLine())
+                lines.append(m_socket.readLine());
+            return lines.size() >= count;
+        },
+        timeoutMs);
+    return ok ? lines : QList<QByteArray>();
+}
+
+QByteArray TextClient::request(const QByteArray &line)
+{
+    send(line + '\n');
+    const QList<QByteArray> lines = readLines(1);
+    return lines.isEmpty() ? QByteArray() : lines.front();
+}
+
+bool TextClient::waitForDisconnected(int timeoutMs)
+{
+    return waitFor([this] { return m_socket.state() == QAbstractSocket::UnconnectedState; },
+                   timeoutMs);
+}
+
+WsClient::WsClient(quint16 port, const QString &path)
+{
+    QObject::connect(&socket, &QWebSocket::textMessageReceived, &socket,
+                     [this](const QString &m) { messages.append(m); });
+    QObject::connect(&socket, &QWebSocket::disconnected, &socket, [this] { disconnected = true; });
+    socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(port).arg(path)));
+}
+
+WsClient::~WsClient()
+{
+    socket.abort();
+}
+
+bool WsClient::waitConnected(int timeoutMs)
+{
+    return waitFor([this] { return socket.state() == QAbstractSocket::ConnectedState; }, timeoutMs);
+}
+
+bool WsClient::bind(const QByteArray &uid, PushServer *server)
+{
+    if (!waitConnected())
+        return false;
+    const int before = server ? server->registry()->connectionCount() : 0;
+    socket.sendTextMessage(QString::fromUtf8(uid));
+    if (!server)
+        return true;
+    return waitFor([&] { return server->registry()->connectionCount() > before; });
+}
+
+bool WsClient::waitForMessages(int count, int timeoutMs)
+{
+    return waitFor([&] { return messages.size() >= count; }, timeoutMs);
+}
+
+bool WsClient::waitForDisconnected(int timeoutMs)
+{
+    return waitFor([this] { return disconnected; }, timeoutMs);
+}
+
+QByteArray pushLine(const QByteArray &uid, const QByteArray &message)
+{
+    return "{\"uid\":\"" + uid + "\",\"msg\":\"" + message + "\"}";
+}
+
+} // namespace TestSupport
