@@ -1,36 +1,32 @@
 #include "PushRequest.h"
 
+#include "JsonScanner.h"
 #include "Uid.h"
 #include "Utf8.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QSet>
-
-#include <cmath>
 
 namespace {
 
 // PHP addresses {"uid":1001} and {"uid":"1001"} alike; so do we, by turning a
 // whole number into its decimal text.
-QByteArray uidFromJson(const QJsonValue &value)
+QByteArray uidAt(const JsonScanner &json, qsizetype offset)
 {
-    if (value.isString()) {
-        const QByteArray uid = value.toString().toUtf8();
-        return Uid::isValid(uid) ? uid : QByteArray();
+    QByteArray uid;
+    switch (json.kindAt(offset)) {
+    case JsonScanner::Kind::String:
+        uid = json.decodeString(offset);
+        break;
+    case JsonScanner::Kind::Integer:
+        uid = json.integerText(offset);
+        break;
+    default:
+        return {};
     }
-    if (value.isDouble()) {
-        const double d = value.toDouble();
-        const qint64 i = value.toInteger(0);
-        if (static_cast<double>(i) != d || std::abs(d) >= 9.2e18)
-            return {};
-        return QByteArray::number(i);
-    }
-    return {};
+    return Uid::isValid(uid) ? uid : QByteArray();
 }
 
-PushRequest failure(const char *reason)
+PushRequest failure(const QByteArray &reason)
 {
     PushRequest r;
     r.error = reason;
@@ -46,50 +42,44 @@ PushRequest PushRequest::parse(const QByteArray &line)
     if (!Utf8::isValid(line.constData(), std::size_t(line.size())))
         return failure("not UTF-8");
 
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(line, &parseError);
-    if (parseError.error != QJsonParseError::NoError) {
-        PushRequest r;
-        r.error = "invalid JSON at offset " + QByteArray::number(parseError.offset) + ": "
-            + parseError.errorString().toUtf8();
-        return r;
+    JsonScanner json(line);
+    if (!json.validate()) {
+        return failure("invalid JSON at offset " + QByteArray::number(json.errorOffset()) + ": "
+                       + json.error());
     }
-    if (!doc.isObject())
+    if (!json.isObject())
         return failure("not a JSON object");
-
-    const QJsonObject object = doc.object();
-    const auto it = object.constFind(QLatin1String("uid"));
-    if (it == object.constEnd())
+    const qsizetype at = json.uidValueOffset();
+    if (at < 0)
         return failure("missing uid");
 
     PushRequest r;
-    const QJsonValue uid = it.value();
-    if (uid.isString() && uid.toString() == QLatin1String("*")) {
-        r.broadcast = true;
-        return r;
-    }
-    if (uid.isArray()) {
-        const QJsonArray array = uid.toArray();
-        if (array.isEmpty())
+    if (json.kindAt(at) == JsonScanner::Kind::Array) {
+        const QList<qsizetype> elements = json.arrayElements(at);
+        if (elements.isEmpty())
             return failure("empty uid list");
-        if (array.size() > MaxUids)
+        if (elements.size() > MaxUids)
             return failure("too many uids");
         QSet<QByteArray> seen;
-        r.uids.reserve(array.size());
-        for (const QJsonValue &element : array) {
-            QByteArray one = uidFromJson(element);
-            if (one.isEmpty())
+        r.uids.reserve(elements.size());
+        for (qsizetype element : elements) {
+            QByteArray uid = uidAt(json, element);
+            if (uid.isEmpty())
                 return failure("invalid uid");
-            if (array.size() == 1 || !seen.contains(one)) {
-                seen.insert(one);
-                r.uids.append(std::move(one));
+            if (elements.size() == 1 || !seen.contains(uid)) {
+                seen.insert(uid);
+                r.uids.append(std::move(uid));
             }
         }
         return r;
     }
-    QByteArray one = uidFromJson(uid);
-    if (one.isEmpty())
+    if (json.kindAt(at) == JsonScanner::Kind::String && json.decodeString(at) == "*") {
+        r.broadcast = true;
+        return r;
+    }
+    QByteArray uid = uidAt(json, at);
+    if (uid.isEmpty())
         return failure("invalid uid");
-    r.uids.append(std::move(one));
+    r.uids.append(std::move(uid));
     return r;
 }
