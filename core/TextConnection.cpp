@@ -111,6 +111,9 @@ void TextConnection::lineTooLong(QByteArray *replies)
     e.detail = QStringLiteral("line too long (limit %1 bytes); connection closed")
                    .arg(m_server->config().maxLine);
     m_server->eventLog()->append(std::move(e));
+    // The replies so far, this one last, must leave before the FIN.
+    send(*replies);
+    replies->clear();
     closeGracefully();
 }
 
