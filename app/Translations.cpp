@@ -13,8 +13,8 @@ QString install(QCoreApplication *app, const QString &language)
     if (locale.language() == QLocale::English || locale.language() == QLocale::C)
         return QStringLiteral("en");
     auto *ours = new QTranslator(app);
-    if (!ours->load(locale, QStringLiteral("pushconsole"), QStringLiteral("_"),
-                    QStringLiteral(":/i18n"))) {
+    if (!ours->load(
+            locale, QStringLiteral("pushconsole"), QStringLiteral("_"), QStringLiteral(":/i18n"))) {
         delete ours;
         return QStringLiteral("en");
     }
@@ -22,7 +22,7 @@ QString install(QCoreApplication *app, const QString &language)
     // Qt's own strings: the --help header, standard dialog buttons.
     auto *qt = new QTranslator(app);
     if (qt->load(locale, QStringLiteral("qtbase"), QStringLiteral("_"),
-                 QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+            QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QCoreApplication::installTranslator(qt);
     else
         delete qt;

@@ -16,7 +16,8 @@ namespace {
 
 bool displayAvailable()
 {
-    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+    return !qEnvironmentVariableIsEmpty("DISPLAY")
+        || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
         || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
@@ -58,19 +59,22 @@ int main(int argc, char *argv[])
         print(stdout, loaded.helpText);
         return 0;
     case ConfigLoader::Action::ShowVersion:
-        print(stdout, QStringLiteral("pushconsole %1\n").arg(QCoreApplication::applicationVersion()));
+        print(
+            stdout, QStringLiteral("pushconsole %1\n").arg(QCoreApplication::applicationVersion()));
         return 0;
     case ConfigLoader::Action::Fail:
-        print(stderr, QCoreApplication::translate("main", "pushconsole: %1\nTry \"pushconsole --help\".\n")
-                          .arg(loaded.error));
+        print(stderr,
+            QCoreApplication::translate("main", "pushconsole: %1\nTry \"pushconsole --help\".\n")
+                .arg(loaded.error));
         return 2;
     case ConfigLoader::Action::Run:
         break;
     }
     Config config = loaded.config;
     if (wantGui && !gui) {
-        print(stdout, QCoreApplication::translate(
-                          "main", "No display found: running headless (as with --no-gui).\n"));
+        print(stdout,
+            QCoreApplication::translate(
+                "main", "No display found: running headless (as with --no-gui).\n"));
     }
     config.noGui = !gui;
 

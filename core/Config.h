@@ -33,5 +33,8 @@ struct Config
     QString language; // empty: follow the system locale
     QString configFile;
 
-    qint64 effectiveBindTimeoutMs() const { return bindTimeoutMs < 0 ? heartbeatMs : bindTimeoutMs; }
+    qint64 effectiveBindTimeoutMs() const
+    {
+        return bindTimeoutMs < 0 ? heartbeatMs : bindTimeoutMs;
+    }
 };

@@ -17,44 +17,49 @@ struct Option
 // disagree on a name. Help texts are translated where they are shown.
 const Option kOptions[] = {
     {"config", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Read settings from this INI file (command line wins).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Read settings from this INI file (command line wins).")},
     {"ws-bind", QT_TRANSLATE_NOOP("ConfigLoader", "address"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Address for WebSocket clients (default 0.0.0.0).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Address for WebSocket clients (default 0.0.0.0).")},
     {"ws-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "WebSocket port, 0 for any free port (default 8013).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "WebSocket port, 0 for any free port (default 8013).")},
     {"text-bind", QT_TRANSLATE_NOOP("ConfigLoader", "address"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Address of the inner push port (default 127.0.0.1).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Address of the inner push port (default 127.0.0.1).")},
     {"text-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Inner push port, 0 for any free port (default 5678).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Inner push port, 0 for any free port (default 5678).")},
     {"heartbeat", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "Drop a client idle longer than this (default 55s; units ms, s, m).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Drop a client idle longer than this (default 55s; units ms, s, m).")},
     {"ping-interval", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Ping every client this often, 0 to never ping (default 20s).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Ping every client this often, 0 to never ping (default 20s).")},
     {"bind-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "Close a client that has not sent its uid by then (default: the heartbeat).")},
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Close a client that has not sent its uid by then (default: the heartbeat).")},
     {"max-line", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Longest push request line (default 1M; units K, M).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Longest push request line (default 1M; units K, M).")},
     {"max-message", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket message a client may send (default 1M).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Largest WebSocket message a client may send (default 1M).")},
     {"max-frame", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket frame a client may send (default 1M).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Largest WebSocket frame a client may send (default 1M).")},
     {"max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "Drop a client whose unsent output exceeds this (default 8M).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Drop a client whose unsent output exceeds this (default 8M).")},
     {"max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
     {"log-level", QT_TRANSLATE_NOOP("ConfigLoader", "level"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "debug (every push), info, warning or error (default info).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "debug (every push), info, warning or error (default info).")},
     {"log-buffer", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Events kept in memory for the console (default 10000).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Events kept in memory for the console (default 10000).")},
     {"lang", QT_TRANSLATE_NOOP("ConfigLoader", "language"),
-     QT_TRANSLATE_NOOP("ConfigLoader", "Language of the console: zh_CN or en (default: system).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Language of the console: zh_CN or en (default: system).")},
     {"no-gui", nullptr,
-     QT_TRANSLATE_NOOP("ConfigLoader", "Run as a headless server, logging events to stdout.")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Run as a headless server, logging events to stdout.")},
 };
 
 class Applier
@@ -63,8 +68,7 @@ class Applier
 public:
     explicit Applier(Config *config)
         : m_config(config)
-    {
-    }
+    { }
 
     // `origin` says where the value came from, for the error message.
     bool apply(const QString &name, const QString &value, const QString &origin)
@@ -114,11 +118,13 @@ public:
         }
         if (name == QLatin1String("no-gui")) {
             const QString v = value.trimmed().toLower();
-            if (v == QLatin1String("true") || v == QLatin1String("1") || v == QLatin1String("yes")) {
+            if (v == QLatin1String("true") || v == QLatin1String("1")
+                || v == QLatin1String("yes")) {
                 c.noGui = true;
                 return true;
             }
-            if (v == QLatin1String("false") || v == QLatin1String("0") || v == QLatin1String("no")) {
+            if (v == QLatin1String("false") || v == QLatin1String("0")
+                || v == QLatin1String("no")) {
                 c.noGui = false;
                 return true;
             }
@@ -133,7 +139,8 @@ public:
 private:
     bool fail(const QString &expected)
     {
-        m_error = tr("%1: invalid value \"%2\" for %3: %4").arg(m_origin, m_value, m_name, expected);
+        m_error =
+            tr("%1: invalid value \"%2\" for %3: %4").arg(m_origin, m_value, m_name, expected);
         return false;
     }
     bool address(QHostAddress *out)
@@ -249,7 +256,15 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
         parser.addOption(option);
     }
 
-    if (!parser.parse(arguments)) {
+    const bool parsed = parser.parse(arguments);
+    // Known before anything else, so that help and errors come out in the
+    // language asked for.
+    {
+        Applier language(&result.config);
+        if (parser.isSet(QStringLiteral("lang")))
+            language.apply(QStringLiteral("lang"), parser.value(QStringLiteral("lang")), {});
+    }
+    if (!parsed) {
         result.action = Action::Fail;
         result.error = parser.errorText();
         return result;

@@ -88,9 +88,8 @@ void ConsoleLogger::write(const Event &event)
 
 QByteArray ConsoleLogger::format(const Event &e)
 {
-    QByteArray line = QDateTime::fromMSecsSinceEpoch(e.time, Qt::UTC)
-                          .toString(Qt::ISODateWithMs)
-                          .toLatin1();
+    QByteArray line =
+        QDateTime::fromMSecsSinceEpoch(e.time, Qt::UTC).toString(Qt::ISODateWithMs).toLatin1();
     line.append(' ');
     line.append(Event::levelName(e.level));
     line.append(' ');

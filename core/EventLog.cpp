@@ -5,8 +5,7 @@
 EventLog::EventLog(int capacity, QObject *parent)
     : QObject(parent)
     , m_capacity(qMax(1, capacity))
-{
-}
+{ }
 
 void EventLog::append(Event event)
 {

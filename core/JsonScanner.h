@@ -15,8 +15,7 @@ public:
 
     explicit JsonScanner(QByteArrayView text)
         : m_text(text)
-    {
-    }
+    { }
 
     // True when the whole text is one valid JSON value (RFC 8259).
     bool validate();

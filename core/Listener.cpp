@@ -12,8 +12,8 @@
 
 namespace {
 
-bool toSockaddr(const QHostAddress &address, quint16 port, sockaddr_storage *storage,
-                socklen_t *length)
+bool toSockaddr(
+    const QHostAddress &address, quint16 port, sockaddr_storage *storage, socklen_t *length)
 {
     std::memset(storage, 0, sizeof *storage);
     if (address.protocol() == QAbstractSocket::IPv4Protocol) {
@@ -41,8 +41,7 @@ bool toSockaddr(const QHostAddress &address, quint16 port, sockaddr_storage *sto
 Listener::Listener(AcceptHandler handler, QObject *parent)
     : QObject(parent)
     , m_handler(std::move(handler))
-{
-}
+{ }
 
 Listener::~Listener()
 {
@@ -107,7 +106,8 @@ void Listener::close()
 QString Listener::addressString() const
 {
     if (m_address.protocol() == QAbstractSocket::IPv6Protocol)
-        return QLatin1Char('[') + m_address.toString() + QLatin1String("]:") + QString::number(m_port);
+        return QLatin1Char('[') + m_address.toString() + QLatin1String("]:")
+            + QString::number(m_port);
     return m_address.toString() + QLatin1Char(':') + QString::number(m_port);
 }
 
@@ -117,8 +117,8 @@ void Listener::acceptReady()
     for (int i = 0; i < 256 && m_fd >= 0; ++i) {
         sockaddr_storage peer;
         socklen_t length = sizeof peer;
-        const int fd = ::accept4(m_fd, reinterpret_cast<sockaddr *>(&peer), &length,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        const int fd = ::accept4(
+            m_fd, reinterpret_cast<sockaddr *>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;

@@ -24,10 +24,7 @@ struct Metrics
     quint64 replacedByCap = 0; // oldest closed by the per-uid cap
     quint64 pushes[SourceCount][StatusCount] = {};
 
-    void countPush(PushSource source, PushStatus status)
-    {
-        ++pushes[int(source)][int(status)];
-    }
+    void countPush(PushSource source, PushStatus status) { ++pushes[int(source)][int(status)]; }
     quint64 pushesWith(PushStatus status) const
     {
         quint64 sum = 0;

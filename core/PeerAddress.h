@@ -20,7 +20,7 @@ public:
     QString toString() const; // "1.2.3.4:5" or "[::1]:5"
 
 private:
-    std::array<quint8, 16> m_bytes{};
+    std::array<quint8, 16> m_bytes {};
     quint16 m_port = 0;
     quint8 m_family = 0; // 0 unknown, 4, 6
 };

@@ -45,7 +45,7 @@ PushRequest PushRequest::parse(const QByteArray &line)
     JsonScanner json(line);
     if (!json.validate()) {
         return failure("invalid JSON at offset " + QByteArray::number(json.errorOffset()) + ": "
-                       + json.error());
+            + json.error());
     }
     if (!json.isObject())
         return failure("not a JSON object");

@@ -11,16 +11,15 @@ PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metric
     , m_registry(registry)
     , m_log(log)
     , m_metrics(metrics)
-{
-}
+{ }
 
 PushResult PushRouter::push(const QByteArray &line, PushSource source, const QString &origin)
 {
     return deliver(PushRequest::parse(line), line, source, origin);
 }
 
-PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &payload,
-                               PushSource source, const QString &origin)
+PushResult PushRouter::deliver(
+    const PushRequest &request, const QByteArray &payload, PushSource source, const QString &origin)
 {
     PushResult result;
     if (!request.isValid()) {
@@ -31,8 +30,8 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     }
     // One header for every target: a broadcast encodes nothing per client.
     char header[WsFrame::MaxHeaderSize];
-    const QByteArrayView head(header, WsFrame::encodeHeader(header, WsFrame::Text,
-                                                            quint64(payload.size())));
+    const QByteArrayView head(
+        header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
     int delivered = 0;
     const auto send = [&](WsConnection *c) {
         if (c->sendFrame(head, payload))
@@ -57,7 +56,7 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
 }
 
 void PushRouter::record(const PushRequest &request, const QByteArray &payload, PushSource source,
-                        const QString &origin, const PushResult &result)
+    const QString &origin, const PushResult &result)
 {
     m_metrics->countPush(source, result.status);
     Event e;

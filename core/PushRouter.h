@@ -15,7 +15,8 @@ class PushRouter final : public QObject
 {
     Q_OBJECT
 public:
-    PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent = nullptr);
+    PushRouter(
+        SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent = nullptr);
 
     // `line` is a whole request (a JSON object with a uid) and is also the
     // frame every target receives, untouched. `origin` names the sender for
@@ -24,11 +25,11 @@ public:
 
     // For callers that have parsed already.
     PushResult deliver(const PushRequest &request, const QByteArray &payload, PushSource source,
-                       const QString &origin = QString());
+        const QString &origin = QString());
 
 private:
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
-                const QString &origin, const PushResult &result);
+        const QString &origin, const PushResult &result);
 
     SessionRegistry *m_registry;
     EventLog *m_log;

@@ -9,8 +9,7 @@
 
 SessionRegistry::SessionRegistry(QObject *parent)
     : QObject(parent)
-{
-}
+{ }
 
 WsConnection *SessionRegistry::bind(WsConnection *c, const QByteArray &uid, int maxPerUid)
 {

@@ -7,8 +7,7 @@
 SocketNotifier::SocketNotifier(qintptr fd, Type type, StreamSocket *socket, QObject *parent)
     : QSocketNotifier(fd, type, parent)
     , m_socket(socket)
-{
-}
+{ }
 
 bool SocketNotifier::event(QEvent *e)
 {

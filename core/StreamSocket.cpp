@@ -50,7 +50,7 @@ bool StreamSocket::write(QByteArrayView head, const QByteArray &payload)
     const qint64 total = head.size() + payload.size();
     if (m_queue.empty()) {
         iovec iov[2] = {{const_cast<char *>(head.data()), size_t(head.size())},
-                        {const_cast<char *>(payload.constData()), size_t(payload.size())}};
+            {const_cast<char *>(payload.constData()), size_t(payload.size())}};
         msghdr msg = {};
         msg.msg_iov = iov;
         msg.msg_iovlen = payload.isEmpty() ? 1 : 2;
@@ -109,8 +109,8 @@ bool StreamSocket::flush()
             if (count == MaxIov)
                 break;
             const qint64 offset = count == 0 ? m_queueOffset : 0;
-            iov[count++] = {const_cast<char *>(chunk.constData() + offset),
-                            size_t(chunk.size() - offset)};
+            iov[count++] = {
+                const_cast<char *>(chunk.constData() + offset), size_t(chunk.size() - offset)};
         }
         msghdr msg = {};
         msg.msg_iov = iov;

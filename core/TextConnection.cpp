@@ -55,7 +55,8 @@ void TextConnection::consume(const char *data, qint64 size, QByteArray *replies)
     const qint64 maxLine = m_server->config().maxLine;
     qint64 pos = 0;
     while (pos < size && !m_closing) {
-        const char *nl = static_cast<const char *>(std::memchr(data + pos, '\n', size_t(size - pos)));
+        const char *nl =
+            static_cast<const char *>(std::memchr(data + pos, '\n', size_t(size - pos)));
         if (!nl) {
             m_in.append(data + pos, size - pos);
             // The cap counts the line ending too: it is part of what we buffer.

@@ -6,8 +6,8 @@
 #include "Metrics.h"
 #include "TextConnection.h"
 
-TextPushServer::TextPushServer(const Config &config, PushRouter *router, EventLog *log,
-                               Metrics *metrics, QObject *parent)
+TextPushServer::TextPushServer(
+    const Config &config, PushRouter *router, EventLog *log, Metrics *metrics, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_router(router)

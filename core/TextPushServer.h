@@ -18,7 +18,7 @@ class TextPushServer final : public QObject
     Q_OBJECT
 public:
     TextPushServer(const Config &config, PushRouter *router, EventLog *log, Metrics *metrics,
-                   QObject *parent = nullptr);
+        QObject *parent = nullptr);
 
     bool listen(QString *error);
     void stopListening();

@@ -27,10 +27,10 @@ bool WsConnection::sendFrame(QByteArrayView header, const QByteArray &payload)
         return false;
     if (!m_socket.write(header, payload)) {
         abortLater(m_socket.isOpen() && m_socket.lastError() == 0
-                  ? QStringLiteral("slow consumer: output queue over %1 bytes")
-                        .arg(m_gateway->config().maxOutput)
-                  : QStringLiteral("write failed: %1")
-                        .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+                ? QStringLiteral("slow consumer: output queue over %1 bytes")
+                      .arg(m_gateway->config().maxOutput)
+                : QStringLiteral("write failed: %1")
+                      .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
         return false;
     }
     ++m_messagesOut;
@@ -97,7 +97,8 @@ void WsConnection::abortLater(const QString &reason)
     m_socket.abort();
     m_state = State::Closed;
     setCloseReason(reason, 0);
-    QMetaObject::invokeMethod(this, [this] { finish(QString()); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { finish(QString()); }, Qt::QueuedConnection);
 }
 
 void WsConnection::finish(const QString &reason, int code)
@@ -202,14 +203,14 @@ qint64 WsConnection::processFrames(char *data, qint64 size)
     while (m_state == State::Open || m_state == State::Closing) {
         WsFrame::Header header;
         const char *error = "";
-        const auto result = WsFrame::parseHeader(QByteArrayView(data + used, size - used),
-                                                 quint64(config.maxFrame), &header, &error);
+        const auto result = WsFrame::parseHeader(
+            QByteArrayView(data + used, size - used), quint64(config.maxFrame), &header, &error);
         if (result == WsFrame::ParseResult::NeedMore)
             break;
         if (result != WsFrame::ParseResult::Ok) {
-            failProtocol(result == WsFrame::ParseResult::TooBig ? WsFrame::TooBig
-                                                                : WsFrame::ProtocolError,
-                         error);
+            failProtocol(
+                result == WsFrame::ParseResult::TooBig ? WsFrame::TooBig : WsFrame::ProtocolError,
+                error);
             return size;
         }
         if (quint64(size - used - header.size) < header.length)
@@ -264,7 +265,8 @@ bool WsConnection::handleFrame(const WsFrame::Header &header, char *payload)
         const quint8 opcode = m_messageOpcode;
         const QByteArray message = std::exchange(m_message, QByteArray());
         m_messageOpcode = 0;
-        if (opcode == WsFrame::Text && !Utf8::isValid(message.constData(), size_t(message.size()))) {
+        if (opcode == WsFrame::Text
+            && !Utf8::isValid(message.constData(), size_t(message.size()))) {
             failProtocol(WsFrame::InvalidPayload, "invalid UTF-8");
             return false;
         }
@@ -318,7 +320,7 @@ void WsConnection::handleClose(QByteArrayView payload)
     m_socket.write(QByteArrayView(h, n), reply);
     setCloseReason(reason.isEmpty() ? QStringLiteral("client closed")
                                     : QStringLiteral("client closed: ") + reason,
-                   code);
+        code);
     startClosing();
 }
 

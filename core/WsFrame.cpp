@@ -121,7 +121,8 @@ QByteArray closePayload(quint16 code, QByteArrayView reason)
     out.reserve(2 + reason.size());
     out.append(char(code >> 8));
     out.append(char(code & 0xFF));
-    out.append(reason.first(qMin<qsizetype>(reason.size(), 123))); // control frames: 125 bytes at most
+    out.append(
+        reason.first(qMin<qsizetype>(reason.size(), 123))); // control frames: 125 bytes at most
     return out;
 }
 

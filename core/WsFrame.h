@@ -46,8 +46,7 @@ enum class ParseResult { Ok, NeedMore, ProtocolError, TooBig };
 // Parses one client frame header from data. Validates what can be validated
 // from the header alone: reserved bits, opcode, masking, control frame rules
 // and maxFrame; `error` names the violation.
-ParseResult parseHeader(QByteArrayView data, quint64 maxFrame, Header *header,
-                        const char **error);
+ParseResult parseHeader(QByteArrayView data, quint64 maxFrame, Header *header, const char **error);
 
 // XORs data in place with the mask; `offset` is data's position in the payload.
 void unmask(char *data, qint64 size, const quint8 mask[4], qint64 offset = 0);

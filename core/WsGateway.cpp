@@ -11,7 +11,7 @@
 #include "WsHandshake.h"
 
 WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *log,
-                     Metrics *metrics, QObject *parent)
+    Metrics *metrics, QObject *parent)
     : QObject(parent)
     , m_config(config)
     , m_registry(registry)
@@ -39,7 +39,7 @@ bool WsGateway::listen(QString *error)
 {
     m_closingAll = false;
     m_heartbeat.setTimeouts(m_config.heartbeatMs, m_config.pingIntervalMs,
-                            m_config.effectiveBindTimeoutMs(), m_config.closeTimeoutMs);
+        m_config.effectiveBindTimeoutMs(), m_config.closeTimeoutMs);
     if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
         return false;
     m_heartbeat.start();

@@ -21,7 +21,7 @@ class WsGateway final : public QObject
     Q_OBJECT
 public:
     WsGateway(const Config &config, SessionRegistry *registry, EventLog *log, Metrics *metrics,
-              QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~WsGateway() override;
 
     const Config &config() const { return m_config; }

@@ -13,8 +13,8 @@ RawWsClient::RawWsClient(quint16 port)
 bool RawWsClient::handshake(const QByteArray &path)
 {
     sendRaw("GET " + path
-            + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     QByteArray response;
     [[maybe_unused]] const bool complete = QTest::qWaitFor(
         [&] {

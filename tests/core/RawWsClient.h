@@ -11,8 +11,8 @@ public:
     explicit RawWsClient(quint16 port);
 
     bool handshake(const QByteArray &path = "/"); // true on "101"
-    static QByteArray frame(quint8 opcode, const QByteArray &payload, bool fin = true,
-                            bool masked = true);
+    static QByteArray frame(
+        quint8 opcode, const QByteArray &payload, bool fin = true, bool masked = true);
     void sendFrame(quint8 opcode, const QByteArray &payload, bool fin = true);
     void sendRaw(const QByteArray &bytes);
     // Reads whatever arrived within timeoutMs.

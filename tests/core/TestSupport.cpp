@@ -64,14 +64,14 @@ QByteArray TextClient::request(const QByteArray &line)
 
 bool TextClient::waitForDisconnected(int timeoutMs)
 {
-    return waitFor([this] { return m_socket.state() == QAbstractSocket::UnconnectedState; },
-                   timeoutMs);
+    return waitFor(
+        [this] { return m_socket.state() == QAbstractSocket::UnconnectedState; }, timeoutMs);
 }
 
 WsClient::WsClient(quint16 port, const QString &path)
 {
     QObject::connect(&socket, &QWebSocket::textMessageReceived, &socket,
-                     [this](const QString &m) { messages.append(m); });
+        [this](const QString &m) { messages.append(m); });
     QObject::connect(&socket, &QWebSocket::disconnected, &socket, [this] { disconnected = true; });
     socket.open(QUrl(QStringLiteral("ws://127.0.0.1:%1%2").arg(port).arg(path)));
 }

@@ -69,16 +69,19 @@ void tst_BadInput::textPortErrorsKeepConnection_data()
 {
     QTest::addColumn<QByteArray>("line");
     QTest::addColumn<QByteArray>("reply");
-    QTest::newRow("invalid JSON") << QByteArray("{\"uid\":") << QByteArray("error: invalid JSON at offset 7: unexpected end\n");
+    QTest::newRow("invalid JSON") << QByteArray(
+        "{\"uid\":") << QByteArray("error: invalid JSON at offset 7: unexpected end\n");
     QTest::newRow("no uid") << QByteArray("{\"msg\":1}") << QByteArray("error: missing uid\n");
     QTest::newRow("empty line") << QByteArray() << QByteArray("error: empty line\n");
     QTest::newRow("bare CR") << QByteArray("\r") << QByteArray("error: empty line\n");
     QTest::newRow("not UTF-8") << QByteArray("{\"uid\":\"a\",\"m\":\"\xfe\xff\"}")
                                << QByteArray("error: not UTF-8\n");
-    QTest::newRow("NUL byte") << QByteArray("{\"uid\":\"a\"}\0", 12)
-                              << QByteArray("error: invalid JSON at offset 11: garbage after the value\n");
-    QTest::newRow("not an object") << QByteArray("[\"uid\"]") << QByteArray("error: not a JSON object\n");
-    QTest::newRow("bad uid") << QByteArray("{\"uid\":\"a b\"}") << QByteArray("error: invalid uid\n");
+    QTest::newRow("NUL byte") << QByteArray("{\"uid\":\"a\"}\0",
+        12) << QByteArray("error: invalid JSON at offset 11: garbage after the value\n");
+    QTest::newRow("not an object")
+        << QByteArray("[\"uid\"]") << QByteArray("error: not a JSON object\n");
+    QTest::newRow("bad uid") << QByteArray("{\"uid\":\"a b\"}")
+                             << QByteArray("error: invalid uid\n");
     QTest::newRow("telnet noise") << QByteArray("\xff\xfb\x01") << QByteArray("error: not UTF-8\n");
 }
 
@@ -100,7 +103,7 @@ void tst_BadInput::overLongLineClosesConnection()
 {
     TextClient backend(m_server->textPort());
     backend.send("{\"uid\":\"a\",\"x\":\"" + QByteArray(5000, 'x') + "\"}\n{\"uid\":\"a\"}\n");
-    QCOMPARE(backend.readLines(1), QList<QByteArray>{"error: line too long\n"});
+    QCOMPARE(backend.readLines(1), QList<QByteArray> {"error: line too long\n"});
     QVERIFY(backend.waitForDisconnected());
     QCOMPARE(backend.socket().readAll(), QByteArray()); // the second line got no answer
     assertStillServes();
@@ -112,7 +115,7 @@ void tst_BadInput::overLongPartialLineClosesConnection()
     TextClient backend(m_server->textPort());
     for (int i = 0; i < 10; ++i)
         backend.send(QByteArray(1000, 'y'));
-    QCOMPARE(backend.readLines(1), QList<QByteArray>{"error: line too long\n"});
+    QCOMPARE(backend.readLines(1), QList<QByteArray> {"error: line too long\n"});
     QVERIFY(backend.waitForDisconnected());
     assertStillServes();
 }
@@ -144,7 +147,8 @@ void tst_BadInput::httpWithoutUpgrade()
     QByteArray response;
     QVERIFY(waitFor([&] {
         response += raw.socket().readAll();
-        return raw.socket().state() == QAbstractSocket::UnconnectedState || response.contains("\r\n\r\n");
+        return raw.socket().state() == QAbstractSocket::UnconnectedState
+            || response.contains("\r\n\r\n");
     }));
     QVERIFY2(response.startsWith("HTTP/1.1 426 Upgrade Required\r\n"), response.constData());
     QVERIFY(raw.waitForDisconnected());
@@ -211,8 +215,8 @@ void tst_BadInput::protocolViolations_data()
     QTest::newRow("interleaved message")
         << (RawWsClient::frame(WsFrame::Text, "a", false) + RawWsClient::frame(WsFrame::Text, "b"))
         << 1002;
-    QTest::newRow("bad close code") << RawWsClient::frame(WsFrame::Close, QByteArray("\x03\xed", 2))
-                                    << 1002;
+    QTest::newRow("bad close code")
+        << RawWsClient::frame(WsFrame::Close, QByteArray("\x03\xed", 2)) << 1002;
 }
 
 void tst_BadInput::protocolViolations()

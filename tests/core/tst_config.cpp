@@ -57,13 +57,13 @@ void tst_Config::defaults()
 
 void tst_Config::commandLine()
 {
-    const auto r = ConfigLoader::load(
-        {QStringLiteral("pushconsole"), QStringLiteral("--ws-bind"), QStringLiteral("::"),
-         QStringLiteral("--ws-port=0"), QStringLiteral("--text-port"), QStringLiteral("6000"),
-         QStringLiteral("--heartbeat"), QStringLiteral("2s"), QStringLiteral("--ping-interval=0"),
-         QStringLiteral("--max-line"), QStringLiteral("64K"), QStringLiteral("--max-message=2M"),
-         QStringLiteral("--max-conns-per-uid=3"), QStringLiteral("--log-level=DEBUG"),
-         QStringLiteral("--no-gui"), QStringLiteral("--text-bind=localhost")});
+    const auto r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--ws-bind"),
+        QStringLiteral("::"), QStringLiteral("--ws-port=0"), QStringLiteral("--text-port"),
+        QStringLiteral("6000"), QStringLiteral("--heartbeat"), QStringLiteral("2s"),
+        QStringLiteral("--ping-interval=0"), QStringLiteral("--max-line"), QStringLiteral("64K"),
+        QStringLiteral("--max-message=2M"), QStringLiteral("--max-conns-per-uid=3"),
+        QStringLiteral("--log-level=DEBUG"), QStringLiteral("--no-gui"),
+        QStringLiteral("--text-bind=localhost")});
     QCOMPARE(r.action, ConfigLoader::Action::Run);
     const Config &c = r.config;
     QCOMPARE(c.wsBind, QHostAddress(QStringLiteral("::")));
@@ -85,7 +85,7 @@ void tst_Config::iniThenCommandLine()
     const QString ini = writeIni("ws-port=9000\ntext-port=9001\nheartbeat=30\nno-gui=true\n"
                                  "log-level=warning\n");
     const auto r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--config"),
-                                       ini, QStringLiteral("--text-port=9100")});
+        ini, QStringLiteral("--text-port=9100")});
     QCOMPARE(r.action, ConfigLoader::Action::Run);
     QCOMPARE(r.config.wsPort, quint16(9000)); // from the file
     QCOMPARE(r.config.textPort, quint16(9100)); // the command line wins
@@ -98,7 +98,8 @@ void tst_Config::iniThenCommandLine()
 void tst_Config::iniSectionAndLists()
 {
     const QString ini = writeIni("[pushconsole]\nws-port=9002\n");
-    const auto r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--config"), ini});
+    const auto r =
+        ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--config"), ini});
     QCOMPARE(r.action, ConfigLoader::Action::Run);
     QCOMPARE(r.config.wsPort, quint16(9002));
 }
@@ -108,31 +109,31 @@ void tst_Config::errors_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QByteArray>("ini");
     QTest::addColumn<QString>("message");
-    QTest::newRow("port text") << QStringList{QStringLiteral("--ws-port=abc")} << QByteArray()
+    QTest::newRow("port text") << QStringList {QStringLiteral("--ws-port=abc")} << QByteArray()
                                << QStringLiteral("--ws-port: invalid value \"abc\" for ws-port");
-    QTest::newRow("port range") << QStringList{QStringLiteral("--text-port=70000")} << QByteArray()
+    QTest::newRow("port range") << QStringList {QStringLiteral("--text-port=70000")} << QByteArray()
                                 << QStringLiteral("expected a port number from 0 to 65535");
-    QTest::newRow("address") << QStringList{QStringLiteral("--ws-bind=example.com")} << QByteArray()
-                             << QStringLiteral("expected an IP address");
-    QTest::newRow("zero heartbeat") << QStringList{QStringLiteral("--heartbeat=0")} << QByteArray()
+    QTest::newRow("address") << QStringList {QStringLiteral("--ws-bind=example.com")}
+                             << QByteArray() << QStringLiteral("expected an IP address");
+    QTest::newRow("zero heartbeat") << QStringList {QStringLiteral("--heartbeat=0")} << QByteArray()
                                     << QStringLiteral("expected a duration");
-    QTest::newRow("size") << QStringList{QStringLiteral("--max-line=lots")} << QByteArray()
+    QTest::newRow("size") << QStringList {QStringLiteral("--max-line=lots")} << QByteArray()
                           << QStringLiteral("expected a size");
-    QTest::newRow("level") << QStringList{QStringLiteral("--log-level=loud")} << QByteArray()
+    QTest::newRow("level") << QStringList {QStringLiteral("--log-level=loud")} << QByteArray()
                            << QStringLiteral("expected debug, info, warning or error");
-    QTest::newRow("unknown option") << QStringList{QStringLiteral("--frobnicate")} << QByteArray()
+    QTest::newRow("unknown option") << QStringList {QStringLiteral("--frobnicate")} << QByteArray()
                                     << QStringLiteral("frobnicate");
-    QTest::newRow("positional") << QStringList{QStringLiteral("extra")} << QByteArray()
+    QTest::newRow("positional") << QStringList {QStringLiteral("extra")} << QByteArray()
                                 << QStringLiteral("unexpected argument \"extra\"");
-    QTest::newRow("missing file") << QStringList{QStringLiteral("--config=/nonexistent.ini")}
+    QTest::newRow("missing file") << QStringList {QStringLiteral("--config=/nonexistent.ini")}
                                   << QByteArray()
                                   << QStringLiteral("cannot read config file \"/nonexistent.ini\"");
     QTest::newRow("unknown key") << QStringList() << QByteArray("ws-prot=1\n")
                                  << QStringLiteral("unknown setting \"ws-prot\"");
     QTest::newRow("bad ini value") << QStringList() << QByteArray("heartbeat=soon\n")
                                    << QStringLiteral("invalid value \"soon\" for heartbeat");
-    QTest::newRow("unknown section") << QStringList() << QByteArray("[other]\nws-port=1\n")
-                                     << QStringLiteral("unknown section");
+    QTest::newRow("unknown section")
+        << QStringList() << QByteArray("[other]\nws-port=1\n") << QStringLiteral("unknown section");
 }
 
 void tst_Config::errors()
@@ -165,9 +166,9 @@ void tst_Config::helpAndVersion()
 {
     auto r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--help")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowHelp);
-    for (const char *option : {"--ws-bind", "--ws-port", "--text-bind", "--text-port", "--heartbeat",
-                               "--ping-interval", "--max-line", "--max-message",
-                               "--max-conns-per-uid", "--log-level", "--no-gui", "--config"})
+    for (const char *option : {"--ws-bind", "--ws-port", "--text-bind", "--text-port",
+             "--heartbeat", "--ping-interval", "--max-line", "--max-message", "--max-conns-per-uid",
+             "--log-level", "--no-gui", "--config"})
         QVERIFY2(r.helpText.contains(QLatin1String(option)), option);
     r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--version")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowVersion);
@@ -186,8 +187,8 @@ void tst_Config::logLineFormat()
     e.closeCode = 1000;
     e.size = 3;
     QCOMPARE(ConsoleLogger::format(e),
-             QByteArray("2023-11-14T22:13:20.123Z info close conn=12 uid=1001 peer=127.0.0.1:5000 "
-                        "code=1000 seconds=3 reason=\"client closed: bye \\\"now\\\"\"\n"));
+        QByteArray("2023-11-14T22:13:20.123Z info close conn=12 uid=1001 peer=127.0.0.1:5000 "
+                   "code=1000 seconds=3 reason=\"client closed: bye \\\"now\\\"\"\n"));
     Event p;
     p.time = 1700000000123;
     p.type = Event::Type::Push;
@@ -200,8 +201,8 @@ void tst_Config::logLineFormat()
     p.peer = QStringLiteral("127.0.0.1:6000");
     p.text = "{\"uid\":\"7\"}";
     QCOMPARE(ConsoleLogger::format(p),
-             QByteArray("2023-11-14T22:13:20.123Z debug push source=text result=ok delivered=2 "
-                        "uid=7 size=11 from=127.0.0.1:6000 text=\"{\\\"uid\\\":\\\"7\\\"}\"\n"));
+        QByteArray("2023-11-14T22:13:20.123Z debug push source=text result=ok delivered=2 "
+                   "uid=7 size=11 from=127.0.0.1:6000 text=\"{\\\"uid\\\":\\\"7\\\"}\"\n"));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Config)

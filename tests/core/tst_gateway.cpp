@@ -149,7 +149,8 @@ void tst_Gateway::severalConnectionsPerUid()
     QCOMPARE(server->registry()->uidCount(), 1);
     QCOMPARE(server->registry()->connectionCount(), 3);
 
-    const PushResult result = server->router()->push(pushLine("shared", "hi"), PushSource::TextPort);
+    const PushResult result =
+        server->router()->push(pushLine("shared", "hi"), PushSource::TextPort);
     QCOMPARE(result.status, PushStatus::Ok);
     QCOMPARE(result.delivered, 3);
     QVERIFY(a.waitForMessages(1));
@@ -319,8 +320,8 @@ void tst_Gateway::consolePushGoesThroughRouter()
     WsClient client(server->wsPort());
     QVERIFY(client.bind("op", server.get()));
     QSignalSpy spy(server->eventLog(), &EventLog::eventAdded);
-    const PushResult r = server->router()->push(R"({"uid":"op","by":"hand"})", PushSource::Console,
-                                                QStringLiteral("console"));
+    const PushResult r = server->router()->push(
+        R"({"uid":"op","by":"hand"})", PushSource::Console, QStringLiteral("console"));
     QCOMPARE(r.status, PushStatus::Ok);
     QVERIFY(client.waitForMessages(1));
     QCOMPARE(spy.size(), 1);

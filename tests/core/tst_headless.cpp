@@ -42,6 +42,9 @@ QProcessEnvironment tst_Headless::headlessEnv()
     env.remove(QStringLiteral("DISPLAY"));
     env.remove(QStringLiteral("WAYLAND_DISPLAY"));
     env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    // The messages checked below are the English ones.
+    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
+    env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
     return env;
 }
 
@@ -70,8 +73,8 @@ tst_Headless::Gateway tst_Headless::launch(const QStringList &args, const QProce
 void tst_Headless::endToEndThenSigterm()
 {
     Gateway g = launch({QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
-                        QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0"),
-                        QStringLiteral("--log-level=debug")});
+        QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0"),
+        QStringLiteral("--log-level=debug")});
     QVERIFY2(g.wsPort && g.textPort, g.output.constData());
 
     WsClient rider(g.wsPort);
@@ -108,7 +111,7 @@ void tst_Headless::endToEndThenSigterm()
 void tst_Headless::sigintAlsoExitsCleanly()
 {
     Gateway g = launch({QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
-                        QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
+        QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
     QVERIFY2(g.wsPort, g.output.constData());
     ::kill(pid_t(g.process->processId()), SIGINT);
     QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
@@ -123,21 +126,23 @@ void tst_Headless::busyPortFailsClearly()
     QProcess p;
     p.setProcessEnvironment(headlessEnv());
     p.start(QStringLiteral(PUSHCONSOLE_BINARY),
-            {QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
-             QStringLiteral("--ws-port=%1").arg(squatter.serverPort()), QStringLiteral("--text-port=0")});
+        {QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
+            QStringLiteral("--ws-port=%1").arg(squatter.serverPort()),
+            QStringLiteral("--text-port=0")});
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitCode(), 1);
     const QByteArray err = p.readAllStandardError();
     QVERIFY2(err.contains("cannot listen for WebSocket clients on 127.0.0.1:"
-                          + QByteArray::number(squatter.serverPort()) + ": Address already in use"),
-             err.constData());
+                 + QByteArray::number(squatter.serverPort()) + ": Address already in use"),
+        err.constData());
 }
 
 void tst_Headless::badOptionFailsClearly()
 {
     QProcess p;
     p.setProcessEnvironment(headlessEnv());
-    p.start(QStringLiteral(PUSHCONSOLE_BINARY), {QStringLiteral("--no-gui"), QStringLiteral("--heartbeat=soon")});
+    p.start(QStringLiteral(PUSHCONSOLE_BINARY),
+        {QStringLiteral("--no-gui"), QStringLiteral("--heartbeat=soon")});
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitCode(), 2);
     const QByteArray err = p.readAllStandardError();
@@ -149,7 +154,7 @@ void tst_Headless::noDisplayRunsHeadless()
 {
     // No --no-gui, no display: it must not try to open a window.
     Gateway g = launch({QStringLiteral("--ws-bind=127.0.0.1"), QStringLiteral("--ws-port=0"),
-                        QStringLiteral("--text-port=0"), QStringLiteral("--lang=en")});
+        QStringLiteral("--text-port=0"), QStringLiteral("--lang=en")});
     QVERIFY2(g.wsPort, g.output.constData());
     QVERIFY(g.output.startsWith("No display found: running headless (as with --no-gui).\n"));
     g.process->terminate();
@@ -160,9 +165,10 @@ void tst_Headless::noDisplayRunsHeadless()
 void tst_Headless::exampleConfigIsValid()
 {
     // The documented example must start as it is (ports overridden).
-    Gateway g = launch({QStringLiteral("--config=" PUSHCONSOLE_SOURCE_DIR "/resources/pushconsole.example.ini"),
-                        QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
-                        QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
+    Gateway g = launch(
+        {QStringLiteral("--config=" PUSHCONSOLE_SOURCE_DIR "/resources/pushconsole.example.ini"),
+            QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
+            QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
     QVERIFY2(g.wsPort, g.output.constData());
     g.process->terminate();
     QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
@@ -173,7 +179,8 @@ void tst_Headless::helpAndVersion()
 {
     QProcess p;
     p.setProcessEnvironment(headlessEnv());
-    p.start(QStringLiteral(PUSHCONSOLE_BINARY), {QStringLiteral("--help"), QStringLiteral("--lang=en")});
+    p.start(QStringLiteral(PUSHCONSOLE_BINARY),
+        {QStringLiteral("--help"), QStringLiteral("--lang=en")});
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitCode(), 0);
     const QByteArray help = p.readAllStandardOutput();

@@ -110,7 +110,9 @@ void tst_Heartbeat::serverAnswersPings()
         got += raw.socket().readAll();
         return got.size() >= 5;
     }));
-    QCOMPARE(got, QByteArray("\x8a\x03" "abc"));
+    QCOMPARE(got,
+        QByteArray("\x8a\x03"
+                   "abc"));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Heartbeat)

@@ -28,66 +28,67 @@ void tst_PushRequest::parse_data()
 
     const QByteArrayList none;
     QTest::newRow("string uid") << QByteArray(R"({"uid":"1001","m":1})") << QByteArray() << false
-                                << QByteArrayList{"1001"};
+                                << QByteArrayList {"1001"};
     QTest::newRow("integer uid") << QByteArray(R"({"uid":1001})") << QByteArray() << false
-                                 << QByteArrayList{"1001"};
-    QTest::newRow("negative integer") << QByteArray(R"({"uid":-5})") << QByteArray() << false
-                                      << QByteArrayList{"-5"};
+                                 << QByteArrayList {"1001"};
+    QTest::newRow("negative integer")
+        << QByteArray(R"({"uid":-5})") << QByteArray() << false << QByteArrayList {"-5"};
     QTest::newRow("huge integer") << QByteArray(R"({"uid":123456789012345678901234567890})")
                                   << QByteArray() << false
-                                  << QByteArrayList{"123456789012345678901234567890"};
+                                  << QByteArrayList {"123456789012345678901234567890"};
     QTest::newRow("minus zero") << QByteArray(R"({"uid":-0})") << QByteArray() << false
-                                << QByteArrayList{"0"};
+                                << QByteArrayList {"0"};
     QTest::newRow("last uid wins") << QByteArray(R"({"uid":"a","x":{"uid":"c"},"uid":"b"})")
-                                   << QByteArray() << false << QByteArrayList{"b"};
+                                   << QByteArray() << false << QByteArrayList {"b"};
     QTest::newRow("escaped uid value") << QByteArray(R"({"uid":"\u0031\u0030"})") << QByteArray()
-                                       << false << QByteArrayList{"10"};
+                                       << false << QByteArrayList {"10"};
     QTest::newRow("huge number elsewhere")
         << ("{\"uid\":\"n\",\"v\":" + QByteArray(400, '9') + "e999}") << QByteArray() << false
-        << QByteArrayList{"n"};
+        << QByteArrayList {"n"};
     QTest::newRow("big integer") << QByteArray(R"({"uid":9007199254740993})") << QByteArray()
-                                 << false << QByteArrayList{"9007199254740993"};
+                                 << false << QByteArrayList {"9007199254740993"};
     QTest::newRow("escaped key") << QByteArray(R"({"\u0075id":"x"})") << QByteArray() << false
-                                 << QByteArrayList{"x"};
+                                 << QByteArrayList {"x"};
     QTest::newRow("email uid") << QByteArray(R"({"uid":"a.b@c:d-e_f"})") << QByteArray() << false
-                               << QByteArrayList{"a.b@c:d-e_f"};
+                               << QByteArrayList {"a.b@c:d-e_f"};
     QTest::newRow("broadcast") << QByteArray(R"({"uid":"*"})") << QByteArray() << true << none;
     QTest::newRow("array dedup") << QByteArray(R"({"uid":["a",1,"a","1"]})") << QByteArray()
-                                 << false << QByteArrayList{"a", "1"};
+                                 << false << QByteArrayList {"a", "1"};
     QTest::newRow("whitespace") << QByteArray(" \t{ \"uid\" : \"w\" } ") << QByteArray() << false
-                                << QByteArrayList{"w"};
+                                << QByteArrayList {"w"};
 
     QTest::newRow("empty") << QByteArray() << QByteArray("empty line") << false << none;
     QTest::newRow("not utf8") << QByteArray("{\"uid\":\"\xff\"}") << QByteArray("not UTF-8")
                               << false << none;
-    QTest::newRow("overlong utf8") << QByteArray("{\"uid\":\"\xc0\xaf\"}")
-                                   << QByteArray("not UTF-8") << false << none;
+    QTest::newRow("overlong utf8")
+        << QByteArray("{\"uid\":\"\xc0\xaf\"}") << QByteArray("not UTF-8") << false << none;
     QTest::newRow("invalid json") << QByteArray("{uid:1}")
-                                  << QByteArray("invalid JSON at offset 1: expected a member name") << false
-                                  << none;
-    QTest::newRow("trailing garbage") << QByteArray(R"({"uid":1} x)")
-                                      << QByteArray("invalid JSON at offset 10: garbage after the value")
-                                      << false << none;
+                                  << QByteArray("invalid JSON at offset 1: expected a member name")
+                                  << false << none;
+    QTest::newRow("trailing garbage")
+        << QByteArray(R"({"uid":1} x)")
+        << QByteArray("invalid JSON at offset 10: garbage after the value") << false << none;
     QTest::newRow("unterminated") << QByteArray(R"({"uid":"a")")
-                                  << QByteArray("invalid JSON at offset 10: unexpected end") << false
-                                  << none;
+                                  << QByteArray("invalid JSON at offset 10: unexpected end")
+                                  << false << none;
     QTest::newRow("bad escape") << QByteArray(R"({"uid":"\x"})")
                                 << QByteArray("invalid JSON at offset 8: invalid escape") << false
                                 << none;
-    QTest::newRow("raw control char") << QByteArray("{\"uid\":\"a\tb\"}")
-                                      << QByteArray("invalid JSON at offset 9: control character in string")
-                                      << false << none;
+    QTest::newRow("raw control char")
+        << QByteArray("{\"uid\":\"a\tb\"}")
+        << QByteArray("invalid JSON at offset 9: control character in string") << false << none;
     QTest::newRow("leading zero") << QByteArray(R"({"uid":01})")
                                   << QByteArray("invalid JSON at offset 8: expected ',' or '}'")
                                   << false << none;
-    QTest::newRow("trailing comma") << QByteArray(R"({"uid":1,})")
-                                    << QByteArray("invalid JSON at offset 9: expected a member name")
-                                    << false << none;
-    QTest::newRow("deep nesting") << ("{\"uid\":1,\"d\":" + QByteArray(300, '[') + QByteArray(300, ']') + "}")
+    QTest::newRow("trailing comma")
+        << QByteArray(R"({"uid":1,})")
+        << QByteArray("invalid JSON at offset 9: expected a member name") << false << none;
+    QTest::newRow("deep nesting") << ("{\"uid\":1,\"d\":" + QByteArray(300, '[')
+        + QByteArray(300, ']') + "}")
                                   << QByteArray("invalid JSON at offset 268: too deeply nested")
                                   << false << none;
-    QTest::newRow("fraction uid zero") << QByteArray(R"({"uid":1.0})") << QByteArray("invalid uid")
-                                       << false << none;
+    QTest::newRow("fraction uid zero")
+        << QByteArray(R"({"uid":1.0})") << QByteArray("invalid uid") << false << none;
     QTest::newRow("exponent uid") << QByteArray(R"({"uid":1e3})") << QByteArray("invalid uid")
                                   << false << none;
     QTest::newRow("array") << QByteArray("[1,2]") << QByteArray("not a JSON object") << false
@@ -96,24 +97,24 @@ void tst_PushRequest::parse_data()
                             << none;
     QTest::newRow("missing uid") << QByteArray(R"({"user":1})") << QByteArray("missing uid")
                                  << false << none;
-    QTest::newRow("null uid") << QByteArray(R"({"uid":null})") << QByteArray("invalid uid")
-                              << false << none;
-    QTest::newRow("bool uid") << QByteArray(R"({"uid":true})") << QByteArray("invalid uid")
-                              << false << none;
-    QTest::newRow("object uid") << QByteArray(R"({"uid":{}})") << QByteArray("invalid uid")
-                                << false << none;
+    QTest::newRow("null uid") << QByteArray(R"({"uid":null})") << QByteArray("invalid uid") << false
+                              << none;
+    QTest::newRow("bool uid") << QByteArray(R"({"uid":true})") << QByteArray("invalid uid") << false
+                              << none;
+    QTest::newRow("object uid") << QByteArray(R"({"uid":{}})") << QByteArray("invalid uid") << false
+                                << none;
     QTest::newRow("fraction uid") << QByteArray(R"({"uid":1.5})") << QByteArray("invalid uid")
                                   << false << none;
-    QTest::newRow("empty string uid") << QByteArray(R"({"uid":""})") << QByteArray("invalid uid")
-                                      << false << none;
+    QTest::newRow("empty string uid")
+        << QByteArray(R"({"uid":""})") << QByteArray("invalid uid") << false << none;
     QTest::newRow("space in uid") << QByteArray(R"({"uid":"a b"})") << QByteArray("invalid uid")
                                   << false << none;
     QTest::newRow("long uid") << ("{\"uid\":\"" + QByteArray(65, 'x') + "\"}")
                               << QByteArray("invalid uid") << false << none;
     QTest::newRow("empty array") << QByteArray(R"({"uid":[]})") << QByteArray("empty uid list")
                                  << false << none;
-    QTest::newRow("star in array") << QByteArray(R"({"uid":["*"]})")
-                                   << QByteArray("invalid uid") << false << none;
+    QTest::newRow("star in array")
+        << QByteArray(R"({"uid":["*"]})") << QByteArray("invalid uid") << false << none;
 }
 
 void tst_PushRequest::parse()

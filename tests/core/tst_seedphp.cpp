@@ -38,8 +38,9 @@ void tst_SeedPhp::initTestCase()
 tst_SeedPhp::Run tst_SeedPhp::runCallback(const QByteArray &rowJson, quint16 port)
 {
     QProcess php;
-    php.start(m_php, {QStringLiteral(PUSHCONSOLE_PHP_DIR "/run_seed_callback.php"),
-                      QString::fromUtf8(rowJson), QString::number(port)});
+    php.start(m_php,
+        {QStringLiteral(PUSHCONSOLE_PHP_DIR "/run_seed_callback.php"), QString::fromUtf8(rowJson),
+            QString::number(port)});
     Run run;
     // php runs in its own process while our event loop serves it.
     if (!waitFor([&] { return php.state() == QProcess::NotRunning; }, 15000)) {
@@ -58,7 +59,8 @@ void tst_SeedPhp::callbackDelivers_data()
     QTest::addColumn<QByteArray>("boundUid");
     // Rows as a PHP backend builds them: a PDO row (string uid) with Chinese
     // text json_encode turns into \u escapes, and an integer uid.
-    QTest::newRow("string uid") << QByteArray(R"({"uid":"1001","order_sn":"B20200113001","status":"锁已关闭","url":"https://x/y"})")
+    QTest::newRow("string uid") << QByteArray(
+        R"({"uid":"1001","order_sn":"B20200113001","status":"锁已关闭","url":"https://x/y"})")
                                 << QByteArray("1001");
     QTest::newRow("integer uid") << QByteArray(R"({"uid":1002,"fee":1.5,"lock":true})")
                                  << QByteArray("1002");

@@ -27,7 +27,8 @@ void tst_WsProtocol::encodeHeader_data()
     QTest::newRow("125") << quint64(125) << QByteArray("\x81\x7d");
     QTest::newRow("126") << quint64(126) << QByteArray("\x81\x7e\x00\x7e", 4);
     QTest::newRow("65535") << quint64(65535) << QByteArray("\x81\x7e\xff\xff");
-    QTest::newRow("65536") << quint64(65536) << QByteArray("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10);
+    QTest::newRow("65536") << quint64(65536)
+                           << QByteArray("\x81\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10);
 }
 
 void tst_WsProtocol::encodeHeader()
@@ -43,25 +44,26 @@ void tst_WsProtocol::parseHeader_data()
     QTest::addColumn<int>("result");
     QTest::addColumn<quint64>("length");
     using R = WsFrame::ParseResult;
-    QTest::newRow("masked text 5") << QByteArray("\x81\x85\x01\x02\x03\x04", 6) << int(R::Ok)
-                                   << quint64(5);
+    QTest::newRow("masked text 5")
+        << QByteArray("\x81\x85\x01\x02\x03\x04", 6) << int(R::Ok) << quint64(5);
     QTest::newRow("one byte") << QByteArray("\x81") << int(R::NeedMore) << quint64(0);
-    QTest::newRow("mask missing bytes") << QByteArray("\x81\x85\x01", 3) << int(R::NeedMore)
-                                        << quint64(0);
-    QTest::newRow("16-bit length") << QByteArray("\x82\xfe\x01\x00\x00\x00\x00\x00", 8)
-                                   << int(R::Ok) << quint64(256);
+    QTest::newRow("mask missing bytes")
+        << QByteArray("\x81\x85\x01", 3) << int(R::NeedMore) << quint64(0);
+    QTest::newRow("16-bit length")
+        << QByteArray("\x82\xfe\x01\x00\x00\x00\x00\x00", 8) << int(R::Ok) << quint64(256);
     QTest::newRow("unmasked") << QByteArray("\x81\x05", 2) << int(R::ProtocolError) << quint64(0);
     QTest::newRow("rsv bit") << QByteArray("\xc1\x80\0\0\0\0", 6) << int(R::ProtocolError)
                              << quint64(0);
     QTest::newRow("opcode 3") << QByteArray("\x83\x80\0\0\0\0", 6) << int(R::ProtocolError)
                               << quint64(0);
-    QTest::newRow("fragmented ping") << QByteArray("\x09\x80\0\0\0\0", 6)
-                                     << int(R::ProtocolError) << quint64(0);
-    QTest::newRow("long ping") << QByteArray("\x89\xfe\x00\x7e\0\0\0\0", 8)
-                               << int(R::ProtocolError) << quint64(0);
+    QTest::newRow("fragmented ping")
+        << QByteArray("\x09\x80\0\0\0\0", 6) << int(R::ProtocolError) << quint64(0);
+    QTest::newRow("long ping") << QByteArray("\x89\xfe\x00\x7e\0\0\0\0", 8) << int(R::ProtocolError)
+                               << quint64(0);
     QTest::newRow("too big") << QByteArray("\x81\xff\x00\x00\x00\x00\x00\x20\x00\x00\0\0\0\0", 14)
                              << int(R::TooBig) << quint64(0);
-    QTest::newRow("64-bit msb") << QByteArray("\x81\xff\x80\x00\x00\x00\x00\x00\x00\x00\0\0\0\0", 14)
+    QTest::newRow("64-bit msb") << QByteArray(
+        "\x81\xff\x80\x00\x00\x00\x00\x00\x00\x00\0\0\0\0", 14)
                                 << int(R::ProtocolError) << quint64(0);
 }
 
@@ -102,7 +104,7 @@ void tst_WsProtocol::acceptKeyMatchesRfc()
 {
     // RFC 6455 §1.3's example.
     QCOMPARE(WsHandshake::acceptKey("dGhlIHNhbXBsZSBub25jZQ=="),
-             QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+        QByteArray("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
 }
 
 void tst_WsProtocol::handshake_data()
@@ -142,7 +144,8 @@ void tst_WsProtocol::handshake()
 
 void tst_WsProtocol::refusalIsCompleteHttp()
 {
-    const QByteArray r = WsHandshake::refusal(WsHandshake::Result::NotUpgrade, "not a WebSocket upgrade");
+    const QByteArray r =
+        WsHandshake::refusal(WsHandshake::Result::NotUpgrade, "not a WebSocket upgrade");
     QVERIFY(r.startsWith("HTTP/1.1 426 Upgrade Required\r\n"));
     const qsizetype end = r.indexOf("\r\n\r\n");
     QVERIFY(end > 0);
