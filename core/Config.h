@@ -3,6 +3,8 @@
 #include "Event.h"
 
 #include <QHostAddress>
+#include <QList>
+#include <QPair>
 #include <QString>
 
 // Every setting of the gateway with its default. ConfigLoader fills it from
@@ -25,6 +27,21 @@ struct Config
     qint64 maxFrame = 1024 * 1024; // incoming WebSocket frame
     qint64 maxOutput = 8 * 1024 * 1024; // unsent bytes per client before it is dropped
     int maxConnsPerUid = 16;
+
+    // Limits that keep one client or one address from taking the process.
+    int maxConnections = 0; // WebSocket connections; 0: the descriptor limit less a reserve
+    int maxConnsPerIp = 1024; // generous: many users may share a NAT address
+    int maxUnbound = 10000; // connected but no uid yet (a connection flood)
+    int maxTextConnections = 1024;
+    int maxPendingReplies = 4096; // unsent replies before a push connection is not read
+
+    // The push port admits loopback and these subnets; everyone else is
+    // refused at accept.
+    QList<QPair<QHostAddress, int>> textAllow;
+
+    // wss:// when both are set.
+    QString tlsCertificate;
+    QString tlsKey;
 
     Event::Level logLevel = Event::Level::Info;
     int logBuffer = 10000; // events kept in memory for the console

@@ -49,6 +49,28 @@ const Option kOptions[] = {
     {"max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
+    {"max-connections", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "WebSocket connections in all (default 0: the open-file limit less 512).")},
+    {"max-conns-per-ip", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "WebSocket connections from one address (default 1024).")},
+    {"max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Connections that have not sent their uid yet (default 10000).")},
+    {"max-text-conns", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connections on the push port (default 1024).")},
+    {"max-pending-replies", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Unread replies before a push connection is no longer read (default 4096).")},
+    {"text-allow", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Besides loopback, admit these sources to the push port, e.g. "
+            "10.0.0.0/8,192.168.1.5.")},
+    {"tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key.")},
+    {"tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "PEM private key for wss://; needs --tls-cert.")},
     {"log-level", QT_TRANSLATE_NOOP("ConfigLoader", "level"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "debug (every push), info, warning or error (default info).")},
@@ -101,6 +123,22 @@ public:
             return size(&c.maxOutput);
         if (name == QLatin1String("max-conns-per-uid"))
             return integer(&c.maxConnsPerUid, 0, 100000);
+        if (name == QLatin1String("max-connections"))
+            return integer(&c.maxConnections, 0, 10000000);
+        if (name == QLatin1String("max-conns-per-ip"))
+            return integer(&c.maxConnsPerIp, 1, 10000000);
+        if (name == QLatin1String("max-unbound"))
+            return integer(&c.maxUnbound, 1, 10000000);
+        if (name == QLatin1String("max-text-conns"))
+            return integer(&c.maxTextConnections, 1, 1000000);
+        if (name == QLatin1String("max-pending-replies"))
+            return integer(&c.maxPendingReplies, 1, 10000000);
+        if (name == QLatin1String("text-allow"))
+            return subnets(&c.textAllow);
+        if (name == QLatin1String("tls-cert"))
+            return file(&c.tlsCertificate);
+        if (name == QLatin1String("tls-key"))
+            return file(&c.tlsKey);
         if (name == QLatin1String("log-buffer"))
             return integer(&c.logBuffer, 100, 10000000);
         if (name == QLatin1String("log-level")) {
@@ -178,6 +216,29 @@ private:
         if (bytes < 16 || bytes > (qint64(1) << 30))
             return fail(tr("expected a size from 16 bytes to 1G, such as 65536, 64K or 1M"));
         *out = bytes;
+        return true;
+    }
+    bool subnets(QList<QPair<QHostAddress, int>> *out)
+    {
+        QList<QPair<QHostAddress, int>> list;
+        for (const QString &part : m_value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            QString text = part.trimmed();
+            if (!text.contains(QLatin1Char('/')))
+                text +=
+                    text.contains(QLatin1Char(':')) ? QLatin1String("/128") : QLatin1String("/32");
+            const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(text);
+            if (subnet.first.isNull())
+                return fail(tr("expected addresses or subnets such as 10.0.0.0/8,192.168.1.5"));
+            list.append(subnet);
+        }
+        *out = list;
+        return true;
+    }
+    bool file(QString *out)
+    {
+        if (m_value.trimmed().isEmpty())
+            return fail(tr("expected a file name"));
+        *out = m_value.trimmed();
         return true;
     }
     bool integer(int *out, int minimum, int maximum)
@@ -334,6 +395,10 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
             result.error = applier.error();
             return result;
         }
+    }
+    if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--tls-cert and --tls-key go together");
     }
     return result;
 }

@@ -29,6 +29,8 @@ public:
     void closing(WsConnection *c); // only the close deadline is left
     void forget(WsConnection *c);
 
+    int unboundCount() const { return m_unbound.size(); }
+
     // One sweep at monotonic time now; the timer calls it every second.
     void tick(qint64 now);
 

@@ -22,6 +22,12 @@ struct Metrics
     quint64 bindTimeouts = 0;
     quint64 rejected = 0; // invalid first message, handshake, protocol
     quint64 replacedByCap = 0; // oldest closed by the per-uid cap
+    quint64 droppedSlow = 0; // slow consumers dropped past --max-output
+    quint64 kicked = 0; // closed by an operator
+    quint64 refusedTotal = 0; // at accept: --max-connections
+    quint64 refusedPerIp = 0; // at accept: --max-conns-per-ip
+    quint64 refusedUnbound = 0; // at accept: --max-unbound
+    quint64 refusedText = 0; // push port: not allowed or over --max-text-conns
     quint64 pushes[SourceCount][StatusCount] = {};
 
     void countPush(PushSource source, PushStatus status) { ++pushes[int(source)][int(status)]; }

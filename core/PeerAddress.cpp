@@ -47,3 +47,27 @@ QString PeerAddress::toString() const
         return QLatin1Char('[') + host() + QLatin1String("]:") + QString::number(m_port);
     return host() + QLatin1Char(':') + QString::number(m_port);
 }
+
+bool PeerAddress::isLoopback() const
+{
+    if (m_family == 4)
+        return m_bytes[0] == 127;
+    if (m_family == 6) {
+        for (int i = 0; i < 15; ++i) {
+            if (m_bytes[size_t(i)] != 0)
+                return false;
+        }
+        return m_bytes[15] == 1;
+    }
+    return false;
+}
+
+QHostAddress PeerAddress::hostAddress() const
+{
+    if (m_family == 4)
+        return QHostAddress(quint32(m_bytes[0]) << 24 | quint32(m_bytes[1]) << 16
+            | quint32(m_bytes[2]) << 8 | m_bytes[3]);
+    if (m_family == 6)
+        return QHostAddress(m_bytes.data());
+    return {};
+}

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QHashFunctions>
+#include <QHostAddress>
 #include <QString>
 
 #include <array>
@@ -18,9 +20,25 @@ public:
     quint16 port() const { return m_port; }
     QString host() const;
     QString toString() const; // "1.2.3.4:5" or "[::1]:5"
+    bool isLoopback() const;
+    QHostAddress hostAddress() const;
+
+    // The host part alone, for counting connections per address.
+    struct Host
+    {
+        std::array<quint8, 16> bytes {};
+        quint8 family = 0;
+        bool operator==(const Host &o) const { return family == o.family && bytes == o.bytes; }
+    };
+    Host hostKey() const { return {m_bytes, m_family}; }
 
 private:
     std::array<quint8, 16> m_bytes {};
     quint16 m_port = 0;
     quint8 m_family = 0; // 0 unknown, 4, 6
 };
+
+inline size_t qHash(const PeerAddress::Host &h, size_t seed = 0)
+{
+    return qHashBits(h.bytes.data(), h.family == 4 ? 4 : 16, seed ^ h.family);
+}

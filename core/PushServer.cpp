@@ -1,6 +1,7 @@
 #include "PushServer.h"
 
 #include "TextPushServer.h"
+#include "TlsContext.h"
 #include "WsFrame.h"
 #include "WsGateway.h"
 
@@ -34,6 +35,28 @@ PushServer::~PushServer()
 bool PushServer::start(QString *error)
 {
     QString why;
+    if (!m_config.tlsCertificate.isEmpty()) {
+        m_tls = TlsContext::load(m_config.tlsCertificate, m_config.tlsKey, &why);
+        if (!m_tls) {
+            *error = why;
+            Event e;
+            e.type = Event::Type::Error;
+            e.level = Event::Level::Error;
+            e.detail = why;
+            m_log.append(std::move(e));
+            return false;
+        }
+        for (const QString &warning : m_tls->warnings()) {
+            Event e;
+            e.type = Event::Type::Error;
+            e.level = Event::Level::Warning;
+            e.detail = warning;
+            m_log.append(std::move(e));
+        }
+    } else {
+        m_tls.reset();
+    }
+    m_gateway->setTlsContext(m_tls.get());
     if (!m_gateway->listen(&why)) {
         *error = tr("cannot listen for WebSocket clients on %1:%2: %3")
                      .arg(m_config.wsBind.toString())
@@ -52,9 +75,10 @@ bool PushServer::start(QString *error)
         e.level = Event::Level::Info;
         rlimit files = {};
         getrlimit(RLIMIT_NOFILE, &files);
-        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3")
+        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3%4")
                        .arg(wsAddress(), textAddress())
-                       .arg(quint64(files.rlim_cur));
+                       .arg(quint64(files.rlim_cur))
+                       .arg(m_tls ? QStringLiteral(" tls=on") : QString());
         m_log.append(std::move(e));
         Q_EMIT listeningChanged(true);
         return true;

@@ -12,6 +12,7 @@
 #include <memory>
 
 class TextPushServer;
+class TlsContext;
 class WsGateway;
 
 // The whole gateway behind one object: what the headless main, the console
@@ -61,6 +62,7 @@ private:
     Metrics m_metrics;
     SessionRegistry m_registry;
     PushRouter m_router;
+    std::unique_ptr<TlsContext> m_tls; // before the gateway, which points to it
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
     QDateTime m_startedAt;

@@ -3,6 +3,7 @@
 #include "SocketNotifier.h"
 
 #include <cerrno>
+#include <cstring>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -163,6 +164,10 @@ void StreamSocket::notifierActivated(bool writable)
     }
     if (m_queue.empty()) {
         m_writeNotifier->setEnabled(false);
+        if (m_shutdownWhenDrained) {
+            m_shutdownWhenDrained = false;
+            ::shutdown(m_fd, SHUT_WR);
+        }
         m_handler->socketDrained();
     }
 }
@@ -175,8 +180,17 @@ void StreamSocket::setReadEnabled(bool enabled)
 
 void StreamSocket::shutdownWrite()
 {
-    if (m_fd >= 0)
+    if (m_fd < 0)
+        return;
+    if (m_queue.empty())
         ::shutdown(m_fd, SHUT_WR);
+    else
+        m_shutdownWhenDrained = true; // after the queue, not before it
+}
+
+QString StreamSocket::errorString() const
+{
+    return m_lastError ? QString::fromLocal8Bit(std::strerror(m_lastError)) : QString();
 }
 
 void StreamSocket::releaseNotifiers()

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "Transport.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 
@@ -13,50 +15,28 @@ class SocketNotifier;
 // scratch buffer and only keeps what it cannot parse yet. Writes go straight
 // to the kernel; what does not fit is queued (payloads stay implicitly
 // shared, so a broadcast queues no copies) up to a cap.
-class StreamSocket final
+class StreamSocket final : public Transport
 {
 public:
-    class Handler
-    {
-    public:
-        virtual void socketReadable() = 0;
-        // The output queue became empty after having been non-empty.
-        virtual void socketDrained() = 0;
-
-    protected:
-        ~Handler() = default;
-    };
-
-    enum ReadResult : qint64 { WouldBlock = -1, Failed = -2 };
-
     // Takes ownership of fd; the notifiers become children of owner.
     StreamSocket(int fd, QObject *owner, Handler *handler);
-    ~StreamSocket();
+    ~StreamSocket() override;
     StreamSocket(const StreamSocket &) = delete;
     StreamSocket &operator=(const StreamSocket &) = delete;
 
-    bool isOpen() const { return m_fd >= 0; }
+    bool isOpen() const override { return m_fd >= 0; }
     int descriptor() const { return m_fd; }
-
-    // >0 bytes read, 0 end of stream, WouldBlock or Failed.
-    qint64 read(char *buffer, qint64 size);
-
-    // Writes head then payload. False when the socket is closed, the kernel
-    // reported an error, or the queue would exceed the cap; the caller drops
-    // the peer then.
-    bool write(QByteArrayView head, const QByteArray &payload = QByteArray());
-    qint64 pendingBytes() const { return m_pending; }
-    void setMaxPending(qint64 bytes) { m_maxPending = bytes; }
-
-    void setReadEnabled(bool enabled);
-    void shutdownWrite();
-    // Close now, discarding queued output, with a reset instead of a FIN so
-    // the kernel never lingers on a dead peer's buffer.
-    void abort();
+    qint64 read(char *buffer, qint64 size) override;
+    bool write(QByteArrayView head, const QByteArray &payload = QByteArray()) override;
+    qint64 pendingBytes() const override { return m_pending; }
+    void setMaxPending(qint64 bytes) override { m_maxPending = bytes; }
+    void setReadEnabled(bool enabled) override;
+    void shutdownWrite() override;
+    void abort() override;
     // Close with a FIN, queued output discarded.
-    void close();
-
-    int lastError() const { return m_lastError; }
+    void close() override;
+    bool failed() const override { return m_lastError != 0; }
+    QString errorString() const override;
 
     // Per-thread buffer every connection reads into.
     static char *scratch();
@@ -79,4 +59,5 @@ private:
     qint64 m_pending = 0;
     qint64 m_maxPending = 8 * 1024 * 1024;
     int m_lastError = 0;
+    bool m_shutdownWhenDrained = false;
 };

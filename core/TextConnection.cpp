@@ -10,9 +10,8 @@
 #include <cstring>
 
 namespace {
-// A backend that pipelines without reading its replies is not read from
-// until it catches up, so replies cannot pile up without bound.
-constexpr qint64 MaxUnreadReplies = 1024 * 1024;
+// Only a backstop: --max-pending-replies stops reading long before this.
+constexpr qint64 MaxQueuedReplyBytes = 64 * 1024 * 1024;
 } // namespace
 
 TextConnection::TextConnection(int fd, const PeerAddress &peer, TextPushServer *server)
@@ -22,7 +21,7 @@ TextConnection::TextConnection(int fd, const PeerAddress &peer, TextPushServer *
     , m_peerString(peer.toString())
     , m_peer(peer)
 {
-    m_socket.setMaxPending(MaxUnreadReplies * 2);
+    m_socket.setMaxPending(MaxQueuedReplyBytes);
 }
 
 void TextConnection::socketReadable()
@@ -30,27 +29,25 @@ void TextConnection::socketReadable()
     char *buffer = StreamSocket::scratch();
     qint64 budget = 4 * StreamSocket::ScratchSize;
     QByteArray replies;
+    int count = 0;
     while (!m_finished && budget > 0) {
         const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
-        if (n == StreamSocket::WouldBlock)
+        if (n == Transport::WouldBlock)
             break;
         if (n <= 0) {
-            send(replies);
+            send(replies, count);
             finish(n == 0 ? QStringLiteral("closed by peer")
-                          : QStringLiteral("read error: %1")
-                                .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+                          : QStringLiteral("read error: %1").arg(m_socket.errorString()));
             return;
         }
         budget -= n;
         if (!m_closing)
-            consume(buffer, n, &replies);
+            consume(buffer, n, &replies, &count);
     }
-    send(replies);
-    if (!m_finished && m_socket.pendingBytes() > MaxUnreadReplies)
-        m_socket.setReadEnabled(false);
+    send(replies, count);
 }
 
-void TextConnection::consume(const char *data, qint64 size, QByteArray *replies)
+void TextConnection::consume(const char *data, qint64 size, QByteArray *replies, int *count)
 {
     const qint64 maxLine = m_server->config().maxLine;
     qint64 pos = 0;
@@ -61,7 +58,7 @@ void TextConnection::consume(const char *data, qint64 size, QByteArray *replies)
             m_in.append(data + pos, size - pos);
             // The cap counts the line ending too: it is part of what we buffer.
             if (m_in.size() > maxLine)
-                lineTooLong(replies);
+                lineTooLong(replies, count);
             return;
         }
         const qint64 end = nl - data;
@@ -74,10 +71,11 @@ void TextConnection::consume(const char *data, qint64 size, QByteArray *replies)
         }
         pos = end + 1;
         if (line.size() > maxLine) {
-            lineTooLong(replies);
+            lineTooLong(replies, count);
             return;
         }
         handleLine(std::move(line), replies);
+        ++*count;
     }
 }
 
@@ -99,7 +97,7 @@ void TextConnection::handleLine(QByteArray line, QByteArray *replies)
     }
 }
 
-void TextConnection::lineTooLong(QByteArray *replies)
+void TextConnection::lineTooLong(QByteArray *replies, int *count)
 {
     replies->append("error: line too long\n");
     m_in = QByteArray();
@@ -113,18 +111,27 @@ void TextConnection::lineTooLong(QByteArray *replies)
                    .arg(m_server->config().maxLine);
     m_server->eventLog()->append(std::move(e));
     // The replies so far, this one last, must leave before the FIN.
-    send(*replies);
+    send(*replies, *count + 1);
     replies->clear();
+    *count = 0;
     closeGracefully();
 }
 
-void TextConnection::send(const QByteArray &replies)
+void TextConnection::send(const QByteArray &replies, int count)
 {
     if (replies.isEmpty() || m_finished)
         return;
     if (!m_socket.write(replies)) {
         m_socket.abort();
         finish(QStringLiteral("write failed"));
+        return;
+    }
+    // A backend that pipelines without reading its replies is not read from
+    // until it catches up, so replies cannot pile up without bound.
+    if (m_socket.pendingBytes() > 0) {
+        m_queuedReplies += count;
+        if (m_queuedReplies >= m_server->config().maxPendingReplies)
+            m_socket.setReadEnabled(false);
     }
 }
 
@@ -136,10 +143,7 @@ void TextConnection::closeGracefully()
     // Replies still queued leave first; then a FIN, then we wait for the
     // peer's (bounded), reading and dropping whatever it still sends so the
     // kernel does not answer it with a reset that eats our last reply.
-    if (m_socket.pendingBytes() == 0)
-        m_socket.shutdownWrite();
-    else
-        m_shutdownWhenDrained = true;
+    m_socket.shutdownWrite();
     m_socket.setReadEnabled(true);
     QTimer::singleShot(m_server->config().closeTimeoutMs, this, [this] {
         m_socket.abort();
@@ -149,10 +153,7 @@ void TextConnection::closeGracefully()
 
 void TextConnection::socketDrained()
 {
-    if (m_shutdownWhenDrained) {
-        m_shutdownWhenDrained = false;
-        m_socket.shutdownWrite();
-    }
+    m_queuedReplies = 0;
     if (!m_finished)
         m_socket.setReadEnabled(true);
 }

@@ -10,7 +10,7 @@ class TextPushServer;
 // One backend connection on the push port: lines in, one reply line per
 // request out, in order. Replies to a batch of pipelined lines leave in one
 // write.
-class TextConnection final : public QObject, private StreamSocket::Handler
+class TextConnection final : public QObject, private Transport::Handler
 {
     Q_OBJECT
 public:
@@ -24,18 +24,18 @@ public:
 private:
     void socketReadable() override;
     void socketDrained() override;
-    void consume(const char *data, qint64 size, QByteArray *replies);
+    void consume(const char *data, qint64 size, QByteArray *replies, int *count);
     void handleLine(QByteArray line, QByteArray *replies);
-    void lineTooLong(QByteArray *replies);
-    void send(const QByteArray &replies);
+    void lineTooLong(QByteArray *replies, int *count);
+    void send(const QByteArray &replies, int count);
     void finish(const QString &reason);
 
     StreamSocket m_socket;
     TextPushServer *m_server;
     QByteArray m_in; // a line still missing its end
     QString m_peerString;
+    int m_queuedReplies = 0; // replies the kernel has not taken yet (about)
     PeerAddress m_peer;
     bool m_closing = false;
     bool m_finished = false;
-    bool m_shutdownWhenDrained = false;
 };

@@ -6,6 +6,9 @@
 #include "Metrics.h"
 #include "TextConnection.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 TextPushServer::TextPushServer(
     const Config &config, PushRouter *router, EventLog *log, Metrics *metrics, QObject *parent)
     : QObject(parent)
@@ -14,6 +17,7 @@ TextPushServer::TextPushServer(
     , m_log(log)
     , m_metrics(metrics)
     , m_listener([this](int fd, const PeerAddress &peer) { accepted(fd, peer); })
+    , m_refusals(log)
 {
     m_listener.setOverloadHandler([this] {
         Event e;
@@ -41,8 +45,34 @@ void TextPushServer::closeAll()
         c->closeGracefully();
 }
 
+bool TextPushServer::isAllowed(
+    const QHostAddress &peer, const QList<QPair<QHostAddress, int>> &allow)
+{
+    if (peer.isLoopback())
+        return true;
+    for (const auto &subnet : allow) {
+        if (peer.isInSubnet(subnet))
+            return true;
+    }
+    return false;
+}
+
 void TextPushServer::accepted(int fd, const PeerAddress &peer)
 {
+    QString why;
+    if (!isAllowed(peer.hostAddress(), m_config.textAllow))
+        why = QStringLiteral("push port: source not allowed (see --text-allow)");
+    else if (m_connections.size() >= m_config.maxTextConnections)
+        why = QStringLiteral("push port: connection limit reached (%1)")
+                  .arg(m_config.maxTextConnections);
+    if (!why.isEmpty()) {
+        ++m_metrics->refusedText;
+        m_refusals.report(why, peer.toString());
+        linger lin = {1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
+        ::close(fd);
+        return;
+    }
     m_connections.insert(new TextConnection(fd, peer, this));
     ++m_metrics->textConnectionsOpen;
     qCDebug(lcText) << "push connection from" << peer.toString();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Listener.h"
+#include "RefusalReporter.h"
 
 #include <QObject>
 #include <QSet>
@@ -29,12 +30,15 @@ public:
     int connectionCount() const { return int(m_connections.size()); }
 
     const Config &config() const { return m_config; }
+    // Loopback always; anything else only inside one of the allowed subnets.
+    static bool isAllowed(const QHostAddress &peer, const QList<QPair<QHostAddress, int>> &allow);
     PushRouter *router() const { return m_router; }
     EventLog *eventLog() const { return m_log; }
 
 private:
     friend class TextConnection;
     void accepted(int fd, const PeerAddress &peer);
+
     void finished(TextConnection *c, const QString &reason);
 
     const Config &m_config;
@@ -42,5 +46,6 @@ private:
     EventLog *m_log;
     Metrics *m_metrics;
     Listener m_listener;
+    RefusalReporter m_refusals;
     QSet<TextConnection *> m_connections;
 };

@@ -2,21 +2,28 @@
 
 #include "Config.h"
 #include "MonotonicClock.h"
+#include "StreamSocket.h"
+#include "TlsStream.h"
 #include "Utf8.h"
 #include "WsGateway.h"
 #include "WsHandshake.h"
 
 #include <cstring>
 
-WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway)
+WsConnection::WsConnection(
+    int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway, const TlsContext *tls)
     : QObject(gateway)
-    , m_socket(fd, this, this)
     , m_gateway(gateway)
     , m_peer(peer)
     , m_id(id)
 {
+    Transport::Handler *handler = this;
+    if (tls)
+        m_io = std::make_unique<TlsStream>(fd, *tls, this, handler);
+    else
+        m_io = std::make_unique<StreamSocket>(fd, this, handler);
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
-    m_socket.setMaxPending(gateway->config().maxOutput);
+    m_io->setMaxPending(gateway->config().maxOutput);
 }
 
 WsConnection::~WsConnection() = default;
@@ -25,12 +32,14 @@ bool WsConnection::sendFrame(QByteArrayView header, const QByteArray &payload)
 {
     if (m_state != State::Open)
         return false;
-    if (!m_socket.write(header, payload)) {
-        abortLater(m_socket.isOpen() && m_socket.lastError() == 0
-                ? QStringLiteral("slow consumer: output queue over %1 bytes")
-                      .arg(m_gateway->config().maxOutput)
-                : QStringLiteral("write failed: %1")
-                      .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+    if (!m_io->write(header, payload)) {
+        if (m_io->failed()) {
+            abortLater(QStringLiteral("write failed: %1").arg(m_io->errorString()));
+        } else {
+            m_gateway->slowConsumer(this);
+            abortLater(QStringLiteral("slow consumer: output queue over %1 bytes")
+                           .arg(m_gateway->config().maxOutput));
+        }
         return false;
     }
     ++m_messagesOut;
@@ -44,8 +53,11 @@ void WsConnection::sendPing()
         return;
     char header[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(header, WsFrame::Ping, 0);
-    if (!m_socket.write(QByteArrayView(header, n)))
+    if (!m_io->write(QByteArrayView(header, n))) {
+        if (!m_io->failed())
+            m_gateway->slowConsumer(this);
         abortLater(QStringLiteral("slow consumer: ping could not be queued"));
+    }
 }
 
 void WsConnection::close(quint16 code, QByteArrayView reason)
@@ -58,7 +70,7 @@ void WsConnection::close(quint16 code, QByteArrayView reason)
     const QByteArray payload = WsFrame::closePayload(code, reason);
     char header[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(header, WsFrame::Close, quint64(payload.size()));
-    m_socket.write(QByteArrayView(header, n), payload);
+    m_io->write(QByteArrayView(header, n), payload);
     setCloseReason(QString::fromUtf8(reason), code);
     startClosing();
 }
@@ -75,16 +87,13 @@ void WsConnection::startClosing()
 {
     m_state = State::Closing;
     m_closingSince = MonotonicClock::nowMs();
-    if (m_socket.pendingBytes() == 0)
-        m_socket.shutdownWrite();
-    else
-        m_shutdownWhenDrained = true;
+    m_io->shutdownWrite();
     m_gateway->connectionClosing(this);
 }
 
 void WsConnection::abort(const QString &reason)
 {
-    m_socket.abort();
+    m_io->abort();
     finish(reason);
 }
 
@@ -94,7 +103,7 @@ void WsConnection::abortLater(const QString &reason)
     // finish() would change under it: close the socket now, tidy up later.
     if (m_state == State::Closed)
         return;
-    m_socket.abort();
+    m_io->abort();
     m_state = State::Closed;
     setCloseReason(reason, 0);
     QMetaObject::invokeMethod(
@@ -107,7 +116,7 @@ void WsConnection::finish(const QString &reason, int code)
         return;
     m_finished = true;
     m_state = State::Closed;
-    m_socket.close();
+    m_io->close();
     m_in.clear();
     m_message.clear();
     // The reason a close handshake started says more than how it ended.
@@ -117,13 +126,7 @@ void WsConnection::finish(const QString &reason, int code)
         m_gateway->connectionFinished(this, m_closeReason, m_closeCode);
 }
 
-void WsConnection::socketDrained()
-{
-    if (m_shutdownWhenDrained) {
-        m_shutdownWhenDrained = false;
-        m_socket.shutdownWrite();
-    }
-}
+void WsConnection::socketDrained() { }
 
 void WsConnection::socketReadable()
 {
@@ -133,8 +136,8 @@ void WsConnection::socketReadable()
     qint64 budget = 4 * StreamSocket::ScratchSize;
     bool received = false;
     while (m_state != State::Closed && budget > 0) {
-        const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
-        if (n == StreamSocket::WouldBlock)
+        const qint64 n = m_io->read(buffer, StreamSocket::ScratchSize);
+        if (n == Transport::WouldBlock)
             break;
         if (n == 0) {
             finish(m_state == State::Closing ? QStringLiteral("closed")
@@ -142,8 +145,7 @@ void WsConnection::socketReadable()
             return;
         }
         if (n < 0) {
-            finish(QStringLiteral("read error: %1")
-                       .arg(QString::fromLocal8Bit(std::strerror(m_socket.lastError()))));
+            finish(QStringLiteral("read error: %1").arg(m_io->errorString()));
             return;
         }
         received = true;
@@ -184,12 +186,12 @@ qint64 WsConnection::processHandshake(char *data, qint64 size)
     if (result == WsHandshake::Result::Incomplete)
         return 0;
     if (result != WsHandshake::Result::Ok) {
-        m_socket.write(WsHandshake::refusal(result, handshake.error));
+        m_io->write(WsHandshake::refusal(result, handshake.error));
         m_gateway->handshakeRefused(this, QString::fromLatin1(handshake.error));
         startClosing();
         return size; // nothing after a refused request is read
     }
-    m_socket.write(handshake.response());
+    m_io->write(handshake.response());
     m_state = State::Open;
     m_lastActivity = MonotonicClock::nowMs();
     m_gateway->connectionOpened(this, handshake);
@@ -237,7 +239,7 @@ bool WsConnection::handleFrame(const WsFrame::Header &header, char *payload)
     case WsFrame::Ping: {
         char h[WsFrame::MaxHeaderSize];
         const int n = WsFrame::encodeHeader(h, WsFrame::Pong, quint64(data.size()));
-        m_socket.write(QByteArrayView(h, n), data.toByteArray());
+        m_io->write(QByteArrayView(h, n), data.toByteArray());
         return true;
     }
     case WsFrame::Pong:
@@ -317,7 +319,7 @@ void WsConnection::handleClose(QByteArrayView payload)
     const QByteArray reply = WsFrame::closePayload(code, {});
     char h[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(h, WsFrame::Close, quint64(reply.size()));
-    m_socket.write(QByteArrayView(h, n), reply);
+    m_io->write(QByteArrayView(h, n), reply);
     setCloseReason(reason.isEmpty() ? QStringLiteral("client closed")
                                     : QStringLiteral("client closed: ") + reason,
         code);

@@ -2,25 +2,30 @@
 
 #include "IntrusiveList.h"
 #include "PeerAddress.h"
-#include "StreamSocket.h"
+#include "Transport.h"
 #include "WsFrame.h"
 
 #include <QByteArray>
 #include <QObject>
 
+#include <memory>
+
+class TlsContext;
 class WsGateway;
 
 // One client: the RFC 6455 server side over a StreamSocket. It parses the
 // handshake and frames, answers pings and close frames itself, and reports
 // everything else to its gateway. It only keeps bytes it could not parse
 // yet, so an idle connection holds no buffer.
-class WsConnection final : public QObject, private StreamSocket::Handler
+class WsConnection final : public QObject, private Transport::Handler
 {
     Q_OBJECT
 public:
     enum class State : quint8 { Handshake, Open, Closing, Closed };
 
-    WsConnection(int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway);
+    // With tls set the connection speaks wss:// on fd.
+    WsConnection(int fd, const PeerAddress &peer, quint64 id, WsGateway *gateway,
+        const TlsContext *tls = nullptr);
     ~WsConnection() override;
 
     quint64 id() const { return m_id; }
@@ -36,7 +41,7 @@ public:
     quint64 messagesOut() const { return m_messagesOut; }
     quint64 bytesIn() const { return m_bytesIn; }
     quint64 bytesOut() const { return m_bytesOut; }
-    qint64 pendingBytes() const { return m_socket.pendingBytes(); }
+    qint64 pendingBytes() const { return m_io->pendingBytes(); }
 
     // One frame, header prepared by the caller so a broadcast builds it once.
     // False when the frame could not be queued; the connection is then dropped.
@@ -64,7 +69,7 @@ private:
     void abortLater(const QString &reason);
     void finish(const QString &reason, int code = 0);
 
-    StreamSocket m_socket;
+    std::unique_ptr<Transport> m_io;
     WsGateway *m_gateway;
     QByteArray m_in; // bytes received but not parsed yet
     QByteArray m_message; // a fragmented message being assembled
@@ -86,6 +91,5 @@ private:
     ListHook<WsConnection> m_deadlineHook; // bind timeout, then close timeout
     State m_state = State::Handshake;
     quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
-    bool m_shutdownWhenDrained = false;
     bool m_finished = false;
 };

@@ -10,6 +10,10 @@
 #include "WsConnection.h"
 #include "WsHandshake.h"
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *log,
     Metrics *metrics, QObject *parent)
     : QObject(parent)
@@ -19,6 +23,7 @@ WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *
     , m_metrics(metrics)
     , m_listener([this](int fd, const PeerAddress &peer) { accepted(fd, peer); })
     , m_heartbeat(this)
+    , m_refusals(log)
 {
     m_listener.setOverloadHandler([this] {
         Event e;
@@ -40,6 +45,14 @@ bool WsGateway::listen(QString *error)
     m_closingAll = false;
     m_heartbeat.setTimeouts(m_config.heartbeatMs, m_config.pingIntervalMs,
         m_config.effectiveBindTimeoutMs(), m_config.closeTimeoutMs);
+    m_maxConnections = m_config.maxConnections;
+    if (m_maxConnections <= 0) {
+        // Keep descriptors in reserve for the push port, the HTTP API and
+        // files, so a flood of clients cannot lock the backends out.
+        rlimit files = {};
+        getrlimit(RLIMIT_NOFILE, &files);
+        m_maxConnections = int(qMax<qint64>(64, qint64(files.rlim_cur) - 512));
+    }
     if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
         return false;
     m_heartbeat.start();
@@ -51,10 +64,38 @@ void WsGateway::stopListening()
     m_listener.close();
 }
 
+bool WsGateway::admit(const PeerAddress &peer)
+{
+    QString why;
+    if (m_connections.size() >= m_maxConnections) {
+        ++m_metrics->refusedTotal;
+        why = QStringLiteral("connection limit reached (%1)").arg(m_maxConnections);
+    } else if (m_heartbeat.unboundCount() >= m_config.maxUnbound) {
+        ++m_metrics->refusedUnbound;
+        why = QStringLiteral("too many connections without a uid (%1)").arg(m_config.maxUnbound);
+    } else if (m_perIp.value(peer.hostKey()) >= m_config.maxConnsPerIp) {
+        ++m_metrics->refusedPerIp;
+        why = QStringLiteral("too many connections from this address (%1)")
+                  .arg(m_config.maxConnsPerIp);
+    } else {
+        return true;
+    }
+    m_refusals.report(why, peer.toString());
+    return false;
+}
+
 void WsGateway::accepted(int fd, const PeerAddress &peer)
 {
-    auto *c = new WsConnection(fd, peer, m_nextId++, this);
+    if (!admit(peer)) {
+        // A reset: cheapest for us, and the client sees at once it was refused.
+        linger lin = {1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
+        ::close(fd);
+        return;
+    }
+    auto *c = new WsConnection(fd, peer, m_nextId++, this, m_tls);
     m_connections.insert(c);
+    ++m_perIp[peer.hostKey()];
     m_heartbeat.track(c);
     ++m_metrics->connectionsAccepted;
     ++m_metrics->connectionsOpen;
@@ -143,6 +184,9 @@ void WsGateway::connectionFinished(WsConnection *c, const QString &reason, int c
     m_registry->unbind(c);
     m_heartbeat.forget(c);
     m_connections.remove(c);
+    const auto ip = m_perIp.find(c->peer().hostKey());
+    if (ip != m_perIp.end() && --ip.value() <= 0)
+        m_perIp.erase(ip);
     --m_metrics->connectionsOpen;
     Event e;
     e.type = Event::Type::Closed;
@@ -193,6 +237,12 @@ void WsGateway::protocolError(WsConnection *c, const QString &reason)
     m_log->append(std::move(e));
 }
 
+void WsGateway::slowConsumer(WsConnection *c)
+{
+    ++m_metrics->droppedSlow;
+    qCDebug(lcGateway) << "slow consumer" << c->id() << c->pendingBytes();
+}
+
 void WsGateway::evictIdle(WsConnection *c, qint64 idleMs)
 {
     ++m_metrics->evictedIdle;
@@ -212,6 +262,7 @@ int WsGateway::kick(const QByteArray &uid, const QString &reason)
         return 0;
     // close() unbinds, which changes the list: work on a copy.
     const SessionRegistry::Connections copy = *list;
+    m_metrics->kicked += copy.size();
     for (WsConnection *c : copy)
         c->close(WsFrame::PolicyViolation, reason.toUtf8());
     return int(copy.size());

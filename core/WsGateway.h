@@ -2,7 +2,9 @@
 
 #include "Heartbeat.h"
 #include "Listener.h"
+#include "RefusalReporter.h"
 
+#include <QHash>
 #include <QObject>
 #include <QSet>
 
@@ -10,6 +12,7 @@ struct Config;
 struct Metrics;
 struct WsHandshake;
 class EventLog;
+class TlsContext;
 class SessionRegistry;
 class WsConnection;
 
@@ -25,6 +28,9 @@ public:
     ~WsGateway() override;
 
     const Config &config() const { return m_config; }
+    // wss:// from the next connection on; nullptr for plain ws://.
+    void setTlsContext(const TlsContext *tls) { m_tls = tls; }
+    bool isSecure() const { return m_tls != nullptr; }
     bool listen(QString *error);
     void stopListening();
     bool isListening() const { return m_listener.isListening(); }
@@ -58,6 +64,8 @@ private:
     void evictIdle(WsConnection *c, qint64 idleMs);
     void bindTimedOut(WsConnection *c);
     void bind(WsConnection *c, QByteArrayView message);
+    void slowConsumer(WsConnection *c);
+    bool admit(const PeerAddress &peer);
     void checkAllClosed();
 
     const Config &m_config;
@@ -66,7 +74,11 @@ private:
     Metrics *m_metrics;
     Listener m_listener;
     Heartbeat m_heartbeat;
+    RefusalReporter m_refusals;
+    const TlsContext *m_tls = nullptr;
     QSet<WsConnection *> m_connections;
+    QHash<PeerAddress::Host, int> m_perIp;
+    int m_maxConnections = 0; // resolved at listen()
     quint64 m_nextId = 1;
     bool m_closingAll = false;
     bool m_allClosedSignalled = false;

@@ -2,6 +2,13 @@
 
 #include <QTest>
 
+#include <arpa/inet.h>
+#include <cerrno>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace TestSupport {
 
 Config loopbackConfig()
@@ -110,6 +117,41 @@ bool WsClient::waitForDisconnected(int timeoutMs)
 QByteArray pushLine(const QByteArray &uid, const QByteArray &message)
 {
     return "{\"uid\":\"" + uid + "\",\"msg\":\"" + message + "\"}";
+}
+
+bool isRefused(quint16 port, const QHostAddress &destination, const QHostAddress &source)
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    auto address = [](const QHostAddress &host, quint16 p) {
+        sockaddr_in in = {};
+        in.sin_family = AF_INET;
+        in.sin_port = htons(p);
+        in.sin_addr.s_addr = htonl(host.toIPv4Address());
+        return in;
+    };
+    if (!source.isNull()) {
+        const sockaddr_in from = address(source, 0);
+        ::bind(fd, reinterpret_cast<const sockaddr *>(&from), sizeof from);
+    }
+    const sockaddr_in to = address(destination, port);
+    // The kernel completes the handshake from the listen backlog, so a
+    // blocking connect does not need our event loop.
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&to), sizeof to) != 0) {
+        ::close(fd);
+        return true;
+    }
+    ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    bool refused = false;
+    waitFor([&] {
+        char byte;
+        const ssize_t n = ::recv(fd, &byte, 1, 0);
+        refused = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        return refused || n > 0;
+    });
+    ::close(fd);
+    return refused;
 }
 
 } // namespace TestSupport

@@ -58,4 +58,11 @@ public:
 
 QByteArray pushLine(const QByteArray &uid, const QByteArray &message);
 
+// Connects a plain socket (from `source` when given) and reports whether the
+// server refuses it, i.e. resets or closes it without a word. QTcpSocket is
+// not used: it can miss a reset that comes right after the connect.
+bool isRefused(quint16 port,
+    const QHostAddress &destination = QHostAddress(QHostAddress::LocalHost),
+    const QHostAddress &source = QHostAddress());
+
 } // namespace TestSupport

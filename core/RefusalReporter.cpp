@@ -1,0 +1,43 @@
+#include "RefusalReporter.h"
+
+#include "EventLog.h"
+
+RefusalReporter::RefusalReporter(EventLog *log, QObject *parent)
+    : QObject(parent)
+    , m_log(log)
+{
+    m_window.setSingleShot(true);
+    m_window.setInterval(1000);
+    connect(&m_window, &QTimer::timeout, this, &RefusalReporter::flush);
+}
+
+void RefusalReporter::report(const QString &what, const QString &peer)
+{
+    if (m_window.isActive()) {
+        ++m_suppressed;
+        m_lastReason = what;
+        return;
+    }
+    Event e;
+    e.type = Event::Type::Rejected;
+    e.level = Event::Level::Warning;
+    e.peer = peer;
+    e.detail = what;
+    m_log->append(std::move(e));
+    m_window.start();
+}
+
+void RefusalReporter::flush()
+{
+    if (m_suppressed == 0)
+        return;
+    Event e;
+    e.type = Event::Type::Rejected;
+    e.level = Event::Level::Warning;
+    e.detail = QStringLiteral("%1 more connections refused in the last second (last: %2)")
+                   .arg(m_suppressed)
+                   .arg(m_lastReason);
+    m_log->append(std::move(e));
+    m_suppressed = 0;
+    m_window.start(); // keep summing while the flood lasts
+}
