@@ -1,5 +1,6 @@
 #include "ConfigLoader.h"
 #include "ConsoleLogger.h"
+#include "EpollEventDispatcher.h"
 #include "MainWindow.h"
 #include "PushServer.h"
 #include "ResourceLimits.h"
@@ -41,6 +42,12 @@ int main(int argc, char *argv[])
     const ConfigLoader::Result first = ConfigLoader::load(arguments);
     const bool wantGui = first.action == ConfigLoader::Action::Run && !first.config.noGui;
     const bool gui = wantGui && displayAvailable();
+    const bool epoll = !gui ? first.config.eventLoop != Config::EventLoop::Default
+                            : first.config.eventLoop == Config::EventLoop::Epoll;
+    // Must be in place before the application object exists. With a window
+    // the platform's own dispatcher must run the GUI thread (refused below).
+    if (epoll && !gui)
+        QCoreApplication::setEventDispatcher(new EpollEventDispatcher);
 
     std::unique_ptr<QCoreApplication> app;
     if (gui)
@@ -69,6 +76,12 @@ int main(int argc, char *argv[])
         return 2;
     case ConfigLoader::Action::Run:
         break;
+    }
+    if (gui && epoll) {
+        print(stderr,
+            QCoreApplication::translate(
+                "main", "pushconsole: --event-loop epoll needs --no-gui\n"));
+        return 2;
     }
     Config config = loaded.config;
     if (wantGui && !gui) {

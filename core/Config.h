@@ -47,6 +47,10 @@ struct Config
     int logBuffer = 10000; // events kept in memory for the console
 
     bool noGui = false;
+    // Auto: epoll when headless, Qt's own with a window (the platform's
+    // dispatcher also pumps the window system's events).
+    enum class EventLoop : quint8 { Auto, Default, Epoll };
+    EventLoop eventLoop = EventLoop::Auto;
     QString language; // empty: follow the system locale
     QString configFile;
 

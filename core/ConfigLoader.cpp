@@ -80,6 +80,9 @@ const Option kOptions[] = {
     {"lang", QT_TRANSLATE_NOOP("ConfigLoader", "language"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Language of the console: zh_CN or en (default: system).")},
+    {"event-loop", QT_TRANSLATE_NOOP("ConfigLoader", "kind"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "epoll (headless default: cost independent of idle clients) or default (Qt's).")},
     {"no-gui", nullptr,
         QT_TRANSLATE_NOOP("ConfigLoader", "Run as a headless server, logging events to stdout.")},
 };
@@ -153,6 +156,18 @@ public:
                 return true;
             }
             return fail(tr("expected zh_CN or en"));
+        }
+        if (name == QLatin1String("event-loop")) {
+            const QString v = value.trimmed().toLower();
+            if (v == QLatin1String("epoll"))
+                c.eventLoop = Config::EventLoop::Epoll;
+            else if (v == QLatin1String("default"))
+                c.eventLoop = Config::EventLoop::Default;
+            else if (v == QLatin1String("auto"))
+                c.eventLoop = Config::EventLoop::Auto;
+            else
+                return fail(tr("expected epoll or default"));
+            return true;
         }
         if (name == QLatin1String("no-gui")) {
             const QString v = value.trimmed().toLower();

@@ -659,7 +659,7 @@ void EpollEventDispatcher::interrupt()
 bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
 {
     m_interrupt.store(false, std::memory_order_relaxed);
-    emit awake();
+    Q_EMIT awake();
 
     QCoreApplication::sendPostedEvents();
 
@@ -671,7 +671,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
         && !m_interrupt.load(std::memory_order_relaxed)
         && !m_wakeUpPending.load(std::memory_order_acquire);
     if (canWait)
-        emit aboutToBlock();
+        Q_EMIT aboutToBlock();
     if (m_interrupt.load(std::memory_order_relaxed))
         return false;
 

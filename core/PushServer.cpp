@@ -1,5 +1,6 @@
 #include "PushServer.h"
 
+#include "EpollEventDispatcher.h"
 #include "TextPushServer.h"
 #include "TlsContext.h"
 #include "WsFrame.h"
@@ -75,9 +76,12 @@ bool PushServer::start(QString *error)
         e.level = Event::Level::Info;
         rlimit files = {};
         getrlimit(RLIMIT_NOFILE, &files);
-        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3%4")
+        const bool epoll =
+            qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3 loop=%4%5")
                        .arg(wsAddress(), textAddress())
                        .arg(quint64(files.rlim_cur))
+                       .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
                        .arg(m_tls ? QStringLiteral(" tls=on") : QString());
         m_log.append(std::move(e));
         Q_EMIT listeningChanged(true);

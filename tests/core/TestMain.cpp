@@ -1,6 +1,10 @@
 #include "TestMain.h"
 
+#include "EpollEventDispatcher.h"
+
 void installTestEventDispatcher()
 {
-    // Qt's default dispatcher; the epoll one is selected here once it exists.
+    // The same tests on the dispatcher the headless server uses.
+    if (qgetenv("PUSHCONSOLE_TEST_EVENT_LOOP") == "epoll")
+        QCoreApplication::setEventDispatcher(new EpollEventDispatcher);
 }

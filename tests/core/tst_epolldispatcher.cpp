@@ -197,7 +197,7 @@ public:
     std::atomic<int> ticks {0};
     std::atomic<QAbstractEventDispatcher *> seenDispatcher {nullptr};
 
-public slots:
+public Q_SLOTS:
     void start()
     {
         seenDispatcher = QAbstractEventDispatcher::instance();
@@ -205,16 +205,16 @@ public slots:
         connect(timer, &QTimer::timeout, this, [this] { ++ticks; });
         timer->start(10);
     }
-    void ping(int n) { emit pong(n); }
+    void ping(int n) { Q_EMIT pong(n); }
 
-signals:
+Q_SIGNALS:
     void pong(int n);
 };
 
 class PingSource : public QObject
 {
     Q_OBJECT
-signals:
+Q_SIGNALS:
     void ping(int n);
 };
 
@@ -222,7 +222,7 @@ class tst_EpollDispatcher : public QObject
 {
     Q_OBJECT
 
-private slots:
+private Q_SLOTS:
     void initTestCase();
 
     // timers
@@ -1022,7 +1022,8 @@ void tst_EpollDispatcher::closedButDuplicatedFdDoesNotSpin()
     delete notifier;
     QVERIFY(writeByte(pair.fd[1]));
 
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression("rebuilding the epoll set"));
+    QTest::ignoreMessage(
+        QtWarningMsg, QRegularExpression(QStringLiteral("rebuilding the epoll set")));
     for (int i = 0; i < 3; ++i)
         dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(activations, 0);
@@ -1313,7 +1314,7 @@ void tst_EpollDispatcher::workerThreadWithOwnDispatcher()
     QCOMPARE(worker->seenDispatcher.load(), threadDispatcher);
 
     for (int i = 0; i < 100; ++i)
-        emit source.ping(i);
+        Q_EMIT source.ping(i);
     QTRY_COMPARE(pongs.size(), 100);
     for (int i = 0; i < 100; ++i)
         QCOMPARE(pongs.at(i), i);
@@ -1371,7 +1372,8 @@ void tst_EpollDispatcher::manyIdleNotifiers()
     QCOMPARE(idleActivations, 0);
     // The bound only catches pathological slowness (about 100 ms is usual).
     // Valgrind slows everything down by well over ten times.
-    const bool underValgrind = qEnvironmentVariable("LD_PRELOAD").contains("vgpreload");
+    const bool underValgrind =
+        qEnvironmentVariable("LD_PRELOAD").contains(QLatin1String("vgpreload"));
     QVERIFY2(elapsed < (underValgrind ? 60000 : 5000), qPrintable(QString::number(elapsed)));
 }
 
