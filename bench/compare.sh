@@ -25,7 +25,7 @@ Default matrix (each with --duration 300):
   1k-pipeline    --clients 1000  --pushes 200000 --mode pipeline
   1k-connect     --clients 1000  --pushes 50000  --mode connect
   19k-pipeline   --clients 19000 --pushes 200000 --mode pipeline
-  19k-connect    --clients 19000 --pushes 50000  --mode connect
+  19k-connect    --clients 19000 --pushes 10000  --mode connect
 
 Columns: runs that passed / runs; connect+bind rate (clients/s); delivered
 messages/s; delivery latency p50 and p99 (us); server CPU us per delivered
@@ -69,7 +69,7 @@ if [[ ${#names[@]} -eq 0 ]]; then
     args=("--clients 1000 --pushes $((200000 / div)) --mode pipeline"
           "--clients 1000 --pushes $((50000 / div)) --mode connect"
           "--clients 19000 --pushes $((200000 / div)) --mode pipeline"
-          "--clients 19000 --pushes $((50000 / div)) --mode connect")
+          "--clients 19000 --pushes $((10000 / div)) --mode connect")
     for i in "${!args[@]}"; do args[i]+=" --duration 300"; done
 fi
 

@@ -84,6 +84,7 @@ if [[ -z "$server_log" ]]; then
     keep_log=0
 fi
 server_pid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
     if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
         kill -KILL "$server_pid" 2>/dev/null || true
