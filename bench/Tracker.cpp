@@ -1,0 +1,136 @@
+#include "Tracker.h"
+
+#include "Util.h"
+
+#include <cstring>
+
+namespace bench {
+
+namespace {
+
+// Reads the unsigned decimal at p (at most 19 digits); false if there is none.
+bool readNumber(const char *&p, const char *end, uint64_t *out)
+{
+    const char *start = p;
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - start < 19)
+        v = v * 10 + uint64_t(*p++ - '0');
+    *out = v;
+    return p > start;
+}
+
+bool skip(const char *&p, const char *end, const char *literal)
+{
+    const size_t n = std::strlen(literal);
+    if (size_t(end - p) < n || std::memcmp(p, literal, n) != 0)
+        return false;
+    p += n;
+    return true;
+}
+
+} // namespace
+
+void Tracker::reply(uint64_t seq, Reply r, int64_t roundTripNs, int64_t now)
+{
+    if (seq >= m_state.size() || (m_state[seq] & Answered))
+        return;
+    uint8_t &s = m_state[seq];
+    s |= Answered;
+    m_lastReply = now;
+    switch (r) {
+    case Reply::Ok:
+        ++m_ok;
+        s |= Ok;
+        if (!(s & Received))
+            ++m_outstanding;
+        break;
+    case Reply::Fail:
+        ++m_fail;
+        break;
+    case Reply::Error:
+        ++m_error;
+        break;
+    case Reply::Unanswered:
+        ++m_unanswered;
+        return; // no round trip to record
+    }
+    m_roundTrip.record(roundTripNs);
+}
+
+bool Tracker::addressedTo(uint32_t client, const char *uid, size_t size) const
+{
+    if (size <= m_prefix.size() || std::memcmp(uid, m_prefix.data(), m_prefix.size()) != 0)
+        return false;
+    const char *p = uid + m_prefix.size();
+    const char *end = uid + size;
+    if (*p == '0' && end - p > 1)
+        return false; // "b07" is not "b7"
+    uint64_t n = 0;
+    return readNumber(p, end, &n) && p == end && n == client;
+}
+
+void Tracker::message(uint32_t client, const char *data, size_t size, int64_t now)
+{
+    // The bench wrote these lines itself, so a fixed layout is enough:
+    // {"uid":"b17","seq":12,"t":345,...} or {"uid":"b17","probe":17}
+    const char *p = data;
+    const char *end = data + size;
+    const char *uid = nullptr;
+    const char *uidEnd = nullptr;
+    uint64_t seq = 0, sentAt = 0;
+    bool ok = skip(p, end, "{\"uid\":\"");
+    if (ok) {
+        uid = p;
+        uidEnd = static_cast<const char *>(std::memchr(p, '"', size_t(end - p)));
+        ok = uidEnd != nullptr;
+    }
+    if (ok) {
+        p = uidEnd + 1;
+        if (skip(p, end, ",\"probe\":")) {
+            ok = readNumber(p, end, &seq);
+            if (ok) {
+                if (addressedTo(client, uid, size_t(uidEnd - uid)))
+                    ++m_probesDelivered;
+                else
+                    ++m_misrouted;
+                return;
+            }
+        } else {
+            ok = skip(p, end, ",\"seq\":") && readNumber(p, end, &seq) && skip(p, end, ",\"t\":")
+                && readNumber(p, end, &sentAt) && seq < m_state.size();
+        }
+    }
+    if (!ok) {
+        ++m_malformed;
+        if (m_firstMalformed.empty())
+            m_firstMalformed = printable(data, size, 120);
+        return;
+    }
+    if (!addressedTo(client, uid, size_t(uidEnd - uid))) {
+        ++m_misrouted;
+        return;
+    }
+    uint8_t &s = m_state[seq];
+    if (s & Received) {
+        ++m_duplicates;
+        return;
+    }
+    s |= Received;
+    ++m_delivered;
+    m_lastDelivery = now;
+    if (s & Ok)
+        --m_outstanding;
+    m_latency.record(now - int64_t(sentAt));
+}
+
+uint64_t Tracker::deliveredWithoutOk() const
+{
+    uint64_t n = 0;
+    for (uint8_t s : m_state) {
+        if ((s & Received) && !(s & Ok))
+            ++n;
+    }
+    return n;
+}
+
+} // namespace bench
