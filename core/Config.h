@@ -31,6 +31,12 @@ struct Config
     // Limits that keep one client or one address from taking the process.
     int maxConnections = 0; // WebSocket connections; 0: the descriptor limit less a reserve
     int maxConnsPerIp = 1024; // generous: many users may share a NAT address
+    // Sources the per-address cap does not apply to: a reverse proxy on this
+    // machine connects every user from loopback.
+    QList<QPair<QHostAddress, int>> perIpExempt = {
+        QHostAddress::parseSubnet(QStringLiteral("127.0.0.0/8")),
+        QHostAddress::parseSubnet(QStringLiteral("::1/128")),
+    };
     int maxUnbound = 10000; // connected but no uid yet (a connection flood)
     int maxTextConnections = 1024;
     int maxPendingReplies = 4096; // unsent replies before a push connection is not read

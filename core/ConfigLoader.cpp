@@ -55,6 +55,10 @@ const Option kOptions[] = {
     {"max-conns-per-ip", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "WebSocket connections from one address (default 1024).")},
+    {"per-ip-exempt", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
+     QT_TRANSLATE_NOOP("ConfigLoader",
+                       "Sources --max-conns-per-ip does not apply to, e.g. a proxy (default "
+                       "127.0.0.0/8,::1; \"none\" for none).")},
     {"max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Connections that have not sent their uid yet (default 10000).")},
@@ -138,6 +142,8 @@ public:
             return integer(&c.maxPendingReplies, 1, 10000000);
         if (name == QLatin1String("text-allow"))
             return subnets(&c.textAllow);
+        if (name == QLatin1String("per-ip-exempt"))
+            return subnets(&c.perIpExempt);
         if (name == QLatin1String("tls-cert"))
             return file(&c.tlsCertificate);
         if (name == QLatin1String("tls-key"))
@@ -236,6 +242,10 @@ private:
     bool subnets(QList<QPair<QHostAddress, int>> *out)
     {
         QList<QPair<QHostAddress, int>> list;
+        if (m_value.trimmed() == QLatin1String("none")) {
+            out->clear();
+            return true;
+        }
         for (const QString &part : m_value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
             QString text = part.trimmed();
             if (!text.contains(QLatin1Char('/')))

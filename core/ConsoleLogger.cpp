@@ -79,7 +79,8 @@ ConsoleLogger::ConsoleLogger(EventLog *log, Event::Level level, FILE *out, QObje
 
 void ConsoleLogger::write(const Event &event)
 {
-    if (event.level < m_level)
+    // Where the gateway listens is printed at any level: scripts read it.
+    if (event.level < m_level && event.type != Event::Type::Listening)
         return;
     const QByteArray line = format(event);
     std::fwrite(line.constData(), 1, size_t(line.size()), m_out);

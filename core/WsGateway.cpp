@@ -64,6 +64,16 @@ void WsGateway::stopListening()
     m_listener.close();
 }
 
+bool WsGateway::isExempt(const PeerAddress &peer) const
+{
+    const QHostAddress address = peer.hostAddress();
+    for (const auto &subnet : m_config.perIpExempt) {
+        if (address.isInSubnet(subnet))
+            return true;
+    }
+    return false;
+}
+
 bool WsGateway::admit(const PeerAddress &peer)
 {
     QString why;
@@ -73,7 +83,7 @@ bool WsGateway::admit(const PeerAddress &peer)
     } else if (m_heartbeat.unboundCount() >= m_config.maxUnbound) {
         ++m_metrics->refusedUnbound;
         why = QStringLiteral("too many connections without a uid (%1)").arg(m_config.maxUnbound);
-    } else if (m_perIp.value(peer.hostKey()) >= m_config.maxConnsPerIp) {
+    } else if (m_perIp.value(peer.hostKey()) >= m_config.maxConnsPerIp && !isExempt(peer)) {
         ++m_metrics->refusedPerIp;
         why = QStringLiteral("too many connections from this address (%1)")
                   .arg(m_config.maxConnsPerIp);

@@ -66,6 +66,7 @@ private:
     void bind(WsConnection *c, QByteArrayView message);
     void slowConsumer(WsConnection *c);
     bool admit(const PeerAddress &peer);
+    bool isExempt(const PeerAddress &peer) const;
     void checkAllClosed();
 
     const Config &m_config;

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void tlsOptionsGoTogether();
 
     void perIpLimit();
+    void loopbackIsExemptByDefault();
     void totalLimit();
     void unboundLimit();
     void textAllowList_data();
@@ -184,6 +185,7 @@ void tst_Security::perIpLimit()
 {
     Config config = loopbackConfig();
     config.maxConnsPerIp = 3;
+    config.perIpExempt.clear(); // loopback is exempt by default
     auto server = startServer(config);
     QVERIFY(server);
     std::vector<std::unique_ptr<WsClient>> clients;
@@ -200,6 +202,22 @@ void tst_Security::perIpLimit()
     QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 2; }));
     WsClient again(server->wsPort());
     QVERIFY(again.bind("again", server.get()));
+}
+
+void tst_Security::loopbackIsExemptByDefault()
+{
+    Config config = loopbackConfig();
+    config.maxConnsPerIp = 2;
+    auto server = startServer(config);
+    QVERIFY(server);
+    WsClient a(server->wsPort()), b(server->wsPort()), c(server->wsPort());
+    QVERIFY(a.bind("a", server.get()));
+    QVERIFY(b.bind("b", server.get()));
+    QVERIFY(c.bind("c", server.get()));
+    QCOMPARE(server->metrics().refusedPerIp, quint64(0));
+    const auto none = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--per-ip-exempt=none")});
+    QCOMPARE(none.action, ConfigLoader::Action::Run);
+    QVERIFY(none.config.perIpExempt.isEmpty());
 }
 
 void tst_Security::totalLimit()
