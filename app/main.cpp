@@ -94,8 +94,11 @@ int main(int argc, char *argv[])
     ResourceLimits::raiseOpenFileLimit();
     PushServer server(config);
     std::unique_ptr<ConsoleLogger> logger;
-    if (!gui)
+    if (!gui) {
+        // Nobody else reads the log headless: keep only what gets printed.
+        server.eventLog()->setCaptureLevel(config.logLevel);
         logger = std::make_unique<ConsoleLogger>(server.eventLog(), config.logLevel);
+    }
 
     SignalWatcher signalWatcher;
     bool stopping = false;

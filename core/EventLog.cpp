@@ -9,6 +9,8 @@ EventLog::EventLog(int capacity, QObject *parent)
 
 void EventLog::append(Event event)
 {
+    if (!captures(event.level))
+        return;
     if (event.time == 0)
         event.time = QDateTime::currentMSecsSinceEpoch();
     if (event.text.size() > Event::MaxText)

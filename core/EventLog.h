@@ -15,6 +15,13 @@ public:
 
     void append(Event event);
 
+    // Events below this level are not kept or signalled. Callers on hot
+    // paths check captures() before they build an event at all: a headless
+    // server at "info" must not pay for a debug event per push.
+    void setCaptureLevel(Event::Level level) { m_captureLevel = level; }
+    Event::Level captureLevel() const { return m_captureLevel; }
+    bool captures(Event::Level level) const { return level >= m_captureLevel; }
+
     int capacity() const { return m_capacity; }
     int size() const { return int(m_ring.size()); }
     quint64 totalAppended() const { return m_total; }
@@ -29,4 +36,5 @@ private:
     int m_capacity;
     int m_head = 0; // index of the oldest event once the ring is full
     quint64 m_total = 0;
+    Event::Level m_captureLevel = Event::Level::Debug;
 };

@@ -59,11 +59,15 @@ void PushRouter::record(const PushRequest &request, const QByteArray &payload, P
     const QString &origin, const PushResult &result)
 {
     m_metrics->countPush(source, result.status);
-    Event e;
-    e.type = Event::Type::Push;
     // A malformed request is a bug in some backend: worth a warning. Single
     // pushes are too many to print by default.
-    e.level = result.status == PushStatus::Error ? Event::Level::Warning : Event::Level::Debug;
+    const Event::Level level =
+        result.status == PushStatus::Error ? Event::Level::Warning : Event::Level::Debug;
+    if (!m_log->captures(level))
+        return;
+    Event e;
+    e.type = Event::Type::Push;
+    e.level = level;
     e.source = source;
     e.status = result.status;
     e.delivered = result.delivered;

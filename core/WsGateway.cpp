@@ -141,6 +141,8 @@ void WsGateway::messageReceived(WsConnection *c, quint8 opcode, QByteArrayView d
         bind(c, data);
         return;
     }
+    if (!m_log->captures(Event::Level::Debug))
+        return;
     Event e;
     e.type = Event::Type::MessageIn;
     e.level = Event::Level::Debug;
