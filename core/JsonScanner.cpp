@@ -15,22 +15,29 @@ int hexValue(char c)
     return -1;
 }
 
-void appendUtf8(QByteArray *out, uint cp)
+// Appends cp as UTF-8 to out[*size...]; bytes past capacity are counted,
+// not written.
+void putUtf8(char *out, qsizetype *size, qsizetype capacity, uint cp)
 {
+    char bytes[4];
+    int n;
     if (cp < 0x80) {
-        out->append(char(cp));
+        bytes[0] = char(cp);
+        n = 1;
     } else if (cp < 0x800) {
-        out->append(char(0xC0 | (cp >> 6)));
-        out->append(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->append(char(0xE0 | (cp >> 12)));
-        out->append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out->append(char(0x80 | (cp & 0x3F)));
+        bytes[0] = char(0xC0 | (cp >> 6));
+        bytes[1] = char(0x80 | (cp & 0x3F));
+        n = 2;
     } else {
-        out->append(char(0xF0 | (cp >> 18)));
-        out->append(char(0x80 | ((cp >> 12) & 0x3F)));
-        out->append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out->append(char(0x80 | (cp & 0x3F)));
+        bytes[0] = char(0xE0 | (cp >> 12));
+        bytes[1] = char(0x80 | ((cp >> 6) & 0x3F));
+        bytes[2] = char(0x80 | (cp & 0x3F));
+        n = 3;
+    }
+    for (int i = 0; i < n; ++i) {
+        if (*size < capacity)
+            out[*size] = bytes[i];
+        ++*size;
     }
 }
 
@@ -105,15 +112,17 @@ bool JsonScanner::object(int depth)
         skipSpace();
         if (m_pos >= m_text.size() || m_text[m_pos] != '"')
             return fail(m_pos >= m_text.size() ? "unexpected end" : "expected a member name");
-        QByteArray key;
-        if (!string(depth == 1 ? &key : nullptr))
+        // Only top-level names matter, and only whether they are "uid".
+        char key[4];
+        qsizetype keySize = 0;
+        if (!string(depth == 1 ? key : nullptr, &keySize, sizeof key))
             return false;
         skipSpace();
         if (m_pos >= m_text.size() || m_text[m_pos] != ':')
             return fail(m_pos >= m_text.size() ? "unexpected end" : "expected ':'");
         ++m_pos;
         skipSpace();
-        if (depth == 1 && key == "uid")
+        if (depth == 1 && keySize == 3 && key[0] == 'u' && key[1] == 'i' && key[2] == 'd')
             m_uidValue = m_pos;
         if (!value(depth))
             return false;
@@ -154,29 +163,42 @@ bool JsonScanner::array(int depth)
     }
 }
 
-bool JsonScanner::string(QByteArray *decoded)
+bool JsonScanner::string(char *out, qsizetype *size, qsizetype capacity)
 {
     ++m_pos; // '"'
-    // Only short strings are decoded: the caller wants a member name or a
-    // uid, and anything long is neither.
-    constexpr qsizetype MaxDecoded = 512;
-    while (m_pos < m_text.size()) {
-        const char c = m_text[m_pos];
+    qsizetype n = 0;
+    const char *text = m_text.data();
+    const qsizetype end = m_text.size();
+    while (m_pos < end) {
+        if (!out) {
+            // Most strings are skipped, not decoded: run over plain bytes.
+            while (m_pos < end && uchar(text[m_pos]) >= 0x20 && text[m_pos] != '"'
+                && text[m_pos] != '\\')
+                ++m_pos;
+            if (m_pos >= end)
+                break;
+        }
+        const char c = text[m_pos];
         if (c == '"') {
             ++m_pos;
+            if (size)
+                *size = n;
             return true;
         }
         if (uchar(c) < 0x20)
             return fail("control character in string");
         if (c != '\\') {
-            if (decoded && decoded->size() < MaxDecoded)
-                decoded->append(c);
+            if (out) {
+                if (n < capacity)
+                    out[n] = c;
+                ++n;
+            }
             ++m_pos;
             continue;
         }
-        if (m_pos + 1 >= m_text.size())
+        if (m_pos + 1 >= end)
             break;
-        const char e = m_text[m_pos + 1];
+        const char e = text[m_pos + 1];
         char plain = 0;
         switch (e) {
         case '"':
@@ -200,25 +222,28 @@ bool JsonScanner::string(QByteArray *decoded)
             plain = '\t';
             break;
         case 'u': {
-            if (m_pos + 6 > m_text.size())
+            if (m_pos + 6 > end)
                 return fail("unexpected end");
             uint cp = 0;
             for (int i = 2; i < 6; ++i) {
-                const int h = hexValue(m_text[m_pos + i]);
+                const int h = hexValue(text[m_pos + i]);
                 if (h < 0)
                     return fail("invalid \\u escape");
                 cp = cp * 16 + uint(h);
             }
             m_pos += 6;
-            if (decoded && decoded->size() < MaxDecoded)
-                appendUtf8(decoded, cp); // a lone surrogate decodes to bytes no uid accepts
+            if (out)
+                putUtf8(out, &n, capacity, cp); // a lone surrogate makes bytes no uid accepts
             continue;
         }
         default:
             return fail("invalid escape");
         }
-        if (decoded && decoded->size() < MaxDecoded)
-            decoded->append(plain);
+        if (out) {
+            if (n < capacity)
+                out[n] = plain;
+            ++n;
+        }
         m_pos += 2;
     }
     return fail("unterminated string");
@@ -285,15 +310,19 @@ JsonScanner::Kind JsonScanner::kindAt(qsizetype offset) const
     return Kind::Other;
 }
 
-QByteArray JsonScanner::decodeString(qsizetype offset, qsizetype *end) const
+QByteArray JsonScanner::decodeString(qsizetype offset, qsizetype maxSize) const
 {
     JsonScanner s(m_text);
     s.m_pos = offset;
-    QByteArray out;
-    s.string(&out);
-    if (end)
-        *end = s.m_pos;
-    return out;
+    // Decoding never grows a string: the text's own length bounds it.
+    constexpr qsizetype Stack = 256;
+    char buffer[Stack];
+    qsizetype size = 0;
+    const qsizetype capacity = qMin(maxSize, Stack);
+    s.string(buffer, &size, capacity);
+    if (size > capacity)
+        return QByteArray(); // longer than asked for
+    return QByteArray(buffer, size);
 }
 
 QByteArray JsonScanner::integerText(qsizetype offset, qsizetype *end) const

@@ -31,7 +31,8 @@ public:
     // decoded; an integer as its decimal text.
     enum class Kind { String, Integer, Array, Other };
     Kind kindAt(qsizetype offset) const;
-    QByteArray decodeString(qsizetype offset, qsizetype *end = nullptr) const;
+    // Empty when the decoded string is longer than maxSize (at most 256).
+    QByteArray decodeString(qsizetype offset, qsizetype maxSize = 256) const;
     QByteArray integerText(qsizetype offset, qsizetype *end = nullptr) const;
     // Offsets of an array's elements.
     QList<qsizetype> arrayElements(qsizetype offset) const;
@@ -40,7 +41,9 @@ private:
     bool value(int depth);
     bool object(int depth);
     bool array(int depth);
-    bool string(QByteArray *decoded = nullptr);
+    // Decodes into out (up to capacity bytes; *size may then exceed capacity,
+    // which tells the caller the string is longer) when out is given.
+    bool string(char *out = nullptr, qsizetype *size = nullptr, qsizetype capacity = 0);
     bool number();
     bool literal(const char *word);
     void skipSpace();

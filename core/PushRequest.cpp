@@ -15,7 +15,7 @@ QByteArray uidAt(const JsonScanner &json, qsizetype offset)
     QByteArray uid;
     switch (json.kindAt(offset)) {
     case JsonScanner::Kind::String:
-        uid = json.decodeString(offset);
+        uid = json.decodeString(offset, Uid::MaxLength);
         break;
     case JsonScanner::Kind::Integer:
         uid = json.integerText(offset);
@@ -73,13 +73,14 @@ PushRequest PushRequest::parse(const QByteArray &line)
         }
         return r;
     }
-    if (json.kindAt(at) == JsonScanner::Kind::String && json.decodeString(at) == "*") {
-        r.broadcast = true;
-        return r;
-    }
     QByteArray uid = uidAt(json, at);
-    if (uid.isEmpty())
+    if (uid.isEmpty()) {
+        if (json.kindAt(at) == JsonScanner::Kind::String && json.decodeString(at, 1) == "*") {
+            r.broadcast = true;
+            return r;
+        }
         return failure("invalid uid");
+    }
     r.uids.append(std::move(uid));
     return r;
 }

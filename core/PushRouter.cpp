@@ -81,7 +81,8 @@ void PushRouter::record(const PushRequest &request, const QByteArray &payload, P
         e.uid = request.uids.front();
     } else if (!request.uids.isEmpty()) {
         constexpr int Shown = 8;
-        e.uid = request.uids.mid(0, Shown).join(',');
+        for (qsizetype i = 0; i < qMin<qsizetype>(Shown, request.uids.size()); ++i)
+            e.uid += (i ? "," : "") + request.uids[i];
         if (request.uids.size() > Shown)
             e.uid += ",…(+" + QByteArray::number(request.uids.size() - Shown) + ')';
     }

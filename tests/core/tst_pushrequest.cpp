@@ -127,7 +127,7 @@ void tst_PushRequest::parse()
     QCOMPARE(r.error, error);
     QCOMPARE(r.isValid(), error.isEmpty());
     QCOMPARE(r.broadcast, broadcast);
-    QCOMPARE(QByteArrayList(r.uids), uids);
+    QCOMPARE(QByteArrayList(r.uids.cbegin(), r.uids.cend()), uids);
 }
 
 void tst_PushRequest::uidValidation_data()
