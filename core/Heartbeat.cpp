@@ -10,6 +10,9 @@ Heartbeat::Heartbeat(WsGateway *gateway, QObject *parent)
 {
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, [this] { tick(MonotonicClock::nowMs()); });
+    m_continuation.setSingleShot(true);
+    m_continuation.setInterval(0);
+    connect(&m_continuation, &QTimer::timeout, this, [this] { tick(MonotonicClock::nowMs()); });
 }
 
 void Heartbeat::setTimeouts(qint64 idleMs, qint64 pingMs, qint64 bindMs, qint64 closeMs)
@@ -28,6 +31,7 @@ void Heartbeat::start()
 void Heartbeat::stop()
 {
     m_timer.stop();
+    m_continuation.stop();
 }
 
 void Heartbeat::track(WsConnection *c)
@@ -77,29 +81,35 @@ void Heartbeat::forget(WsConnection *c)
 void Heartbeat::tick(qint64 now)
 {
     // Each loop removes its front (the gateway calls forget() or closing()),
-    // so each ends after the due connections only.
+    // so each ends after the due connections only. A budget bounds how long
+    // one sweep holds the loop when thousands fall due together (a network
+    // cut, the pings of a burst of connects); the rest follow right after the
+    // events that waited.
+    int budget = MaxPerSweep;
     while (WsConnection *c = m_closing.front()) {
-        if (now - c->m_closingSince <= m_closeMs)
+        if (now - c->m_closingSince <= m_closeMs || budget-- <= 0)
             break;
         c->abort(QStringLiteral("close timeout")); // a close reason set earlier wins
     }
     while (WsConnection *c = m_idle.front()) {
-        if (now - c->m_lastActivity <= m_idleMs)
+        if (now - c->m_lastActivity <= m_idleMs || budget-- <= 0)
             break;
         m_gateway->evictIdle(c, now - c->m_lastActivity);
     }
     while (WsConnection *c = m_unbound.front()) {
-        if (now - c->m_connectedAt <= m_bindMs)
+        if (now - c->m_connectedAt <= m_bindMs || budget-- <= 0)
             break;
         m_gateway->bindTimedOut(c);
     }
     if (m_pingMs > 0) {
         while (WsConnection *c = m_ping.front()) {
-            if (now - c->m_lastPing < m_pingMs)
+            if (now - c->m_lastPing < m_pingMs || budget-- <= 0)
                 break;
             c->m_lastPing = now;
             m_ping.moveToBack(c->m_pingHook, c);
             c->sendPing();
         }
     }
+    if (budget < 0 && !m_continuation.isActive())
+        m_continuation.start();
 }

@@ -31,12 +31,16 @@ public:
 
     int unboundCount() const { return m_unbound.size(); }
 
+    // Connections handled by one sweep at most (~10 ms of work).
+    static constexpr int MaxPerSweep = 2000;
+
     // One sweep at monotonic time now; the timer calls it every second.
     void tick(qint64 now);
 
 private:
     WsGateway *m_gateway;
     QTimer m_timer;
+    QTimer m_continuation; // the rest of a sweep that ran out of budget
     IntrusiveList<WsConnection> m_idle; // by last activity
     IntrusiveList<WsConnection> m_ping; // by last ping sent
     IntrusiveList<WsConnection> m_unbound; // by connect time

@@ -3,10 +3,14 @@
 #include "TestSupport.h"
 
 #include "EventLog.h"
+#include "Heartbeat.h"
+#include "MonotonicClock.h"
 #include "WsFrame.h"
+#include "WsGateway.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QTcpSocket>
 
 using namespace TestSupport;
 
@@ -19,6 +23,7 @@ private Q_SLOTS:
     void withoutPingsSilentClientIsEvicted();
     void anyFrameCountsAsActivity();
     void serverAnswersPings();
+    void largeSweepIsSplitAndContinued();
 };
 
 void tst_Heartbeat::deadClientIsEvictedLiveOneStays()
@@ -113,6 +118,33 @@ void tst_Heartbeat::serverAnswersPings()
     QCOMPARE(got,
         QByteArray("\x8a\x03"
                    "abc"));
+}
+
+void tst_Heartbeat::largeSweepIsSplitAndContinued()
+{
+    // More connections fall due at once than one sweep handles: the rest
+    // must follow right away, not a second later.
+    Config config = loopbackConfig();
+    config.bindTimeoutMs = 3000;
+    config.maxUnbound = 100000;
+    auto server = startServer(config);
+    QVERIFY(server);
+    constexpr int Count = Heartbeat::MaxPerSweep + 700;
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    for (int i = 0; i < Count; ++i) {
+        sockets.push_back(std::make_unique<QTcpSocket>());
+        sockets.back()->connectToHost(QHostAddress::LocalHost, server->wsPort());
+    }
+    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == Count; }, 20000));
+    // Sweep by hand, with the periodic timer stopped: one sweep handles its
+    // budget and no more; only the continuation can finish the job.
+    Heartbeat &heartbeat = server->gateway()->heartbeat();
+    heartbeat.stop();
+    QTest::qWait(3500); // all of them due now
+    heartbeat.tick(MonotonicClock::nowMs());
+    QCOMPARE(server->gateway()->connectionCount(), Count - Heartbeat::MaxPerSweep);
+    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 0; }, 5000));
+    QCOMPARE(server->metrics().bindTimeouts, quint64(Count));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Heartbeat)
