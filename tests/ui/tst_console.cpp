@@ -288,6 +288,9 @@ private Q_SLOTS:
     void floodKeepsLogBoundedAndWindowResponsive()
     {
         constexpr int Pushes = 20000;
+        // The model testers check every row of every batch, which would
+        // measure them rather than the window; the other tests run them.
+        m_testers.clear();
         WsClient client(m_server->wsPort());
         QVERIFY(client.bind("flood", m_server.get()));
         LogModel *log = m_window->logPanel()->model();
@@ -337,7 +340,7 @@ private Q_SLOTS:
             Pushes, deliveredMs, Pushes * 1000.0 / qMax<qint64>(1, deliveredMs), maxGap,
             log->rowCount(), log->capacity(), log->dropped());
         // Generous: the server, the client and the window share this thread.
-        QVERIFY2(maxGap < 1500, qPrintable(u"stall of %1 ms"_s.arg(maxGap)));
+        QVERIFY2(maxGap < 1000, qPrintable(u"stall of %1 ms"_s.arg(maxGap)));
     }
 };
 
