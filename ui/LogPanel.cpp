@@ -60,14 +60,18 @@ LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
     m_pause =
         new QAction(QIcon(QStringLiteral(":/icons/pause.svg")), tr("Pause auto-scroll"), this);
     m_pause->setObjectName(QStringLiteral("pauseAction"));
+    m_pause->setIconText(tr("Pause"));
     m_pause->setCheckable(true);
     m_pause->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_P));
     m_pause->setToolTip(tr("Stop following new events (Ctrl+P); the log still records them"));
     m_clear = new QAction(QIcon(QStringLiteral(":/icons/clear.svg")), tr("Clear log"), this);
     m_clear->setObjectName(QStringLiteral("clearAction"));
+    m_clear->setIconText(tr("Clear"));
     m_clear->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L));
-    m_export = new QAction(QIcon(QStringLiteral(":/icons/export.svg")), tr("Export…"), this);
+    m_clear->setToolTip(tr("Empty the log view (Ctrl+Shift+L)"));
+    m_export = new QAction(QIcon(QStringLiteral(":/icons/export.svg")), tr("Export log…"), this);
     m_export->setObjectName(QStringLiteral("exportAction"));
+    m_export->setIconText(tr("Export…"));
     m_export->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_S));
     m_export->setToolTip(tr("Save the rows the filter shows as CSV or JSON lines (Ctrl+S)"));
     connect(m_clear, &QAction::triggered, m_model, &LogModel::clear);
@@ -92,12 +96,14 @@ LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
     const int ch = fontMetrics().averageCharWidth();
     m_uidFilter = new QLineEdit(this);
     m_uidFilter->setObjectName(QStringLiteral("logUidFilter"));
-    m_uidFilter->setPlaceholderText(tr("uid"));
+    m_uidFilter->setPlaceholderText(tr("Filter uid"));
+    m_uidFilter->setToolTip(tr("Show only events whose uid contains this"));
     m_uidFilter->setClearButtonEnabled(true);
     m_uidFilter->setMaximumWidth(ch * 22);
     m_textFilter = new QLineEdit(this);
     m_textFilter->setObjectName(QStringLiteral("logTextFilter"));
-    m_textFilter->setPlaceholderText(tr("Search text (Ctrl+Shift+F)"));
+    m_textFilter->setPlaceholderText(tr("Search text"));
+    m_textFilter->setToolTip(tr("Text, sender or result contains (Ctrl+Shift+F)"));
     m_textFilter->setClearButtonEnabled(true);
     m_textFilter->setMaximumWidth(ch * 40);
     connect(m_uidFilter, &QLineEdit::textChanged, m_proxy, &LogFilterProxy::setUidFilter);
@@ -141,13 +147,23 @@ LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
     m_view->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_view->horizontalHeader()->setHighlightSections(false);
     m_view->horizontalHeader()->setStretchLastSection(false);
-    // Fixed widths: sizing to contents would read every row of every batch.
-    m_view->setColumnWidth(LogModel::TimeColumn, ch * 15);
-    m_view->setColumnWidth(LogModel::DirectionColumn, ch * 11);
-    m_view->setColumnWidth(LogModel::UidColumn, ch * 14);
-    m_view->setColumnWidth(LogModel::OriginColumn, ch * 18);
-    m_view->setColumnWidth(LogModel::SizeColumn, ch * 9);
-    m_view->setColumnWidth(LogModel::ResultColumn, ch * 24);
+    // Fixed widths, at least what the header needs: sizing to contents
+    // would read every row of every batch.
+    const QFontMetrics fm = m_view->fontMetrics();
+    const auto fit = [this, &fm](int column, const QString &sample) {
+        m_view->setColumnWidth(column,
+            qMax(fm.horizontalAdvance(sample) + 3 * fm.averageCharWidth(),
+                m_view->horizontalHeader()->sectionSizeHint(column) + 8));
+    };
+    fit(LogModel::TimeColumn, QStringLiteral("00:00:00.000"));
+    fit(LogModel::DirectionColumn, QStringLiteral("MM system"));
+    fit(LogModel::UidColumn, QStringLiteral("rider@example"));
+    fit(LogModel::OriginColumn, QStringLiteral("127.0.0.1:65535"));
+    fit(LogModel::SizeColumn, QStringLiteral("9999 B"));
+    Event sample;
+    sample.type = Event::Type::Push;
+    sample.delivered = 16;
+    fit(LogModel::ResultColumn, EventText::result(sample));
     m_view->horizontalHeader()->setSectionResizeMode(LogModel::TextColumn, QHeaderView::Stretch);
     m_view->setIconSize(QSize(14, 14));
 
@@ -156,12 +172,13 @@ LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
     m_detail->setReadOnly(true);
     m_detail->setPlaceholderText(tr("Select an event to see its whole text."));
     m_detail->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_detail->setMinimumHeight(fontMetrics().height() * 3);
 
-    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setObjectName(QStringLiteral("logSplitter"));
     m_splitter->addWidget(m_view);
     m_splitter->addWidget(m_detail);
-    m_splitter->setStretchFactor(0, 4);
+    m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setChildrenCollapsible(false);
 
@@ -237,25 +254,26 @@ void LogPanel::showDetail()
     QString direction = EventText::direction(e.direction());
     if (e.type == Event::Type::Push)
         direction += QStringLiteral(" (%1)").arg(EventText::source(e.source));
-    QStringList lines;
-    lines << tr("Time: %1")
-                 .arg(QDateTime::fromMSecsSinceEpoch(e.time).toString(
-                     QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
-    lines << tr("Direction: %1").arg(direction);
+    // One line of facts, then the whole text.
+    QStringList facts;
+    facts << QDateTime::fromMSecsSinceEpoch(e.time).toString(
+        QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
+    facts << direction;
     if (!e.uid.isEmpty())
-        lines << tr("uid: %1").arg(QString::fromUtf8(e.uid));
+        facts << tr("uid %1").arg(QString::fromUtf8(e.uid));
     if (!EventText::origin(e).isEmpty())
-        lines << tr("From: %1").arg(EventText::origin(e));
+        facts << tr("from %1").arg(EventText::origin(e));
     if (e.connection)
-        lines << tr("Connection: %1").arg(e.connection);
+        facts << tr("connection %1").arg(e.connection);
     if (e.size >= 0 && e.type != Event::Type::Closed)
-        lines << tr("Size: %1").arg(TimeText::bytes(e.size));
+        facts << TimeText::bytes(e.size);
     if (!EventText::result(e).isEmpty())
-        lines << tr("Result: %1").arg(EventText::result(e));
+        facts << EventText::result(e);
+    QString text = facts.join(QStringLiteral(" · "));
     if (e.size > Event::MaxText)
-        lines << tr("(only the first %1 bytes are kept)").arg(Event::MaxText);
-    lines << QString() << EventText::text(e);
-    m_detail->setPlainText(lines.join(QLatin1Char('\n')));
+        text += QLatin1Char('\n') + tr("(only the first %1 bytes are kept)").arg(Event::MaxText);
+    text += QLatin1Char('\n') + EventText::text(e);
+    m_detail->setPlainText(text);
 }
 
 void LogPanel::exportWithDialog()

@@ -55,28 +55,30 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
     m_status = new ServerStatusBar(server, this);
     setStatusBar(m_status);
 
+    // Watching at the left (who is online, what goes through), acting at
+    // the right (push by hand, the trend).
+    m_leftSplitter = new QSplitter(Qt::Vertical, this);
+    m_leftSplitter->setObjectName(QStringLiteral("leftSplitter"));
+    m_leftSplitter->addWidget(padded(m_online, this));
+    m_leftSplitter->addWidget(padded(m_log, this));
+    m_leftSplitter->setStretchFactor(0, 1);
+    m_leftSplitter->setStretchFactor(1, 1);
+    m_leftSplitter->setChildrenCollapsible(false);
+
     m_rightSplitter = new QSplitter(Qt::Vertical, this);
     m_rightSplitter->setObjectName(QStringLiteral("rightSplitter"));
     m_rightSplitter->addWidget(padded(m_push, this));
     m_rightSplitter->addWidget(padded(m_chart, this));
     m_rightSplitter->setStretchFactor(0, 3);
-    m_rightSplitter->setStretchFactor(1, 2);
+    m_rightSplitter->setStretchFactor(1, 1);
     m_rightSplitter->setChildrenCollapsible(false);
 
-    m_topSplitter = new QSplitter(Qt::Horizontal, this);
-    m_topSplitter->setObjectName(QStringLiteral("topSplitter"));
-    m_topSplitter->addWidget(padded(m_online, this));
-    m_topSplitter->addWidget(m_rightSplitter);
-    m_topSplitter->setStretchFactor(0, 3);
-    m_topSplitter->setStretchFactor(1, 2);
-    m_topSplitter->setChildrenCollapsible(false);
-
-    m_mainSplitter = new QSplitter(Qt::Vertical, this);
+    m_mainSplitter = new QSplitter(Qt::Horizontal, this);
     m_mainSplitter->setObjectName(QStringLiteral("mainSplitter"));
-    m_mainSplitter->addWidget(m_topSplitter);
-    m_mainSplitter->addWidget(padded(m_log, this));
+    m_mainSplitter->addWidget(m_leftSplitter);
+    m_mainSplitter->addWidget(m_rightSplitter);
     m_mainSplitter->setStretchFactor(0, 5);
-    m_mainSplitter->setStretchFactor(1, 4);
+    m_mainSplitter->setStretchFactor(1, 2);
     m_mainSplitter->setChildrenCollapsible(false);
 
     auto *central = new QWidget(this);
@@ -108,19 +110,28 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
 
     updateTitle();
     updateActions();
+    // A first start fits a 1440×900 screen; later starts restore the operator's layout.
     resize(1440, 900);
+    m_mainSplitter->setSizes({1000, 440});
+    m_leftSplitter->setSizes({400, 420});
+    m_rightSplitter->setSizes({580, 240});
+    m_online->splitter()->setSizes({280, 120});
+    m_log->splitter()->setSizes({320, 100});
     restoreLayout();
 }
 
 void MainWindow::createActions()
 {
     m_start = new QAction(QIcon(QStringLiteral(":/icons/start.svg")), tr("&Start listeners"), this);
+    // Toolbar texts without the menus' mnemonics, which read badly as "(S)" in Chinese.
+    m_start->setIconText(tr("Start listeners"));
     m_start->setObjectName(QStringLiteral("startAction"));
     m_start->setShortcut(QKeySequence(Qt::Key_F5));
     m_start->setToolTip(tr("Open the WebSocket and push ports (F5)"));
     connect(m_start, &QAction::triggered, this, &MainWindow::startListeners);
 
     m_stop = new QAction(QIcon(QStringLiteral(":/icons/stop.svg")), tr("S&top listeners"), this);
+    m_stop->setIconText(tr("Stop listeners"));
     m_stop->setObjectName(QStringLiteral("stopAction"));
     m_stop->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
     m_stop->setToolTip(
@@ -128,12 +139,14 @@ void MainWindow::createActions()
     connect(m_stop, &QAction::triggered, this, &MainWindow::stopListeners);
 
     m_settings = new QAction(QIcon(QStringLiteral(":/icons/settings.svg")), tr("Se&ttings…"), this);
+    m_settings->setIconText(tr("Settings…"));
     m_settings->setObjectName(QStringLiteral("settingsAction"));
     m_settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
     m_settings->setToolTip(tr("Ports, bind addresses and heartbeat (Ctrl+,)"));
     connect(m_settings, &QAction::triggered, this, &MainWindow::openSettings);
 
     m_kick = new QAction(QIcon(QStringLiteral(":/icons/kick.svg")), tr("&Disconnect uid"), this);
+    m_kick->setIconText(tr("Disconnect uid"));
     m_kick->setObjectName(QStringLiteral("kickAction"));
     m_kick->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     m_kick->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -141,6 +154,7 @@ void MainWindow::createActions()
     connect(m_kick, &QAction::triggered, this, &MainWindow::kickSelected);
 
     m_copy = new QAction(QIcon(QStringLiteral(":/icons/copy.svg")), tr("&Copy uid"), this);
+    m_copy->setIconText(tr("Copy uid"));
     m_copy->setObjectName(QStringLiteral("copyAction"));
     m_copy->setShortcut(QKeySequence::Copy);
     m_copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
@@ -328,7 +342,7 @@ void MainWindow::restoreLayout()
     restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("state")).toByteArray());
     m_mainSplitter->restoreState(s.value(QStringLiteral("mainSplitter")).toByteArray());
-    m_topSplitter->restoreState(s.value(QStringLiteral("topSplitter")).toByteArray());
+    m_leftSplitter->restoreState(s.value(QStringLiteral("leftSplitter")).toByteArray());
     m_rightSplitter->restoreState(s.value(QStringLiteral("rightSplitter")).toByteArray());
     m_online->splitter()->restoreState(s.value(QStringLiteral("onlineSplitter")).toByteArray());
     m_log->splitter()->restoreState(s.value(QStringLiteral("logSplitter")).toByteArray());
@@ -345,7 +359,7 @@ void MainWindow::saveLayout() const
     s.setValue(QStringLiteral("geometry"), saveGeometry());
     s.setValue(QStringLiteral("state"), saveState());
     s.setValue(QStringLiteral("mainSplitter"), m_mainSplitter->saveState());
-    s.setValue(QStringLiteral("topSplitter"), m_topSplitter->saveState());
+    s.setValue(QStringLiteral("leftSplitter"), m_leftSplitter->saveState());
     s.setValue(QStringLiteral("rightSplitter"), m_rightSplitter->saveState());
     s.setValue(QStringLiteral("onlineSplitter"), m_online->splitter()->saveState());
     s.setValue(QStringLiteral("logSplitter"), m_log->splitter()->saveState());

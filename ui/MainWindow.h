@@ -59,7 +59,7 @@ private:
     StatsChart *m_chart;
     ServerStatusBar *m_status;
     QSplitter *m_mainSplitter;
-    QSplitter *m_topSplitter;
+    QSplitter *m_leftSplitter;
     QSplitter *m_rightSplitter;
 
     QPointer<SettingsDialog> m_settingsDialog;

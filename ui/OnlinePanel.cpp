@@ -27,7 +27,15 @@ void setUpTable(QTableView *view)
     view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
     view->horizontalHeader()->setHighlightSections(false);
-    view->horizontalHeader()->setStretchLastSection(true);
+    view->horizontalHeader()->setStretchLastSection(false);
+}
+
+// At least as wide as the header needs, sort arrow included, in any language.
+void fitColumn(QTableView *view, int column, int chars)
+{
+    const int wanted = view->fontMetrics().averageCharWidth() * chars;
+    view->setColumnWidth(
+        column, qMax(wanted, view->horizontalHeader()->sectionSizeHint(column) + 8));
 }
 
 QLabel *title(const QString &text, QWidget *parent)
@@ -70,13 +78,14 @@ OnlinePanel::OnlinePanel(PushServer *server, QWidget *parent)
     m_view->setModel(m_proxy);
     setUpTable(m_view);
     m_view->sortByColumn(OnlineModel::UidColumn, Qt::AscendingOrder);
-    const int ch = m_view->fontMetrics().averageCharWidth();
-    m_view->setColumnWidth(OnlineModel::UidColumn, ch * 18);
-    m_view->setColumnWidth(OnlineModel::ConnectionsColumn, ch * 13);
-    m_view->setColumnWidth(OnlineModel::PeersColumn, ch * 26);
-    m_view->setColumnWidth(OnlineModel::ConnectedColumn, ch * 17);
-    m_view->setColumnWidth(OnlineModel::ActivityColumn, ch * 18);
-    m_view->setColumnWidth(OnlineModel::InColumn, ch * 9);
+    fitColumn(m_view, OnlineModel::UidColumn, 20);
+    fitColumn(m_view, OnlineModel::ConnectionsColumn, 6);
+    fitColumn(m_view, OnlineModel::ConnectedColumn, 10);
+    fitColumn(m_view, OnlineModel::ActivityColumn, 15);
+    fitColumn(m_view, OnlineModel::InColumn, 8);
+    fitColumn(m_view, OnlineModel::OutColumn, 8);
+    m_view->horizontalHeader()->setSectionResizeMode(
+        OnlineModel::PeersColumn, QHeaderView::Stretch);
 
     m_detailTitle = title(QString(), this);
     m_detailView = new QTableView(this);
@@ -88,10 +97,13 @@ OnlinePanel::OnlinePanel(PushServer *server, QWidget *parent)
     setUpTable(m_detailView);
     m_detailView->sortByColumn(ConnectionsModel::IdColumn, Qt::AscendingOrder);
     m_detailView->setSelectionMode(QAbstractItemView::NoSelection);
-    m_detailView->setColumnWidth(ConnectionsModel::IdColumn, ch * 12);
-    m_detailView->setColumnWidth(ConnectionsModel::PeerColumn, ch * 22);
-    m_detailView->setColumnWidth(ConnectionsModel::ConnectedColumn, ch * 17);
-    m_detailView->setColumnWidth(ConnectionsModel::ActivityColumn, ch * 18);
+    fitColumn(m_detailView, ConnectionsModel::IdColumn, 6);
+    fitColumn(m_detailView, ConnectionsModel::ConnectedColumn, 10);
+    fitColumn(m_detailView, ConnectionsModel::ActivityColumn, 15);
+    for (int c = ConnectionsModel::InColumn; c <= ConnectionsModel::BytesOutColumn; ++c)
+        fitColumn(m_detailView, c, 8);
+    m_detailView->horizontalHeader()->setSectionResizeMode(
+        ConnectionsModel::PeerColumn, QHeaderView::Stretch);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         updateDetails();

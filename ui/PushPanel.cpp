@@ -46,7 +46,9 @@ PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
 {
     m_target = new QLineEdit(this);
     m_target->setObjectName(QStringLiteral("pushTarget"));
-    m_target->setPlaceholderText(tr("uid, or several separated by commas"));
+    m_target->setPlaceholderText(tr("uid, or several: 1001, 1002"));
+    m_target->setToolTip(
+        tr("One uid, or several separated by commas; completes from the online uids"));
     m_target->setClearButtonEnabled(true);
     new UidCompleter(online, m_target);
 
@@ -67,7 +69,7 @@ PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
     m_payload->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_payload->setTabChangesFocus(true);
     m_payload->setPlaceholderText(tr("A JSON object; its \"uid\" is set from the target."));
-    m_payload->setMinimumHeight(fontMetrics().height() * 5);
+    m_payload->setMinimumHeight(fontMetrics().height() * 4);
     m_validateTimer.setSingleShot(true);
     m_validateTimer.setInterval(150);
     connect(&m_validateTimer, &QTimer::timeout, this, &PushPanel::validate);
@@ -99,6 +101,7 @@ PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
     m_historyView->setModel(m_history);
     m_historyView->setUniformItemSizes(true);
     m_historyView->setTextElideMode(Qt::ElideRight);
+    m_historyView->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_historyView->setAlternatingRowColors(true);
     connect(m_historyView, &QListView::activated, this, &PushPanel::loadHistoryEntry);
     connect(m_historyView, &QListView::clicked, this, &PushPanel::loadHistoryEntry);
@@ -111,12 +114,10 @@ PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
     connect(m_historyView->selectionModel(), &QItemSelectionModel::currentChanged, this,
         [this](const QModelIndex &current) { m_resend->setEnabled(current.isValid()); });
 
-    auto *targetRow = new QHBoxLayout;
-    targetRow->addWidget(m_target, 1);
-    targetRow->addWidget(m_broadcast);
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    form->addRow(tr("To:"), targetRow);
+    form->addRow(tr("To:"), m_target);
+    form->addRow(QString(), m_broadcast);
     form->addRow(tr("Template:"), m_templates);
 
     auto *sendRow = new QHBoxLayout;
@@ -136,7 +137,8 @@ PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
     layout->addWidget(m_validation);
     layout->addLayout(sendRow);
     layout->addLayout(historyHeader);
-    layout->addWidget(m_historyView, 2);
+    layout->addWidget(m_historyView, 1);
+    m_historyView->setMinimumHeight(fontMetrics().height() * 3);
 
     m_history->fromVariant(QSettings().value(HistoryKey).toList());
     loadTemplate(1); // the seed's lock message: what this tool is first used for
