@@ -6,8 +6,6 @@
 #include <QDateTime>
 #include <QSet>
 
-#include <algorithm>
-#include <functional>
 
 ConnectionsModel::ConnectionsModel(SessionRegistry *registry, QObject *parent)
     : QAbstractTableModel(parent)

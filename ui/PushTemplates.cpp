@@ -3,7 +3,6 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QJsonValue>
 
 namespace {
 // A translated phrase as a JSON string literal, escapes and all.
