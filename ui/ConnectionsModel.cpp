@@ -6,7 +6,6 @@
 #include <QDateTime>
 #include <QSet>
 
-
 ConnectionsModel::ConnectionsModel(SessionRegistry *registry, QObject *parent)
     : QAbstractTableModel(parent)
     , m_registry(registry)
