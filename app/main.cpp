@@ -115,7 +115,9 @@ int main(int argc, char *argv[])
         window->show();
         // Closing the window closes the clients properly (code 1001) first.
         QApplication::setQuitOnLastWindowClosed(false);
-        QObject::connect(qApp, &QGuiApplication::lastWindowClosed, &server, [&] {
+        QObject::connect(window.get(), &MainWindow::closed, &server, [&] {
+            if (stopping)
+                return;
             stopping = true;
             server.shutdown();
         });

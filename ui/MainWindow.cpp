@@ -371,4 +371,5 @@ void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveLayout();
     event->accept();
+    Q_EMIT closed();
 }

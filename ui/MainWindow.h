@@ -38,6 +38,10 @@ public:
     void kickSelected();
     void copySelectedUids();
 
+Q_SIGNALS:
+    // The operator closed the window: time to close the clients and quit.
+    void closed();
+
 protected:
     void closeEvent(QCloseEvent *event) override;
 
