@@ -113,17 +113,30 @@ int main(int argc, char *argv[])
     QObject::connect(&server, &PushServer::shutdownFinished, app.get(), &QCoreApplication::quit);
 
     QString error;
-    if (!server.start(&error)) {
+    const bool listening = server.start(&error);
+    if (!listening) {
         // Headless, the event log printed it on stdout too; stderr is where
         // a service manager or a script looks first.
         print(stderr, QStringLiteral("pushconsole: %1\n").arg(error));
-        return 1;
+        if (!gui)
+            return 1;
     }
 
     std::unique_ptr<MainWindow> window;
     if (gui) {
+        // The window says what went wrong and offers the settings and a retry.
         window = std::make_unique<MainWindow>(&server);
+        if (!listening)
+            window->reportListenError(error);
         window->show();
+        // Closing the window closes the clients properly (code 1001) first.
+        QApplication::setQuitOnLastWindowClosed(false);
+        QObject::connect(window.get(), &MainWindow::closed, &server, [&] {
+            if (stopping)
+                return;
+            stopping = true;
+            server.shutdown();
+        });
     }
     return app->exec();
 }

@@ -173,10 +173,442 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     </message>
 </context>
 <context>
+    <name>ConnectionsModel</name>
+    <message>
+        <source>Connected for %1</source>
+        <translation>已连接 %1</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Peer</source>
+        <translation>对端地址</translation>
+    </message>
+    <message>
+        <source>Connected since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>Last activity</source>
+        <translation>最近活动</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>收</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发</translation>
+    </message>
+    <message>
+        <source>Bytes in</source>
+        <translation>接收字节</translation>
+    </message>
+    <message>
+        <source>Bytes out</source>
+        <translation>发送字节</translation>
+    </message>
+</context>
+<context>
+    <name>EventText</name>
+    <message>
+        <source>in</source>
+        <translation>收</translation>
+    </message>
+    <message>
+        <source>out</source>
+        <translation>发</translation>
+    </message>
+    <message>
+        <source>system</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>push port</source>
+        <translation>推送端口</translation>
+    </message>
+    <message>
+        <source>console</source>
+        <translation>控制台</translation>
+    </message>
+    <message>
+        <source>HTTP API</source>
+        <translation>HTTP 接口</translation>
+    </message>
+    <message>
+        <source>cluster</source>
+        <translation>集群</translation>
+    </message>
+    <message>
+        <source>Listening for WebSocket clients on %1 and for pushes on %2</source>
+        <translation>开始监听：WebSocket 客户端 %1，推送端口 %2</translation>
+    </message>
+    <message>
+        <source>Listening: %1</source>
+        <translation>开始监听：%1</translation>
+    </message>
+    <message>
+        <source>Listeners closed; connected clients stay</source>
+        <translation>监听已关闭；已连接的客户端保持连接</translation>
+    </message>
+    <message>
+        <source>WebSocket connection %1 opened (path %2)</source>
+        <translation>WebSocket 连接 %1 已建立（路径 %2）</translation>
+    </message>
+    <message>
+        <source>Connection %1 bound to uid %2</source>
+        <translation>连接 %1 已绑定 uid %2</translation>
+    </message>
+    <message>
+        <source>Connection %1 rejected: %2</source>
+        <translation>连接 %1 被拒绝：%2</translation>
+    </message>
+    <message>
+        <source>Connection %1 closed after %2 s: %3</source>
+        <translation>连接 %1 在 %2 秒后关闭：%3</translation>
+    </message>
+    <message>
+        <source>ok (delivered: %1)</source>
+        <translation>成功（送达 %1）</translation>
+    </message>
+    <message>
+        <source>fail: not online</source>
+        <translation>失败：不在线</translation>
+    </message>
+    <message>
+        <source>queued</source>
+        <translation>已排队</translation>
+    </message>
+    <message>
+        <source>error: %1</source>
+        <translation>错误：%1</translation>
+    </message>
+    <message>
+        <source>code %1</source>
+        <translation>代码 %1</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>connection closed by peer</source>
+        <translation>对端关闭了连接</translation>
+    </message>
+    <message>
+        <source>client closed</source>
+        <translation>客户端关闭</translation>
+    </message>
+    <message>
+        <source>closed by peer</source>
+        <translation>对端关闭</translation>
+    </message>
+    <message>
+        <source>disconnected by operator</source>
+        <translation>被操作员断开</translation>
+    </message>
+    <message>
+        <source>invalid uid</source>
+        <translation>无效的 uid</translation>
+    </message>
+    <message>
+        <source>bind timeout</source>
+        <translation>绑定超时</translation>
+    </message>
+    <message>
+        <source>close timeout</source>
+        <translation>关闭超时</translation>
+    </message>
+    <message>
+        <source>server shutting down</source>
+        <translation>服务器正在关闭</translation>
+    </message>
+    <message>
+        <source>too many connections for this uid</source>
+        <translation>该 uid 的连接数过多</translation>
+    </message>
+    <message>
+        <source>message too large</source>
+        <translation>消息过大</translation>
+    </message>
+    <message>
+        <source>frame too large</source>
+        <translation>帧过大</translation>
+    </message>
+    <message>
+        <source>invalid UTF-8</source>
+        <translation>无效的 UTF-8</translation>
+    </message>
+    <message>
+        <source>invalid close frame</source>
+        <translation>无效的关闭帧</translation>
+    </message>
+    <message>
+        <source>continuation without a message</source>
+        <translation>没有消息的延续帧</translation>
+    </message>
+    <message>
+        <source>new message before the last one ended</source>
+        <translation>上一条消息未结束就开始了新消息</translation>
+    </message>
+    <message>
+        <source>write failed</source>
+        <translation>写入失败</translation>
+    </message>
+    <message>
+        <source>empty line</source>
+        <translation>空行</translation>
+    </message>
+    <message>
+        <source>not UTF-8</source>
+        <translation>不是 UTF-8</translation>
+    </message>
+    <message>
+        <source>not a JSON object</source>
+        <translation>不是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>missing uid</source>
+        <translation>缺少 uid</translation>
+    </message>
+    <message>
+        <source>empty uid list</source>
+        <translation>uid 列表为空</translation>
+    </message>
+    <message>
+        <source>too many uids</source>
+        <translation>uid 过多</translation>
+    </message>
+    <message>
+        <source>line too long</source>
+        <translation>行过长</translation>
+    </message>
+    <message>
+        <source>slow consumer: ping could not be queued</source>
+        <translation>客户端读取过慢：无法排队发送 ping</translation>
+    </message>
+    <message>
+        <source>out of file descriptors: WebSocket connection refused</source>
+        <translation>文件描述符耗尽：已拒绝 WebSocket 连接</translation>
+    </message>
+    <message>
+        <source>out of file descriptors: push connection refused</source>
+        <translation>文件描述符耗尽：已拒绝推送连接</translation>
+    </message>
+    <message>
+        <source>client closed: %1</source>
+        <translation>客户端关闭：%1</translation>
+    </message>
+    <message>
+        <source>heartbeat timeout (idle %1 s)</source>
+        <translation>心跳超时（空闲 %1 秒）</translation>
+    </message>
+    <message>
+        <source>handshake refused: %1</source>
+        <translation>握手被拒绝：%1</translation>
+    </message>
+    <message>
+        <source>invalid JSON at offset %1: %2</source>
+        <translation>JSON 无效（偏移 %1）：%2</translation>
+    </message>
+    <message>
+        <source>read error: %1</source>
+        <translation>读取错误：%1</translation>
+    </message>
+    <message>
+        <source>write failed: %1</source>
+        <translation>写入失败：%1</translation>
+    </message>
+    <message>
+        <source>slow consumer: output queue over %1 bytes</source>
+        <translation>客户端读取过慢：待发送数据超过 %1 字节</translation>
+    </message>
+    <message>
+        <source>line too long (limit %1 bytes); connection closed</source>
+        <translation>行过长（上限 %1 字节）；连接已关闭</translation>
+    </message>
+</context>
+<context>
     <name>Listener</name>
     <message>
         <source>invalid address %1</source>
         <translation>无效地址 %1</translation>
+    </message>
+</context>
+<context>
+    <name>LogModel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Direction</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>uid</source>
+        <translation>uid</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+</context>
+<context>
+    <name>LogPanel</name>
+    <message>
+        <source>Pause auto-scroll</source>
+        <translation>暂停自动滚动</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Stop following new events (Ctrl+P); the log still records them</source>
+        <translation>不再跟随新事件（Ctrl+P）；日志仍会继续记录</translation>
+    </message>
+    <message>
+        <source>Clear log</source>
+        <translation>清空日志</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Empty the log view (Ctrl+Shift+L)</source>
+        <translation>清空日志视图（Ctrl+Shift+L）</translation>
+    </message>
+    <message>
+        <source>Export log…</source>
+        <translation>导出日志…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Save the rows the filter shows as CSV or JSON lines (Ctrl+S)</source>
+        <translation>将当前筛选显示的行保存为 CSV 或 JSON Lines（Ctrl+S）</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>收</translation>
+    </message>
+    <message>
+        <source>Messages clients sent after binding</source>
+        <translation>客户端绑定后发来的消息</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发</translation>
+    </message>
+    <message>
+        <source>Pushes, from backends and from this console</source>
+        <translation>推送：来自后端和本控制台</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>Connections, binds, closes, listeners and errors</source>
+        <translation>连接、绑定、关闭、监听和错误</translation>
+    </message>
+    <message>
+        <source>Filter uid</source>
+        <translation>筛选 uid</translation>
+    </message>
+    <message>
+        <source>Show only events whose uid contains this</source>
+        <translation>只显示 uid 包含此内容的事件</translation>
+    </message>
+    <message>
+        <source>Search text</source>
+        <translation>搜索内容</translation>
+    </message>
+    <message>
+        <source>Text, sender or result contains (Ctrl+Shift+F)</source>
+        <translation>内容、来源或结果包含（Ctrl+Shift+F）</translation>
+    </message>
+    <message>
+        <source>Message log</source>
+        <translation>消息日志</translation>
+    </message>
+    <message>
+        <source>Select an event to see its whole text.</source>
+        <translation>选择一条事件以查看完整内容。</translation>
+    </message>
+    <message>
+        <source>%1 events</source>
+        <translation>%1 条事件</translation>
+    </message>
+    <message>
+        <source>%1 of %2 events</source>
+        <translation>%1 / %2 条事件</translation>
+    </message>
+    <message>
+        <source>The log keeps the latest %1 events; older ones are dropped (%2 so far).</source>
+        <translation>日志保留最近 %1 条事件，更早的会被丢弃（已丢弃 %2 条）。</translation>
+    </message>
+    <message>
+        <source>uid %1</source>
+        <translation>uid %1</translation>
+    </message>
+    <message>
+        <source>from %1</source>
+        <translation>来自 %1</translation>
+    </message>
+    <message>
+        <source>connection %1</source>
+        <translation>连接 %1</translation>
+    </message>
+    <message>
+        <source>(only the first %1 bytes are kept)</source>
+        <translation>（只保留前 %1 字节）</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV（*.csv）</translation>
+    </message>
+    <message>
+        <source>JSON lines (*.jsonl)</source>
+        <translation>JSON Lines（*.jsonl）</translation>
+    </message>
+    <message>
+        <source>Export log</source>
+        <translation>导出日志</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported to %1 (events: %2)</source>
+        <translation>已导出到 %1（%2 条事件）</translation>
     </message>
 </context>
 <context>
@@ -189,6 +621,364 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>Push Console — not listening</source>
         <translation>推送控制台 — 未监听</translation>
     </message>
+    <message>
+        <source>&amp;Start listeners</source>
+        <translation>启动监听(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Open the WebSocket and push ports (F5)</source>
+        <translation>打开 WebSocket 端口和推送端口（F5）</translation>
+    </message>
+    <message>
+        <source>S&amp;top listeners</source>
+        <translation>停止监听(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Close the ports; connected clients stay and still receive pushes (Shift+F5)</source>
+        <translation>关闭端口；已连接的客户端保持连接并仍能收到推送（Shift+F5）</translation>
+    </message>
+    <message>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>Ports, bind addresses and heartbeat (Ctrl+,)</source>
+        <translation>端口、监听地址和心跳（Ctrl+,）</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect uid</source>
+        <translation>断开 uid(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close every connection of the selected uids (Ctrl+D in the table)</source>
+        <translation>关闭所选 uid 的全部连接（在表格中按 Ctrl+D）</translation>
+    </message>
+    <message>
+        <source>&amp;Copy uid</source>
+        <translation>复制 uid(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the selected uids to the clipboard (Ctrl+C in the table)</source>
+        <translation>将所选 uid 复制到剪贴板（在表格中按 Ctrl+C）</translation>
+    </message>
+    <message>
+        <source>&amp;Find uid</source>
+        <translation>查找 uid(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Search the &amp;log</source>
+        <translation>搜索日志(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>&amp;Gateway</source>
+        <translation>网关(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Online</source>
+        <translation>在线(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Log</source>
+        <translation>日志(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Push Console</source>
+        <translation>关于推送控制台(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>关于 &amp;Qt</translation>
+    </message>
+    <message>
+        <source>The gateway is not listening: %1. Change the ports in the settings or free them, then retry.</source>
+        <translation>网关未在监听：%1。请在设置中更换端口或释放被占用的端口，然后重试。</translation>
+    </message>
+    <message>
+        <source>Listening again.</source>
+        <translation>已重新开始监听。</translation>
+    </message>
+    <message>
+        <source>Listeners closed: no new clients or pushes; connected clients stay.</source>
+        <translation>监听已关闭：不再接受新客户端和推送；已连接的客户端保持连接。</translation>
+    </message>
+    <message>
+        <source>Settings applied; listeners restarted.</source>
+        <translation>设置已应用，监听已重启。</translation>
+    </message>
+    <message>
+        <source>Disconnected %1 (connections closed: %2)</source>
+        <translation>已断开 %1（关闭了 %2 个连接）</translation>
+    </message>
+    <message>
+        <source>Copied to the clipboard: %1</source>
+        <translation>已复制到剪贴板：%1</translation>
+    </message>
+    <message>
+        <source>About Push Console</source>
+        <translation>关于推送控制台</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Push Console %1&lt;/h3&gt;&lt;p&gt;A WebSocket uid push gateway and its operator console.&lt;/p&gt;&lt;p&gt;Browsers bind a uid on the WebSocket port; backends write one JSON line to the push port and every connection of that uid receives it.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;推送控制台 %1&lt;/h3&gt;&lt;p&gt;WebSocket uid 推送网关及其运维控制台。&lt;/p&gt;&lt;p&gt;浏览器在 WebSocket 端口上绑定 uid；后端向推送端口写入一行 JSON，该 uid 的每个连接都会收到。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Start listeners</source>
+        <translation>启动监听</translation>
+    </message>
+    <message>
+        <source>Stop listeners</source>
+        <translation>停止监听</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <source>Disconnect uid</source>
+        <translation>断开 uid</translation>
+    </message>
+    <message>
+        <source>Copy uid</source>
+        <translation>复制 uid</translation>
+    </message>
+</context>
+<context>
+    <name>MessageBanner</name>
+    <message>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Dismiss</source>
+        <translation>关闭提示</translation>
+    </message>
+</context>
+<context>
+    <name>OnlineModel</name>
+    <message>
+        <source>Connected for %1</source>
+        <translation>已连接 %1</translation>
+    </message>
+    <message>
+        <source>%1 and %2 more</source>
+        <translation>%1 等另外 %2 个</translation>
+    </message>
+    <message>
+        <source>Open WebSocket connections bound to this uid</source>
+        <translation>绑定到此 uid 的 WebSocket 连接数</translation>
+    </message>
+    <message>
+        <source>Frames received from this uid&apos;s clients, the bind message included</source>
+        <translation>从此 uid 的客户端收到的帧数（含绑定消息）</translation>
+    </message>
+    <message>
+        <source>Pushes delivered to this uid&apos;s connections</source>
+        <translation>送达此 uid 各连接的推送数</translation>
+    </message>
+    <message>
+        <source>uid</source>
+        <translation>uid</translation>
+    </message>
+    <message>
+        <source>Connections</source>
+        <translation>连接数</translation>
+    </message>
+    <message>
+        <source>Peers</source>
+        <translation>对端地址</translation>
+    </message>
+    <message>
+        <source>Connected since</source>
+        <translation>连接时间</translation>
+    </message>
+    <message>
+        <source>Last activity</source>
+        <translation>最近活动</translation>
+    </message>
+    <message>
+        <source>In</source>
+        <translation>收</translation>
+    </message>
+    <message>
+        <source>Out</source>
+        <translation>发</translation>
+    </message>
+</context>
+<context>
+    <name>OnlinePanel</name>
+    <message>
+        <source>Search uid (Ctrl+F)</source>
+        <translation>搜索 uid（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>uids: %1 · connections: %2</source>
+        <translation>uid：%1 · 连接：%2</translation>
+    </message>
+    <message>
+        <source>Connections: select a uid to see them</source>
+        <translation>连接：选择一个 uid 以查看</translation>
+    </message>
+    <message>
+        <source>Connections: %1 uids selected</source>
+        <translation>连接：已选择 %1 个 uid</translation>
+    </message>
+    <message>
+        <source>Connections of %1</source>
+        <translation>%1 的连接</translation>
+    </message>
+</context>
+<context>
+    <name>PushComposer</name>
+    <message>
+        <source>Write a JSON object, for example {&quot;msg&quot;: &quot;hello&quot;}.</source>
+        <translation>请填写一个 JSON 对象，例如 {&quot;msg&quot;: &quot;hello&quot;}。</translation>
+    </message>
+    <message>
+        <source>Invalid JSON at line %1, column %2: %3</source>
+        <translation>JSON 无效（第 %1 行，第 %2 列）：%3</translation>
+    </message>
+    <message>
+        <source>The payload must be a JSON object ({ … }).</source>
+        <translation>消息内容必须是 JSON 对象（{ … }）。</translation>
+    </message>
+    <message>
+        <source>Enter a target uid, several uids, or choose broadcast.</source>
+        <translation>请输入目标 uid（可多个），或选择广播。</translation>
+    </message>
+</context>
+<context>
+    <name>PushHistoryModel</name>
+    <message>
+        <source>everyone</source>
+        <translation>所有人</translation>
+    </message>
+    <message>
+        <source>%1  →  %2   %3</source>
+        <translation>%1  →  %2   %3</translation>
+    </message>
+    <message>
+        <source>To: %1
+Sent: %2
+Result: %3
+
+%4</source>
+        <translation>发送给：%1
+发送时间：%2
+结果：%3
+
+%4</translation>
+    </message>
+</context>
+<context>
+    <name>PushPanel</name>
+    <message>
+        <source>uid, or several: 1001, 1002</source>
+        <translation>uid，可填多个：1001, 1002</translation>
+    </message>
+    <message>
+        <source>One uid, or several separated by commas; completes from the online uids</source>
+        <translation>一个 uid，或用逗号分隔的多个 uid；可从在线 uid 中自动补全</translation>
+    </message>
+    <message>
+        <source>Everyone (broadcast)</source>
+        <translation>所有人（广播）</translation>
+    </message>
+    <message>
+        <source>Insert a template…</source>
+        <translation>插入模板…</translation>
+    </message>
+    <message>
+        <source>A JSON object; its &quot;uid&quot; is set from the target.</source>
+        <translation>一个 JSON 对象；其中的 &quot;uid&quot; 由目标决定。</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Push through the gateway&apos;s router, like the push port (Ctrl+Enter)</source>
+        <translation>与推送端口一样，经网关的路由器推送（Ctrl+Enter）</translation>
+    </message>
+    <message>
+        <source>Send again</source>
+        <translation>再次发送</translation>
+    </message>
+    <message>
+        <source>Send the selected recent push again, unchanged</source>
+        <translation>原样再次发送所选的最近推送</translation>
+    </message>
+    <message>
+        <source>To:</source>
+        <translation>发送给：</translation>
+    </message>
+    <message>
+        <source>Template:</source>
+        <translation>模板：</translation>
+    </message>
+    <message>
+        <source>Recent pushes</source>
+        <translation>最近推送</translation>
+    </message>
+    <message>
+        <source>Push</source>
+        <translation>推送</translation>
+    </message>
+    <message>
+        <source>Valid JSON object.</source>
+        <translation>JSON 对象有效。</translation>
+    </message>
+    <message>
+        <source>It goes to every connected client.</source>
+        <translation>将发送给所有已连接的客户端。</translation>
+    </message>
+    <message>
+        <source>No target: the payload&apos;s own &quot;uid&quot; decides.</source>
+        <translation>未填目标：由消息内容自身的 &quot;uid&quot; 决定。</translation>
+    </message>
+    <message>
+        <source>Enter a target uid.</source>
+        <translation>请输入目标 uid。</translation>
+    </message>
+    <message>
+        <source>Its &quot;uid&quot; is replaced by the target.</source>
+        <translation>其中的 &quot;uid&quot; 会被替换为目标。</translation>
+    </message>
+    <message>
+        <source>%1  ok: connections reached: %2.</source>
+        <translation>%1  成功：送达 %2 个连接。</translation>
+    </message>
+    <message>
+        <source>%1  fail: no target is online.</source>
+        <translation>%1  失败：目标均不在线。</translation>
+    </message>
+    <message>
+        <source>%1  queued for delivery.</source>
+        <translation>%1  已排队等待送达。</translation>
+    </message>
+    <message>
+        <source>%1  error: %2</source>
+        <translation>%1  错误：%2</translation>
+    </message>
 </context>
 <context>
     <name>PushServer</name>
@@ -199,6 +989,185 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>cannot listen for pushes on %1:%2: %3</source>
         <translation>无法在 %1:%2 上监听推送：%3</translation>
+    </message>
+</context>
+<context>
+    <name>PushTemplates</name>
+    <message>
+        <source>Lock closed (the seed&apos;s callback)</source>
+        <translation>关锁成功（原文中的回调）</translation>
+    </message>
+    <message>
+        <source>The lock has closed. Your ride is over.</source>
+        <translation>车锁已关闭，本次骑行结束。</translation>
+    </message>
+    <message>
+        <source>Text message</source>
+        <translation>文本消息</translation>
+    </message>
+    <message>
+        <source>Hello from the operator</source>
+        <translation>来自运维人员的问候</translation>
+    </message>
+    <message>
+        <source>Order status</source>
+        <translation>订单状态</translation>
+    </message>
+    <message>
+        <source>Empty object</source>
+        <translation>空对象</translation>
+    </message>
+</context>
+<context>
+    <name>ServerStatusBar</name>
+    <message>
+        <source>Online uids: %1 · connections: %2</source>
+        <translation>在线 uid：%1 · 连接：%2</translation>
+    </message>
+    <message>
+        <source>Listening: WebSocket %1 · push %2</source>
+        <translation>监听：WebSocket %1 · 推送 %2</translation>
+    </message>
+    <message>
+        <source>Up %1</source>
+        <translation>运行 %1</translation>
+    </message>
+    <message>
+        <source>Not listening</source>
+        <translation>未监听</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Pushes: %1 ok · %2 fail · %3 error</source>
+        <translation>推送：成功 %1 · 失败 %2 · 错误 %3</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>any free port</source>
+        <translation>任意空闲端口</translation>
+    </message>
+    <message>
+        <source>Gateway settings</source>
+        <translation>网关设置</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>WebSocket clients</source>
+        <translation>WebSocket 客户端</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <source>Push port (backends)</source>
+        <translation>推送端口（供后端使用）</translation>
+    </message>
+    <message>
+        <source>Anyone who can reach the push port can push to any user: keep it on 127.0.0.1 unless a firewall protects it.</source>
+        <translation>能访问推送端口的人可以向任何用户推送：除非有防火墙保护，请保持为 127.0.0.1。</translation>
+    </message>
+    <message>
+        <source>Heartbeat</source>
+        <translation>心跳</translation>
+    </message>
+    <message>
+        <source>Drop clients idle for:</source>
+        <translation>客户端空闲超过此时长即断开：</translation>
+    </message>
+    <message>
+        <source>Ping clients every:</source>
+        <translation>向客户端发送 ping 的间隔：</translation>
+    </message>
+    <message>
+        <source>Applying restarts the listeners; connected clients stay connected. The settings last until the console quits: put them in a --config file to keep them.</source>
+        <translation>应用后会重启监听，已连接的客户端保持连接。这些设置在控制台退出后失效；如需保留，请写入 --config 配置文件。</translation>
+    </message>
+    <message>
+        <source>Apply and restart listeners</source>
+        <translation>应用并重启监听</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not an IP address (for example 0.0.0.0, 127.0.0.1 or ::).</source>
+        <translation>“%1”不是 IP 地址（例如 0.0.0.0、127.0.0.1 或 ::）。</translation>
+    </message>
+    <message>
+        <source>The WebSocket port and the push port must differ.</source>
+        <translation>WebSocket 端口和推送端口不能相同。</translation>
+    </message>
+    <message>
+        <source>The listeners could not be restarted: %1</source>
+        <translation>无法重启监听：%1</translation>
+    </message>
+</context>
+<context>
+    <name>StatsChart</name>
+    <message>
+        <source>%1 min ago</source>
+        <translation>%1 分钟前</translation>
+    </message>
+    <message>
+        <source>now</source>
+        <translation>现在</translation>
+    </message>
+    <message>
+        <source>Online connections</source>
+        <translation>在线连接</translation>
+    </message>
+    <message>
+        <source>Pushes per second</source>
+        <translation>每秒推送</translation>
+    </message>
+    <message>
+        <source>peak %1 · scale %2</source>
+        <translation>峰值 %1 · 刻度 %2</translation>
+    </message>
+</context>
+<context>
+    <name>TimeText</name>
+    <message>
+        <source>just now</source>
+        <translation>刚刚</translation>
+    </message>
+    <message>
+        <source>%1 s ago</source>
+        <translation>%1 秒前</translation>
+    </message>
+    <message>
+        <source>%1 min %2 s ago</source>
+        <translation>%1 分 %2 秒前</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min ago</source>
+        <translation>%1 小时 %2 分前</translation>
+    </message>
+    <message>
+        <source>%1 d %2 h ago</source>
+        <translation>%1 天 %2 小时前</translation>
+    </message>
+    <message>
+        <source>%1 d %2</source>
+        <translation>%1 天 %2</translation>
+    </message>
+    <message>
+        <source>%1 B</source>
+        <translation>%1 B</translation>
     </message>
 </context>
 <context>

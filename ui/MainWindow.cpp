@@ -1,20 +1,222 @@
 #include "MainWindow.h"
 
+#include "LogModel.h"
+#include "LogPanel.h"
+#include "MessageBanner.h"
+#include "OnlineModel.h"
+#include "OnlinePanel.h"
+#include "PushPanel.h"
 #include "PushServer.h"
+#include "ServerStatusBar.h"
+#include "SettingsDialog.h"
+#include "StatsChart.h"
+#include "StatsSampler.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QHeaderView>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace {
+QWidget *padded(QWidget *inner, QWidget *parent)
+{
+    auto *box = new QWidget(parent);
+    auto *layout = new QVBoxLayout(box);
+    layout->setContentsMargins(8, 6, 8, 6);
+    layout->addWidget(inner);
+    return box;
+}
+} // namespace
 
 MainWindow::MainWindow(PushServer *server, QWidget *parent)
     : QMainWindow(parent)
     , m_server(server)
 {
-    auto *label = new QLabel(this);
-    label->setAlignment(Qt::AlignCenter);
-    setCentralWidget(label);
-    connect(m_server, &PushServer::listeningChanged, this, &MainWindow::updateTitle);
+    Q_INIT_RESOURCE(pushconsole);
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/pushconsole.svg")));
+
+    m_banner = new MessageBanner(this);
+    m_online = new OnlinePanel(server, this);
+    m_push = new PushPanel(server, m_online->model(), this);
+    m_log = new LogPanel(server->eventLog(), server->config().logBuffer, this);
+    m_sampler = new StatsSampler(server, this);
+    m_chart = new StatsChart(m_sampler, this);
+    m_chart->setObjectName(QStringLiteral("statsChart"));
+    m_status = new ServerStatusBar(server, this);
+    setStatusBar(m_status);
+
+    // Watching at the left (who is online, what goes through), acting at
+    // the right (push by hand, the trend).
+    m_leftSplitter = new QSplitter(Qt::Vertical, this);
+    m_leftSplitter->setObjectName(QStringLiteral("leftSplitter"));
+    m_leftSplitter->addWidget(padded(m_online, this));
+    m_leftSplitter->addWidget(padded(m_log, this));
+    m_leftSplitter->setStretchFactor(0, 1);
+    m_leftSplitter->setStretchFactor(1, 1);
+    m_leftSplitter->setChildrenCollapsible(false);
+
+    m_rightSplitter = new QSplitter(Qt::Vertical, this);
+    m_rightSplitter->setObjectName(QStringLiteral("rightSplitter"));
+    m_rightSplitter->addWidget(padded(m_push, this));
+    m_rightSplitter->addWidget(padded(m_chart, this));
+    m_rightSplitter->setStretchFactor(0, 3);
+    m_rightSplitter->setStretchFactor(1, 1);
+    m_rightSplitter->setChildrenCollapsible(false);
+
+    m_mainSplitter = new QSplitter(Qt::Horizontal, this);
+    m_mainSplitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_mainSplitter->addWidget(m_leftSplitter);
+    m_mainSplitter->addWidget(m_rightSplitter);
+    m_mainSplitter->setStretchFactor(0, 5);
+    m_mainSplitter->setStretchFactor(1, 2);
+    m_mainSplitter->setChildrenCollapsible(false);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_banner);
+    layout->addWidget(m_mainSplitter, 1);
+    setCentralWidget(central);
+    connect(m_banner, &MessageBanner::retryRequested, this, &MainWindow::startListeners);
+    connect(m_banner, &MessageBanner::settingsRequested, this, &MainWindow::openSettings);
+
+    createActions();
+    createMenus();
+
+    connect(m_online, &OnlinePanel::selectionChanged, this, [this](const QStringList &uids) {
+        m_push->setTargets(uids);
+        updateActions();
+    });
+    connect(m_online->model(), &OnlineModel::countsChanged, m_status, &ServerStatusBar::setOnline);
+    connect(m_log, &LogPanel::statusMessage, this,
+        [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    connect(server, &PushServer::listeningChanged, this, [this](bool listening) {
+        if (listening)
+            m_banner->hide();
+        updateTitle();
+        updateActions();
+    });
+
     updateTitle();
-    label->setText(windowTitle());
-    resize(900, 600);
+    updateActions();
+    // A first start fits a 1440×900 screen; later starts restore the operator's layout.
+    resize(1440, 900);
+    m_mainSplitter->setSizes({1000, 440});
+    m_leftSplitter->setSizes({400, 420});
+    m_rightSplitter->setSizes({580, 240});
+    m_online->splitter()->setSizes({280, 120});
+    m_log->splitter()->setSizes({320, 100});
+    restoreLayout();
+}
+
+void MainWindow::createActions()
+{
+    m_start = new QAction(QIcon(QStringLiteral(":/icons/start.svg")), tr("&Start listeners"), this);
+    // Toolbar texts without the menus' mnemonics, which read badly as "(S)" in Chinese.
+    m_start->setIconText(tr("Start listeners"));
+    m_start->setObjectName(QStringLiteral("startAction"));
+    m_start->setShortcut(QKeySequence(Qt::Key_F5));
+    m_start->setToolTip(tr("Open the WebSocket and push ports (F5)"));
+    connect(m_start, &QAction::triggered, this, &MainWindow::startListeners);
+
+    m_stop = new QAction(QIcon(QStringLiteral(":/icons/stop.svg")), tr("S&top listeners"), this);
+    m_stop->setIconText(tr("Stop listeners"));
+    m_stop->setObjectName(QStringLiteral("stopAction"));
+    m_stop->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    m_stop->setToolTip(
+        tr("Close the ports; connected clients stay and still receive pushes (Shift+F5)"));
+    connect(m_stop, &QAction::triggered, this, &MainWindow::stopListeners);
+
+    m_settings = new QAction(QIcon(QStringLiteral(":/icons/settings.svg")), tr("Se&ttings…"), this);
+    m_settings->setIconText(tr("Settings…"));
+    m_settings->setObjectName(QStringLiteral("settingsAction"));
+    m_settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    m_settings->setToolTip(tr("Ports, bind addresses and heartbeat (Ctrl+,)"));
+    connect(m_settings, &QAction::triggered, this, &MainWindow::openSettings);
+
+    m_kick = new QAction(QIcon(QStringLiteral(":/icons/kick.svg")), tr("&Disconnect uid"), this);
+    m_kick->setIconText(tr("Disconnect uid"));
+    m_kick->setObjectName(QStringLiteral("kickAction"));
+    m_kick->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    m_kick->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_kick->setToolTip(tr("Close every connection of the selected uids (Ctrl+D in the table)"));
+    connect(m_kick, &QAction::triggered, this, &MainWindow::kickSelected);
+
+    m_copy = new QAction(QIcon(QStringLiteral(":/icons/copy.svg")), tr("&Copy uid"), this);
+    m_copy->setIconText(tr("Copy uid"));
+    m_copy->setObjectName(QStringLiteral("copyAction"));
+    m_copy->setShortcut(QKeySequence::Copy);
+    m_copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_copy->setToolTip(tr("Copy the selected uids to the clipboard (Ctrl+C in the table)"));
+    connect(m_copy, &QAction::triggered, this, &MainWindow::copySelectedUids);
+
+    // Only while the online table has the focus: elsewhere Ctrl+C copies text.
+    QTableView *online = m_online->view();
+    online->addAction(m_kick);
+    online->addAction(m_copy);
+    online->setContextMenuPolicy(Qt::ActionsContextMenu);
+
+    m_findUid = new QAction(tr("&Find uid"), this);
+    m_findUid->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_F));
+    connect(m_findUid, &QAction::triggered, m_online, &OnlinePanel::focusSearch);
+    m_findLog = new QAction(tr("Search the &log"), this);
+    m_findLog->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    connect(m_findLog, &QAction::triggered, m_log, &LogPanel::focusFilter);
+
+    m_quit = new QAction(tr("&Quit"), this);
+    m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quit->setMenuRole(QAction::QuitRole);
+    connect(m_quit, &QAction::triggered, this, &QWidget::close);
+
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize(QSize(18, 18));
+    bar->addAction(m_start);
+    bar->addAction(m_stop);
+    bar->addAction(m_settings);
+    bar->addSeparator();
+    bar->addAction(m_kick);
+    bar->addAction(m_copy);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *server = menuBar()->addMenu(tr("&Gateway"));
+    server->addAction(m_start);
+    server->addAction(m_stop);
+    server->addSeparator();
+    server->addAction(m_settings);
+    server->addSeparator();
+    server->addAction(m_quit);
+
+    QMenu *online = menuBar()->addMenu(tr("&Online"));
+    online->addAction(m_findUid);
+    online->addAction(m_copy);
+    online->addAction(m_kick);
+
+    QMenu *log = menuBar()->addMenu(tr("&Log"));
+    log->addAction(m_findLog);
+    log->addAction(m_log->pauseAction());
+    log->addAction(m_log->clearAction());
+    log->addSeparator();
+    log->addAction(m_log->exportAction());
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Push Console"), this, &MainWindow::about);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
 
 void MainWindow::updateTitle()
@@ -24,4 +226,150 @@ void MainWindow::updateTitle()
                            .arg(m_server->wsAddress(), m_server->textAddress()));
     else
         setWindowTitle(tr("Push Console — not listening"));
+}
+
+void MainWindow::updateActions()
+{
+    const bool listening = m_server->isListening();
+    m_start->setEnabled(!listening);
+    m_stop->setEnabled(listening);
+    const bool selected = !m_online->selectedUids().isEmpty();
+    m_kick->setEnabled(selected);
+    m_copy->setEnabled(selected);
+}
+
+void MainWindow::reportListenError(const QString &error)
+{
+    m_banner->showError(
+        tr("The gateway is not listening: %1. Change the ports in the settings or free them, "
+           "then retry.")
+            .arg(error));
+    updateTitle();
+    updateActions();
+}
+
+void MainWindow::startListeners()
+{
+    if (m_server->isListening())
+        return;
+    QString error;
+    if (!m_server->start(&error)) {
+        reportListenError(error);
+        return;
+    }
+    statusBar()->showMessage(tr("Listening again."), 5000);
+}
+
+void MainWindow::stopListeners()
+{
+    m_server->stopListening();
+    statusBar()->showMessage(
+        tr("Listeners closed: no new clients or pushes; connected clients stay."), 8000);
+}
+
+void MainWindow::openSettings()
+{
+    if (m_settingsDialog) {
+        m_settingsDialog->raise();
+        m_settingsDialog->activateWindow();
+        return;
+    }
+    const Config previous = m_server->config();
+    const bool wasListening = m_server->isListening();
+    auto *dialog = new SettingsDialog(
+        previous,
+        [this](const Config &config) {
+            m_server->stopListening();
+            m_server->setConfig(config);
+            QString error;
+            if (m_server->start(&error))
+                return QString();
+            reportListenError(error);
+            return error;
+        },
+        this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    m_settingsDialog = dialog;
+    connect(dialog, &QDialog::accepted, this,
+        [this] { statusBar()->showMessage(tr("Settings applied; listeners restarted."), 8000); });
+    connect(dialog, &QDialog::rejected, this, [this, dialog, previous, wasListening] {
+        // A failed attempt left the ports closed: go back to what worked.
+        if (!dialog->applyFailed())
+            return;
+        m_server->setConfig(previous);
+        if (wasListening)
+            startListeners();
+    });
+    dialog->open();
+}
+
+void MainWindow::kickSelected()
+{
+    const QStringList uids = m_online->selectedUids();
+    int closed = 0;
+    for (const QString &uid : uids)
+        closed += m_server->kick(uid.toUtf8());
+    statusBar()->showMessage(tr("Disconnected %1 (connections closed: %2)")
+                                 .arg(uids.join(QStringLiteral(", ")))
+                                 .arg(closed),
+        8000);
+}
+
+void MainWindow::copySelectedUids()
+{
+    const QStringList uids = m_online->selectedUids();
+    if (uids.isEmpty())
+        return;
+    QApplication::clipboard()->setText(uids.join(QLatin1Char('\n')));
+    statusBar()->showMessage(
+        tr("Copied to the clipboard: %1").arg(uids.join(QStringLiteral(", "))), 4000);
+}
+
+void MainWindow::about()
+{
+    QMessageBox::about(this, tr("About Push Console"),
+        tr("<h3>Push Console %1</h3>"
+           "<p>A WebSocket uid push gateway and its operator console.</p>"
+           "<p>Browsers bind a uid on the WebSocket port; backends write one JSON line to the "
+           "push port and every connection of that uid receives it.</p>")
+            .arg(QCoreApplication::applicationVersion()));
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings s;
+    s.beginGroup(QStringLiteral("window"));
+    restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
+    restoreState(s.value(QStringLiteral("state")).toByteArray());
+    m_mainSplitter->restoreState(s.value(QStringLiteral("mainSplitter")).toByteArray());
+    m_leftSplitter->restoreState(s.value(QStringLiteral("leftSplitter")).toByteArray());
+    m_rightSplitter->restoreState(s.value(QStringLiteral("rightSplitter")).toByteArray());
+    m_online->splitter()->restoreState(s.value(QStringLiteral("onlineSplitter")).toByteArray());
+    m_log->splitter()->restoreState(s.value(QStringLiteral("logSplitter")).toByteArray());
+    m_online->view()->horizontalHeader()->restoreState(
+        s.value(QStringLiteral("onlineHeader")).toByteArray());
+    m_log->view()->horizontalHeader()->restoreState(
+        s.value(QStringLiteral("logHeader")).toByteArray());
+}
+
+void MainWindow::saveLayout() const
+{
+    QSettings s;
+    s.beginGroup(QStringLiteral("window"));
+    s.setValue(QStringLiteral("geometry"), saveGeometry());
+    s.setValue(QStringLiteral("state"), saveState());
+    s.setValue(QStringLiteral("mainSplitter"), m_mainSplitter->saveState());
+    s.setValue(QStringLiteral("leftSplitter"), m_leftSplitter->saveState());
+    s.setValue(QStringLiteral("rightSplitter"), m_rightSplitter->saveState());
+    s.setValue(QStringLiteral("onlineSplitter"), m_online->splitter()->saveState());
+    s.setValue(QStringLiteral("logSplitter"), m_log->splitter()->saveState());
+    s.setValue(QStringLiteral("onlineHeader"), m_online->view()->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("logHeader"), m_log->view()->horizontalHeader()->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveLayout();
+    event->accept();
+    Q_EMIT closed();
 }

@@ -1,8 +1,19 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QPointer>
 
+class LogPanel;
+class MessageBanner;
+class OnlinePanel;
+class PushPanel;
 class PushServer;
+class QAction;
+class QSplitter;
+class ServerStatusBar;
+class SettingsDialog;
+class StatsChart;
+class StatsSampler;
 
 // The operator console. It reads the gateway only through PushServer's
 // public API and never touches a socket.
@@ -12,8 +23,56 @@ class MainWindow final : public QMainWindow
 public:
     explicit MainWindow(PushServer *server, QWidget *parent = nullptr);
 
+    // The listeners could not be opened (at start or later): say so in the
+    // window with a way to change the settings and retry.
+    void reportListenError(const QString &error);
+
+    OnlinePanel *onlinePanel() const { return m_online; }
+    LogPanel *logPanel() const { return m_log; }
+    PushPanel *pushPanel() const { return m_push; }
+    MessageBanner *banner() const { return m_banner; }
+
+    void startListeners();
+    void stopListeners();
+    void openSettings();
+    void kickSelected();
+    void copySelectedUids();
+
+Q_SIGNALS:
+    // The operator closed the window: time to close the clients and quit.
+    void closed();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
 private:
+    void createActions();
+    void createMenus();
     void updateTitle();
+    void updateActions();
+    void restoreLayout();
+    void saveLayout() const;
+    void about();
 
     PushServer *m_server;
+    MessageBanner *m_banner;
+    OnlinePanel *m_online;
+    PushPanel *m_push;
+    LogPanel *m_log;
+    StatsSampler *m_sampler;
+    StatsChart *m_chart;
+    ServerStatusBar *m_status;
+    QSplitter *m_mainSplitter;
+    QSplitter *m_leftSplitter;
+    QSplitter *m_rightSplitter;
+
+    QPointer<SettingsDialog> m_settingsDialog;
+    QAction *m_start = nullptr;
+    QAction *m_stop = nullptr;
+    QAction *m_settings = nullptr;
+    QAction *m_kick = nullptr;
+    QAction *m_copy = nullptr;
+    QAction *m_findUid = nullptr;
+    QAction *m_findLog = nullptr;
+    QAction *m_quit = nullptr;
 };

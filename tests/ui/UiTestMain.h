@@ -1,0 +1,22 @@
+#pragma once
+
+#include <QApplication>
+#include <QTest>
+
+// Prepares a console test run: offscreen platform unless told otherwise,
+// and a throw-away settings directory so tests never read or write the
+// operator's saved window layout and push history.
+void prepareUiTest();
+
+#define PUSHCONSOLE_UI_TEST_MAIN(TestClass)                                                        \
+    int main(int argc, char *argv[])                                                               \
+    {                                                                                              \
+        prepareUiTest();                                                                           \
+        QApplication app(argc, argv);                                                              \
+        app.setAttribute(Qt::AA_Use96Dpi, true);                                                   \
+        QCoreApplication::setOrganizationName(QStringLiteral("pushconsole-tests"));                \
+        QCoreApplication::setApplicationName(QStringLiteral(#TestClass));                          \
+        TestClass tc;                                                                              \
+        QTEST_SET_MAIN_SOURCE_PATH                                                                 \
+        return QTest::qExec(&tc, argc, argv);                                                      \
+    }

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+
+// A bar across the top of the window for what the operator must act on,
+// such as a port that cannot be opened; it stays until dismissed or fixed,
+// unlike a status bar message.
+class MessageBanner final : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit MessageBanner(QWidget *parent = nullptr);
+
+    void showError(const QString &text);
+    QString text() const;
+
+Q_SIGNALS:
+    void retryRequested();
+    void settingsRequested();
+
+private:
+    QLabel *m_text;
+};
