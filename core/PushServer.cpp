@@ -1,5 +1,6 @@
 #include "PushServer.h"
 
+#include "HttpApi.h"
 #include "TextPushServer.h"
 #include "WsFrame.h"
 #include "WsGateway.h"
@@ -15,6 +16,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_router(&m_registry, &m_log, &m_metrics)
     , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
     , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
+    , m_http(std::make_unique<HttpApi>(this))
 {
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         if (m_shuttingDown) {
@@ -27,6 +29,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
 PushServer::~PushServer()
 {
     // Connections reach into the registry and the log while they go.
+    m_http.reset();
     m_text.reset();
     m_gateway.reset();
 }
@@ -45,6 +48,10 @@ bool PushServer::start(QString *error)
                      .arg(m_config.textBind.toString())
                      .arg(m_config.textPort)
                      .arg(why);
+    } else if (!m_http->listen(&why)) {
+        m_gateway->stopListening();
+        m_text->stopListening();
+        *error = why;
     } else {
         m_startedAt = QDateTime::currentDateTimeUtc();
         Event e;
@@ -52,8 +59,8 @@ bool PushServer::start(QString *error)
         e.level = Event::Level::Info;
         rlimit files = {};
         getrlimit(RLIMIT_NOFILE, &files);
-        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3")
-                       .arg(wsAddress(), textAddress())
+        e.detail = QStringLiteral("ws=%1 text=%2 http=%3 max-fds=%4")
+                       .arg(wsAddress(), textAddress(), httpAddress())
                        .arg(quint64(files.rlim_cur));
         m_log.append(std::move(e));
         Q_EMIT listeningChanged(true);
@@ -72,6 +79,7 @@ void PushServer::stopListening()
     const bool was = isListening();
     m_gateway->stopListening();
     m_text->stopListening();
+    m_http->stopListening();
     if (was) {
         Event e;
         e.type = Event::Type::Stopped;
@@ -84,7 +92,7 @@ void PushServer::stopListening()
 
 bool PushServer::isListening() const
 {
-    return m_gateway->isListening() || m_text->isListening();
+    return m_gateway->isListening() || m_text->isListening() || m_http->isListening();
 }
 
 void PushServer::shutdown()
@@ -128,7 +136,19 @@ QString PushServer::textAddress() const
     return m_text->addressString();
 }
 
+quint16 PushServer::httpPort() const
+{
+    return m_http->port();
+}
+
+QString PushServer::httpAddress() const
+{
+    return m_http->addressString();
+}
+
 int PushServer::kick(const QByteArray &uid)
 {
-    return m_gateway->kick(uid, QStringLiteral("disconnected by operator"));
+    const int closed = m_gateway->kick(uid, QStringLiteral("disconnected by operator"));
+    m_metrics.kicked += quint64(closed);
+    return closed;
 }
