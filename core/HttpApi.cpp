@@ -422,13 +422,20 @@ void HttpApi::reply(QHttpServerResponder &responder, int status, const QByteArra
     const QByteArray &body, Headers extra)
 {
     ++m_responses[status];
+    QTcpSocket *socket = responder.socket();
+    const bool close = m_listener && m_listener->closeRequested(socket);
     responder.writeStatusLine(Status(status));
     responder.writeHeader(QByteArrayLiteral("Content-Type"), contentType);
     responder.writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(body.size()));
     responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
     for (const auto &header : extra)
         responder.writeHeader(header.first, header.second);
+    if (close)
+        responder.writeHeader(QByteArrayLiteral("Connection"), QByteArrayLiteral("close"));
     responder.writeBody(body);
+    // The answer still leaves first: disconnectFromHost() waits for it.
+    if (close)
+        socket->disconnectFromHost();
 }
 
 void HttpApi::replyJson(

@@ -25,10 +25,11 @@ public:
     ~HttpConnectionGuard() override
     {
         if (m_listener)
-            m_listener->m_guards.remove(this);
+            m_listener->m_guards.remove(m_socket);
     }
 
     void detach() { m_listener = nullptr; }
+    bool closeRequested() const { return m_closeRequested; }
     qint64 lastActivity() const { return m_lastActivity; }
     QTcpSocket *socket() const { return m_socket; }
 
@@ -73,8 +74,11 @@ private:
     {
         qint64 contentLength = -1;
         bool expectContinue = false;
+        bool closeToken = false;
+        bool keepAliveToken = false;
         const QByteArrayView head = QByteArrayView(m_head).first(end);
-        qsizetype pos = head.indexOf("\r\n"); // skip the request line
+        qsizetype pos = head.indexOf("\r\n");
+        const bool http10 = (pos < 0 ? head : head.first(pos)).trimmed().endsWith("HTTP/1.0");
         while (pos >= 0 && pos < head.size()) {
             const qsizetype start = pos + 2;
             qsizetype next = head.indexOf("\r\n", start);
@@ -93,8 +97,15 @@ private:
                     contentLength = n;
             } else if (name.compare("expect", Qt::CaseInsensitive) == 0) {
                 expectContinue = value.compare("100-continue", Qt::CaseInsensitive) == 0;
+            } else if (name.compare("connection", Qt::CaseInsensitive) == 0) {
+                for (const QByteArray &token : value.toByteArray().split(',')) {
+                    closeToken |= token.trimmed().compare("close", Qt::CaseInsensitive) == 0;
+                    keepAliveToken |=
+                        token.trimmed().compare("keep-alive", Qt::CaseInsensitive) == 0;
+                }
             }
         }
+        m_closeRequested = http10 ? !keepAliveToken : closeToken;
         const bool bodyStarted = m_head.size() > end + 4;
         m_head = QByteArray();
         if (contentLength > limits.maxBody) {
@@ -166,6 +177,7 @@ private:
     qint64 m_lastActivity;
     bool m_inHead = true;
     bool m_writeShut = false;
+    bool m_closeRequested = false;
 };
 
 HttpListener::HttpListener(const Limits &limits, QObject *parent)
@@ -191,6 +203,12 @@ HttpListener::~HttpListener()
     // after this object's members.
     for (HttpConnectionGuard *guard : std::as_const(m_guards))
         guard->detach();
+}
+
+bool HttpListener::closeRequested(const QTcpSocket *socket) const
+{
+    const HttpConnectionGuard *guard = m_guards.value(socket);
+    return guard && guard->closeRequested();
 }
 
 QString HttpListener::peerString(const QTcpSocket *socket)
@@ -223,7 +241,7 @@ void HttpListener::incomingConnection(qintptr fd)
     }
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     auto *guard = new HttpConnectionGuard(socket, this);
-    m_guards.insert(guard);
+    m_guards.insert(socket, guard);
     // Connected before addPendingConnection() hands the socket to
     // QHttpServer (which connects its own reader there), so the guard runs
     // first on every read.

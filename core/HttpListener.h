@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QSet>
+#include <QHash>
 #include <QTcpServer>
 #include <QTimer>
 
@@ -32,6 +32,11 @@ public:
     const Limits &limits() const { return m_limits; }
     int connectionCount() const { return int(m_guards.size()); }
 
+    // Whether the request being answered on socket asked for the connection
+    // to end after the answer (HTTP/1.0 without keep-alive, or "Connection:
+    // close"), which QHttpServer 6.4 ignores.
+    bool closeRequested(const QTcpSocket *socket) const;
+
     // "1.2.3.4:5" or "[::1]:5"; IPv4-mapped addresses shown as IPv4.
     static QString peerString(const QTcpSocket *socket);
 
@@ -47,6 +52,6 @@ private:
     void sweepIdle();
 
     Limits m_limits;
-    QSet<HttpConnectionGuard *> m_guards;
+    QHash<const QTcpSocket *, HttpConnectionGuard *> m_guards;
     QTimer m_sweep;
 };

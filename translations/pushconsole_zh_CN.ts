@@ -171,6 +171,49 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>%1: a config file cannot include another</source>
         <translation>%1：配置文件不能再引用其他配置文件</translation>
     </message>
+    <message>
+        <source>Address of the HTTP API (default 127.0.0.1).</source>
+        <translation>HTTP API 的监听地址（默认 127.0.0.1）。</translation>
+    </message>
+    <message>
+        <source>HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).</source>
+        <translation>HTTP API 端口，0 表示任意空闲端口，-1 表示不开启 HTTP API（默认 2121）。</translation>
+    </message>
+    <message>
+        <source>Require &quot;Authorization: Bearer KEY&quot; on /api/*; KEY is read from this file.</source>
+        <translation>访问 /api/* 时要求 &quot;Authorization: Bearer KEY&quot;；KEY 从此文件读取。</translation>
+    </message>
+    <message>
+        <source>expected the name of a file that holds the API key</source>
+        <translation>应为存放 API 密钥的文件名</translation>
+    </message>
+    <message>
+        <source>expected a port number from 0 to 65535, or -1 for none</source>
+        <translation>应为 0 到 65535 之间的端口号，或 -1 表示不开启</translation>
+    </message>
+</context>
+<context>
+    <name>HttpApi</name>
+    <message>
+        <source>cannot listen for HTTP requests on %1:%2: %3</source>
+        <translation>无法在 %1:%2 上监听 HTTP 请求：%3</translation>
+    </message>
+    <message>
+        <source>cannot read the HTTP API key file &quot;%1&quot;: %2</source>
+        <translation>无法读取 HTTP API 密钥文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; is larger than 4 KiB</source>
+        <translation>HTTP API 密钥文件“%1”大于 4 KiB</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; is empty</source>
+        <translation>HTTP API 密钥文件“%1”为空</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; must hold one key of printable ASCII characters without spaces</source>
+        <translation>HTTP API 密钥文件“%1”必须只包含一个由可打印 ASCII 字符组成、不含空格的密钥</translation>
+    </message>
 </context>
 <context>
     <name>Listener</name>

@@ -56,6 +56,9 @@ private Q_SLOTS:
     void busyPortFailsAndClosesTheOthers();
     void idleConnectionsAreClosed();
     void keepAliveServesSeveralRequests();
+    void pipelinedRequestsAreAnsweredInOrder();
+    void connectionCloseIsHonoured_data();
+    void connectionCloseIsHonoured();
     void stopAndStartAgain();
     void testPageIsServedWithTheWsPort();
 
@@ -709,6 +712,65 @@ void tst_HttpApi::keepAliveServesSeveralRequests()
     }
     QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
     QCOMPARE(server->metrics().pushes[int(PushSource::Http)][int(PushStatus::Fail)], 20u);
+}
+
+void tst_HttpApi::pipelinedRequestsAreAnsweredInOrder()
+{
+    auto server = startServer();
+    QVERIFY(server);
+    WsClient client(server->wsPort());
+    QVERIFY(client.bind("p", server.get()));
+    QByteArray requests;
+    for (int i = 0; i < 5; ++i) {
+        const QByteArray body = pushLine("p", QByteArray::number(i));
+        requests += "POST /api/push HTTP/1.1\r\nHost: x\r\nContent-Length: "
+            + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    }
+    requests += "GET /api/uids/nobody HTTP/1.1\r\nHost: x\r\n\r\n";
+    const QByteArray answers = rawExchange(server->httpPort(), requests,
+        [](const QByteArray &received) { return received.count("HTTP/1.1 ") == 6; });
+    QCOMPARE(answers.count("HTTP/1.1 200 "), 5);
+    QVERIFY(answers.endsWith(R"({"error":"uid not online"})"));
+    QVERIFY(client.waitForMessages(5));
+    for (int i = 0; i < 5; ++i)
+        QCOMPARE(client.messages[i], QString::fromUtf8(pushLine("p", QByteArray::number(i))));
+}
+
+void tst_HttpApi::connectionCloseIsHonoured_data()
+{
+    QTest::addColumn<QByteArray>("head");
+    QTest::addColumn<bool>("closes");
+    QTest::newRow("HTTP/1.0") << QByteArray("GET /healthz HTTP/1.0\r\n\r\n") << true;
+    QTest::newRow("HTTP/1.0 keep-alive")
+        << QByteArray("GET /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") << false;
+    QTest::newRow("HTTP/1.1 close")
+        << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") << true;
+    QTest::newRow("HTTP/1.1") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") << false;
+    QTest::newRow("error, HTTP/1.0") << QByteArray("GET /nope HTTP/1.0\r\n\r\n") << true;
+}
+
+void tst_HttpApi::connectionCloseIsHonoured()
+{
+    QFETCH(QByteArray, head);
+    QFETCH(bool, closes);
+    auto server = startServer();
+    QVERIFY(server);
+    bool closed = false;
+    QElapsedTimer timer;
+    timer.start();
+    // Wait for the close (or one second past the answer).
+    qint64 answeredAt = -1;
+    const QByteArray answer = rawExchange(
+        server->httpPort(), head,
+        [&](const QByteArray &received) {
+            if (answeredAt < 0 && endsHttpResponse(received))
+                answeredAt = timer.elapsed();
+            return answeredAt >= 0 && timer.elapsed() - answeredAt > 1000;
+        },
+        5000, &closed);
+    QVERIFY2(answer.startsWith("HTTP/1.1 "), answer.constData());
+    QCOMPARE(closed, closes);
+    QCOMPARE(answer.contains("\r\nConnection: close\r\n"), closes);
 }
 
 void tst_HttpApi::stopAndStartAgain()
