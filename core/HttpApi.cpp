@@ -414,6 +414,13 @@ void HttpApi::missing(const QHttpServerRequest &request, QHttpServerResponder &r
         replyError(responder, 404, QStringLiteral("not found"));
         return;
     }
+    if (request.method() == Method::Head) {
+        // An answer to HEAD must not have a body, or the next answer on the
+        // connection would be read as part of this one.
+        ++m_responses[405];
+        responder.write({{QByteArrayLiteral("Allow"), allowed}}, Status::MethodNotAllowed);
+        return;
+    }
     replyError(responder, 405, QStringLiteral("method not allowed"),
         {{QByteArrayLiteral("Allow"), allowed}});
 }
@@ -478,6 +485,8 @@ QByteArray HttpApi::metricsText() const
         double(m.textConnectionsOpen));
     out.counter("pushconsole_connections_accepted_total", "WebSocket TCP connections accepted.",
         m.connectionsAccepted);
+    out.gauge("pushconsole_http_connections", "HTTP API connections open.",
+        m_listener ? m_listener->connectionCount() : 0);
 
     out.family("pushconsole_pushes_total", "counter", "Push requests by source and result.");
     for (int source = 0; source < Metrics::SourceCount; ++source) {

@@ -533,6 +533,8 @@ void tst_HttpApi::wrongMethodIs405_data()
                                   << QByteArray("GET");
     QTest::newRow("DELETE healthz")
         << QByteArray("DELETE") << QStringLiteral("/healthz") << QByteArray("GET");
+    QTest::newRow("HEAD healthz") << QByteArray("HEAD") << QStringLiteral("/healthz")
+                                  << QByteArray("GET");
 }
 
 void tst_HttpApi::wrongMethodIs405()
