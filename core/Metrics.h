@@ -7,7 +7,7 @@
 #include <iterator>
 
 // Plain counters, written only by the gateway's thread. The console polls
-// them; the later metrics endpoint reads the same fields.
+// them; GET /metrics (HttpApi) reads the same fields.
 struct Metrics
 {
     static constexpr int SourceCount = 4;
