@@ -16,6 +16,12 @@ struct Config
     // The push port is an inner port: loopback unless the operator says so.
     QHostAddress textBind = QHostAddress(QHostAddress::LocalHost);
     quint16 textPort = 5678;
+    // The HTTP API pushes and disconnects too: loopback unless the operator
+    // says so, and an API key when it is exposed.
+    QHostAddress httpBind = QHostAddress(QHostAddress::LocalHost);
+    int httpPort = 2121; // -1: no HTTP API
+    QString httpApiKeyFile; // empty: /api/* needs no key
+    qint64 httpIdleTimeoutMs = 60 * 1000; // an HTTP connection silent this long is closed
 
     qint64 heartbeatMs = 55 * 1000; // idle connections are dropped after this
     qint64 pingIntervalMs = 20 * 1000; // 0: never ping (the seed's behaviour)

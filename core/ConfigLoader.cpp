@@ -26,6 +26,14 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader", "Address of the inner push port (default 127.0.0.1).")},
     {"text-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
         QT_TRANSLATE_NOOP("ConfigLoader", "Inner push port, 0 for any free port (default 5678).")},
+    {"http-bind", QT_TRANSLATE_NOOP("ConfigLoader", "address"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Address of the HTTP API (default 127.0.0.1).")},
+    {"http-port", QT_TRANSLATE_NOOP("ConfigLoader", "port"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).")},
+    {"http-api-key-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Require \"Authorization: Bearer KEY\" on /api/*; KEY is read from this file.")},
     {"heartbeat", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Drop a client idle longer than this (default 55s; units ms, s, m).")},
@@ -56,9 +64,9 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "WebSocket connections from one address (default 1024).")},
     {"per-ip-exempt", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
-     QT_TRANSLATE_NOOP("ConfigLoader",
-                       "Sources --max-conns-per-ip does not apply to, e.g. a proxy (default "
-                       "127.0.0.0/8,::1; \"none\" for none).")},
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Sources --max-conns-per-ip does not apply to, e.g. a proxy (default "
+            "127.0.0.0/8,::1; \"none\" for none).")},
     {"max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Connections that have not sent their uid yet (default 10000).")},
@@ -114,6 +122,18 @@ public:
             return address(&c.textBind);
         if (name == QLatin1String("text-port"))
             return port(&c.textPort);
+        if (name == QLatin1String("http-bind"))
+            return address(&c.httpBind);
+        if (name == QLatin1String("http-port"))
+            return optionalPort(&c.httpPort);
+        if (name == QLatin1String("http-api-key-file")) {
+            // Read when the server starts, so a rotated key takes effect on
+            // the next start; only an empty name is wrong here.
+            if (value.trimmed().isEmpty())
+                return fail(tr("expected the name of a file that holds the API key"));
+            c.httpApiKeyFile = value.trimmed();
+            return true;
+        }
         if (name == QLatin1String("heartbeat"))
             return duration(&c.heartbeatMs, 1000, false);
         if (name == QLatin1String("ping-interval"))
@@ -220,6 +240,15 @@ private:
         if (!ok || p < 0 || p > 65535)
             return fail(tr("expected a port number from 0 to 65535"));
         *out = quint16(p);
+        return true;
+    }
+    bool optionalPort(int *out)
+    {
+        bool ok = false;
+        const int p = m_value.trimmed().toInt(&ok);
+        if (!ok || p < -1 || p > 65535)
+            return fail(tr("expected a port number from 0 to 65535, or -1 for none"));
+        *out = p;
         return true;
     }
     bool duration(qint64 *out, qint64 minimumMs, bool zeroAllowed)

@@ -4,8 +4,10 @@
 
 #include <QtGlobal>
 
+#include <iterator>
+
 // Plain counters, written only by the gateway's thread. The console polls
-// them; the later metrics endpoint reads the same fields.
+// them; GET /metrics (HttpApi) reads the same fields.
 struct Metrics
 {
     static constexpr int SourceCount = 4;
@@ -23,14 +25,39 @@ struct Metrics
     quint64 rejected = 0; // invalid first message, handshake, protocol
     quint64 replacedByCap = 0; // oldest closed by the per-uid cap
     quint64 droppedSlow = 0; // slow consumers dropped past --max-output
-    quint64 kicked = 0; // closed by an operator
+    quint64 kicked = 0; // closed on request (console, HTTP API)
     quint64 refusedTotal = 0; // at accept: --max-connections
     quint64 refusedPerIp = 0; // at accept: --max-conns-per-ip
     quint64 refusedUnbound = 0; // at accept: --max-unbound
     quint64 refusedText = 0; // push port: not allowed or over --max-text-conns
     quint64 pushes[SourceCount][StatusCount] = {};
 
+    // Time PushRouter spends delivering one valid push (writing its frame to
+    // every target), as a histogram. Upper bounds in nanoseconds; the last
+    // bucket of pushLatency is +Inf. Counts are per bucket, not cumulative.
+    static constexpr qint64 LatencyBoundsNs[] = {5'000, 10'000, 25'000, 50'000, 100'000, 250'000,
+        500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000, 25'000'000, 50'000'000, 100'000'000,
+        250'000'000, 1'000'000'000};
+    static constexpr int LatencyBucketCount = int(std::size(LatencyBoundsNs)) + 1;
+    quint64 pushLatency[LatencyBucketCount] = {};
+    quint64 pushLatencySumNs = 0;
+
     void countPush(PushSource source, PushStatus status) { ++pushes[int(source)][int(status)]; }
+    void observePushLatency(qint64 ns)
+    {
+        int i = 0;
+        while (i < LatencyBucketCount - 1 && ns > LatencyBoundsNs[i])
+            ++i;
+        ++pushLatency[i];
+        pushLatencySumNs += quint64(qMax<qint64>(ns, 0));
+    }
+    quint64 pushLatencyCount() const
+    {
+        quint64 sum = 0;
+        for (quint64 n : pushLatency)
+            sum += n;
+        return sum;
+    }
     quint64 pushesWith(PushStatus status) const
     {
         quint64 sum = 0;

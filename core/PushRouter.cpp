@@ -6,6 +6,8 @@
 #include "WsConnection.h"
 #include "WsFrame.h"
 
+#include <chrono>
+
 PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent)
     : QObject(parent)
     , m_registry(registry)
@@ -28,6 +30,7 @@ PushResult PushRouter::deliver(
         record(request, payload, source, origin, result);
         return result;
     }
+    const auto started = std::chrono::steady_clock::now();
     // One header for every target: a broadcast encodes nothing per client.
     char header[WsFrame::MaxHeaderSize];
     const QByteArrayView head(
@@ -47,6 +50,8 @@ PushResult PushRouter::deliver(
             }
         }
     }
+    m_metrics->observePushLatency(
+        std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
     result.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
     m_metrics->messagesOut += quint64(delivered);

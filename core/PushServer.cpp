@@ -1,6 +1,7 @@
 #include "PushServer.h"
 
 #include "EpollEventDispatcher.h"
+#include "HttpApi.h"
 #include "TextPushServer.h"
 #include "TlsContext.h"
 #include "WsFrame.h"
@@ -17,6 +18,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_router(&m_registry, &m_log, &m_metrics)
     , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
     , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
+    , m_http(std::make_unique<HttpApi>(this))
 {
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         if (m_shuttingDown) {
@@ -29,6 +31,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
 PushServer::~PushServer()
 {
     // Connections reach into the registry and the log while they go.
+    m_http.reset();
     m_text.reset();
     m_gateway.reset();
 }
@@ -69,6 +72,10 @@ bool PushServer::start(QString *error)
                      .arg(m_config.textBind.toString())
                      .arg(m_config.textPort)
                      .arg(why);
+    } else if (!m_http->listen(&why)) {
+        m_gateway->stopListening();
+        m_text->stopListening();
+        *error = why;
     } else {
         m_startedAt = QDateTime::currentDateTimeUtc();
         Event e;
@@ -78,8 +85,8 @@ bool PushServer::start(QString *error)
         getrlimit(RLIMIT_NOFILE, &files);
         const bool epoll =
             qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
-        e.detail = QStringLiteral("ws=%1 text=%2 max-fds=%3 loop=%4%5")
-                       .arg(wsAddress(), textAddress())
+        e.detail = QStringLiteral("ws=%1 text=%2 http=%3 max-fds=%4 loop=%5%6")
+                       .arg(wsAddress(), textAddress(), httpAddress())
                        .arg(quint64(files.rlim_cur))
                        .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
                        .arg(m_tls ? QStringLiteral(" tls=on") : QString());
@@ -100,6 +107,7 @@ void PushServer::stopListening()
     const bool was = isListening();
     m_gateway->stopListening();
     m_text->stopListening();
+    m_http->stopListening();
     if (was) {
         Event e;
         e.type = Event::Type::Stopped;
@@ -112,7 +120,7 @@ void PushServer::stopListening()
 
 bool PushServer::isListening() const
 {
-    return m_gateway->isListening() || m_text->isListening();
+    return m_gateway->isListening() || m_text->isListening() || m_http->isListening();
 }
 
 void PushServer::shutdown()
@@ -154,6 +162,16 @@ QString PushServer::wsAddress() const
 QString PushServer::textAddress() const
 {
     return m_text->addressString();
+}
+
+quint16 PushServer::httpPort() const
+{
+    return m_http->port();
+}
+
+QString PushServer::httpAddress() const
+{
+    return m_http->addressString();
 }
 
 int PushServer::kick(const QByteArray &uid)

@@ -11,6 +11,7 @@
 
 #include <memory>
 
+class HttpApi;
 class TextPushServer;
 class TlsContext;
 class WsGateway;
@@ -24,7 +25,8 @@ public:
     explicit PushServer(const Config &config, QObject *parent = nullptr);
     ~PushServer() override;
 
-    // Opens both listeners; on failure neither stays open and error says why.
+    // Opens the listeners (WebSocket, push port, HTTP API unless its port is
+    // -1); on failure none stays open and error says why.
     bool start(QString *error);
     // Closes the listeners; connected clients stay.
     void stopListening();
@@ -43,11 +45,14 @@ public:
     const Metrics &metrics() const { return m_metrics; }
     WsGateway *gateway() const { return m_gateway.get(); }
     TextPushServer *textServer() const { return m_text.get(); }
+    HttpApi *httpApi() const { return m_http.get(); }
 
     quint16 wsPort() const;
     quint16 textPort() const;
     QString wsAddress() const;
     QString textAddress() const;
+    quint16 httpPort() const; // 0 when the HTTP API is off
+    QString httpAddress() const; // "HOST:PORT", or "off"
     QDateTime startedAt() const { return m_startedAt; }
 
     int kick(const QByteArray &uid);
@@ -65,6 +70,7 @@ private:
     std::unique_ptr<TlsContext> m_tls; // before the gateway, which points to it
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
+    std::unique_ptr<HttpApi> m_http;
     QDateTime m_startedAt;
     bool m_shuttingDown = false;
 };

@@ -3,8 +3,10 @@
 # Extra arguments go to ctest, e.g.  scripts/test.sh -R gateway
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# Real programs the tests drive: php-cli runs the seed's own PHP callback.
-TEST_PACKAGES=(php-cli)
+# Real programs the tests drive: php-cli runs the seed's own PHP callback,
+# curl scrapes /metrics and posts pushes, chromium (headless) runs the
+# browser test page.
+TEST_PACKAGES=(php-cli curl chromium)
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_project Release -DBUILD_TESTING=ON

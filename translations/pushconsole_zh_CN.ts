@@ -171,6 +171,90 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>%1: a config file cannot include another</source>
         <translation>%1：配置文件不能再引用其他配置文件</translation>
     </message>
+    <message>
+        <source>Address of the HTTP API (default 127.0.0.1).</source>
+        <translation>HTTP API 的监听地址（默认 127.0.0.1）。</translation>
+    </message>
+    <message>
+        <source>HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).</source>
+        <translation>HTTP API 端口，0 表示任意空闲端口，-1 表示不开启 HTTP API（默认 2121）。</translation>
+    </message>
+    <message>
+        <source>Require &quot;Authorization: Bearer KEY&quot; on /api/*; KEY is read from this file.</source>
+        <translation>访问 /api/* 时要求 &quot;Authorization: Bearer KEY&quot;；KEY 从此文件读取。</translation>
+    </message>
+    <message>
+        <source>expected the name of a file that holds the API key</source>
+        <translation>应为存放 API 密钥的文件名</translation>
+    </message>
+    <message>
+        <source>expected a port number from 0 to 65535, or -1 for none</source>
+        <translation>应为 0 到 65535 之间的端口号，或 -1 表示不开启</translation>
+    </message>
+    <message>
+        <source>WebSocket connections in all (default 0: the open-file limit less 512).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>WebSocket connections from one address (default 1024).</source>
+        <translation>单个地址的 WebSocket 连接数上限（默认 1024）。</translation>
+    </message>
+    <message>
+        <source>subnets</source>
+        <translation>子网</translation>
+    </message>
+    <message>
+        <source>Sources --max-conns-per-ip does not apply to, e.g. a proxy (default 127.0.0.0/8,::1; &quot;none&quot; for none).</source>
+        <translation>不受 --max-conns-per-ip 限制的来源，例如反向代理（默认 127.0.0.0/8,::1；&quot;none&quot; 表示没有）。</translation>
+    </message>
+    <message>
+        <source>Connections that have not sent their uid yet (default 10000).</source>
+        <translation>尚未发送 uid 的连接数上限（默认 10000）。</translation>
+    </message>
+    <message>
+        <source>Connections on the push port (default 1024).</source>
+        <translation>推送端口的连接数上限（默认 1024）。</translation>
+    </message>
+    <message>
+        <source>Unread replies before a push connection is no longer read (default 4096).</source>
+        <translation>推送连接未读取的回复达到此数量后暂停读取该连接（默认 4096）。</translation>
+    </message>
+    <message>
+        <source>Besides loopback, admit these sources to the push port, e.g. 10.0.0.0/8,192.168.1.5.</source>
+        <translation>除本机回环外，允许这些来源访问推送端口，例如 10.0.0.0/8,192.168.1.5。</translation>
+    </message>
+    <message>
+        <source>PEM certificate (chain) for wss://; needs --tls-key.</source>
+        <translation>用于 wss:// 的 PEM 证书（链）；需同时指定 --tls-key。</translation>
+    </message>
+    <message>
+        <source>PEM private key for wss://; needs --tls-cert.</source>
+        <translation>用于 wss:// 的 PEM 私钥；需同时指定 --tls-cert。</translation>
+    </message>
+    <message>
+        <source>kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>epoll (headless default: cost independent of idle clients) or default (Qt&apos;s).</source>
+        <translation>epoll（无界面模式默认：开销与空闲客户端数量无关）或 default（Qt 自带）。</translation>
+    </message>
+    <message>
+        <source>expected epoll or default</source>
+        <translation>应为 epoll 或 default</translation>
+    </message>
+    <message>
+        <source>expected addresses or subnets such as 10.0.0.0/8,192.168.1.5</source>
+        <translation>应为地址或子网，例如 10.0.0.0/8,192.168.1.5</translation>
+    </message>
+    <message>
+        <source>expected a file name</source>
+        <translation>应为文件名</translation>
+    </message>
+    <message>
+        <source>--tls-cert and --tls-key go together</source>
+        <translation>--tls-cert 与 --tls-key 必须同时使用</translation>
+    </message>
 </context>
 <context>
     <name>ConnectionsModel</name>
@@ -436,6 +520,29 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>line too long (limit %1 bytes); connection closed</source>
         <translation>行过长（上限 %1 字节）；连接已关闭</translation>
+    </message>
+</context>
+<context>
+    <name>HttpApi</name>
+    <message>
+        <source>cannot listen for HTTP requests on %1:%2: %3</source>
+        <translation>无法在 %1:%2 上监听 HTTP 请求：%3</translation>
+    </message>
+    <message>
+        <source>cannot read the HTTP API key file &quot;%1&quot;: %2</source>
+        <translation>无法读取 HTTP API 密钥文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; is larger than 4 KiB</source>
+        <translation>HTTP API 密钥文件“%1”大于 4 KiB</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; is empty</source>
+        <translation>HTTP API 密钥文件“%1”为空</translation>
+    </message>
+    <message>
+        <source>the HTTP API key file &quot;%1&quot; must hold one key of printable ASCII characters without spaces</source>
+        <translation>HTTP API 密钥文件“%1”必须只包含一个由可打印 ASCII 字符组成、不含空格的密钥</translation>
     </message>
 </context>
 <context>
@@ -1171,6 +1278,37 @@ Result: %3
     </message>
 </context>
 <context>
+    <name>TlsContext</name>
+    <message>
+        <source>TLS is not available (Qt&apos;s OpenSSL backend is missing)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read certificate file &quot;%1&quot;: %2</source>
+        <translation>无法读取证书文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>cannot read key file &quot;%1&quot;: %2</source>
+        <translation>无法读取私钥文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; holds no PEM certificate</source>
+        <translation>“%1”中没有 PEM 证书</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; holds no unencrypted PEM private key</source>
+        <translation>“%1”中没有未加密的 PEM 私钥</translation>
+    </message>
+    <message>
+        <source>the key in &quot;%1&quot; does not belong to the certificate in &quot;%2&quot;</source>
+        <translation>“%1”中的私钥与“%2”中的证书不匹配</translation>
+    </message>
+    <message>
+        <source>the certificate in &quot;%1&quot; expired on %2</source>
+        <translation>“%1”中的证书已于 %2 过期</translation>
+    </message>
+</context>
+<context>
     <name>main</name>
     <message>
         <source>pushconsole: %1
@@ -1185,6 +1323,11 @@ Try &quot;pushconsole --help&quot;.
 </source>
         <translation>未找到显示器：以无界面方式运行（等同于 --no-gui）。
 </translation>
+    </message>
+    <message>
+        <source>pushconsole: --event-loop epoll needs --no-gui
+</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

@@ -18,6 +18,8 @@ Config loopbackConfig()
     c.wsPort = 0;
     c.textBind = QHostAddress(QHostAddress::LocalHost);
     c.textPort = 0;
+    c.httpBind = QHostAddress(QHostAddress::LocalHost);
+    c.httpPort = 0;
     return c;
 }
 

@@ -53,7 +53,9 @@ tst_Headless::Gateway tst_Headless::launch(const QStringList &args, const QProce
     Gateway g;
     g.process = std::make_unique<QProcess>();
     g.process->setProcessEnvironment(env);
-    g.process->start(QStringLiteral(PUSHCONSOLE_BINARY), args);
+    // The HTTP API too on any free port, never its fixed default.
+    g.process->start(
+        QStringLiteral(PUSHCONSOLE_BINARY), args + QStringList {QStringLiteral("--http-port=0")});
     const QRegularExpression listening(
         QStringLiteral(R"(listening ws=127\.0\.0\.1:(\d+) text=127\.0\.0\.1:(\d+))"));
     waitFor(
@@ -128,7 +130,7 @@ void tst_Headless::busyPortFailsClearly()
     p.start(QStringLiteral(PUSHCONSOLE_BINARY),
         {QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
             QStringLiteral("--ws-port=%1").arg(squatter.serverPort()),
-            QStringLiteral("--text-port=0")});
+            QStringLiteral("--text-port=0"), QStringLiteral("--http-port=0")});
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitCode(), 1);
     const QByteArray err = p.readAllStandardError();

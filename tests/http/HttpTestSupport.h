@@ -1,0 +1,77 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QStringList>
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+// Shared by the HTTP tests. Like TestSupport, everything waits by spinning
+// the event loop, so an in-process server keeps answering meanwhile.
+namespace HttpTestSupport {
+
+struct Reply
+{
+    int status = 0; // 0: no HTTP answer at all
+    QByteArray body;
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QString error; // transport error, if any
+
+    QByteArray header(const QByteArray &name) const;
+    QJsonObject json() const;
+};
+
+// One request with QNetworkAccessManager.
+Reply request(const QByteArray &method, const QString &url, const QByteArray &body = {},
+    const QList<std::pair<QByteArray, QByteArray>> &headers = {}, int timeoutMs = 10000);
+
+// Raw bytes over a fresh TCP connection; returns what came back once done()
+// says so, the server closed, or the timeout passed. `onData` may write more.
+QByteArray rawExchange(quint16 port, const QByteArray &bytes,
+    const std::function<bool(const QByteArray &received)> &done, int timeoutMs = 5000,
+    bool *closedByServer = nullptr);
+
+struct Run
+{
+    bool finished = false;
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+// Runs a program to its end without blocking the event loop.
+Run run(const QString &program, const QStringList &arguments, int timeoutMs = 30000);
+
+// A program the tests drive; a clear failure when it is not installed.
+QString requireProgram(const QString &name);
+
+// The real pushconsole binary, headless, all ports 0.
+class Gateway final
+{
+public:
+    ~Gateway();
+    // Starts and waits for the "listening" line; false when it did not come.
+    bool start(const QStringList &extraArgs = {});
+    // SIGTERM; true when it exited with status 0.
+    bool stop();
+    QByteArray output(); // stdout so far
+    QByteArray errors(); // stderr so far
+    QProcess &process() { return *m_process; }
+
+    quint16 wsPort = 0;
+    quint16 textPort = 0;
+    quint16 httpPort = 0;
+
+    static QProcessEnvironment environment();
+
+private:
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_out;
+    QByteArray m_err;
+};
+
+} // namespace HttpTestSupport
