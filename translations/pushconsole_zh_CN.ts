@@ -193,7 +193,7 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     </message>
     <message>
         <source>WebSocket connections in all (default 0: the open-file limit less 512).</source>
-        <translation type="unfinished"></translation>
+        <translation>WebSocket 连接总数上限（默认 0：打开文件数上限减 512）。</translation>
     </message>
     <message>
         <source>WebSocket connections from one address (default 1024).</source>
@@ -1281,7 +1281,7 @@ Result: %3
     <name>TlsContext</name>
     <message>
         <source>TLS is not available (Qt&apos;s OpenSSL backend is missing)</source>
-        <translation type="unfinished"></translation>
+        <translation>TLS 不可用（缺少 Qt 的 OpenSSL 后端）</translation>
     </message>
     <message>
         <source>cannot read certificate file &quot;%1&quot;: %2</source>
@@ -1327,7 +1327,8 @@ Try &quot;pushconsole --help&quot;.
     <message>
         <source>pushconsole: --event-loop epoll needs --no-gui
 </source>
-        <translation type="unfinished"></translation>
+        <translation>pushconsole：--event-loop epoll 需要与 --no-gui 一起使用
+</translation>
     </message>
 </context>
 </TS>
