@@ -27,7 +27,9 @@ TextConnection::TextConnection(int fd, const PeerAddress &peer, TextPushServer *
 void TextConnection::socketReadable()
 {
     char *buffer = StreamSocket::scratch();
-    qint64 budget = 4 * StreamSocket::ScratchSize;
+    // One buffer per wake-up (about a thousand pushes): a backend flooding
+    // the port then holds the loop for milliseconds, not tens of them.
+    qint64 budget = StreamSocket::ScratchSize;
     QByteArray replies;
     int count = 0;
     while (!m_finished && budget > 0) {
