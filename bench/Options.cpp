@@ -41,7 +41,7 @@ Pushes:
   --rate R               pace at R pushes/s (token bucket), 0 = flat out (0)
   --payload BYTES        pad every push line to BYTES bytes (0 = no padding)
   --targets cycle|random which uid each push goes to (cycle)
-  --seed S               seed for --targets random (1)
+  --seed S               seed for --targets random and the soak's choices (1)
 
 Soak (churn) mode, see bench/README.md:
   --soak SECONDS         run a soak: the clients leave and come back, some

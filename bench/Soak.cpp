@@ -473,11 +473,14 @@ void Soak::report(const std::vector<std::string> &problems) const
         m_o.clients, m_o.soak, m_o.churn,
         m_o.rate > 0 ? std::to_string(int64_t(m_o.rate)).c_str() : "max", m_o.stallRate, m_o.stall,
         ull(m_o.stallBytes), m_o.unbound);
-    std::printf("clients     %u bound in %.2f s; %llu rebinds after leaving (close frame %llu, FIN "
-                "%llu, RST %llu); rebind p50 %.1f ms p99 %.1f ms; %llu probes reached an older "
-                "connection\n",
-        m_bound, seconds(m_rampEnd - m_start), ull(rebinds), ull(s.leaves[ChurnPool::CloseFrame]),
-        ull(s.leaves[ChurnPool::Fin]), ull(s.leaves[ChurnPool::Reset]),
+    const uint64_t leaves =
+        s.leaves[ChurnPool::CloseFrame] + s.leaves[ChurnPool::Fin] + s.leaves[ChurnPool::Reset];
+    std::printf("clients     %u bound in %.2f s; %llu rebinds: %llu after leaving (close frame "
+                "%llu, FIN %llu, RST %llu), %llu after a drop or failed bind; rebind p50 %.1f ms "
+                "p99 %.1f ms; %llu probes reached an older connection\n",
+        m_bound, seconds(m_rampEnd - m_start), ull(rebinds), ull(leaves),
+        ull(s.leaves[ChurnPool::CloseFrame]), ull(s.leaves[ChurnPool::Fin]),
+        ull(s.leaves[ChurnPool::Reset]), ull(rebinds - std::min(rebinds, leaves)),
         double(s.rebind.quantileNs(0.5)) / 1e6, double(s.rebind.quantileNs(0.99)) / 1e6,
         ull(s.reprobes));
     std::printf("held        %u-%u bound clients during the churn (mean %.0f), at most %u "
