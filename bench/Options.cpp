@@ -41,11 +41,32 @@ Pushes:
   --rate R               pace at R pushes/s (token bucket), 0 = flat out (0)
   --payload BYTES        pad every push line to BYTES bytes (0 = no padding)
   --targets cycle|random which uid each push goes to (cycle)
-  --seed S               seed for --targets random (1)
+  --seed S               seed for --targets random and the soak's choices (1)
+
+Soak (churn) mode, see bench/README.md:
+  --soak SECONDS         run a soak: the clients leave and come back, some
+                         stall, some never bind, while pushes flow at --rate;
+                         checks every "ok" push, RSS growth and descriptors
+                         (needs --server-pid for the leak checks)
+  --churn R              clients leaving and rebinding per second (50)
+  --warmup PCT           RSS/fd reference after this % of the soak (20)
+  --max-rss-growth PCT   fail when RSS grew more than this from the
+                         warm-up reference to the end (5)
+  --stall-rate R         clients that stop reading, per second (1)
+  --stall SECONDS        how long a stalled client does not read (5)
+  --stall-bytes B        push up to B bytes (random, 16 KiB lines) to each
+                         stalled client so the server may drop it (8388608)
+  --unbound N            keep N connections that never send a uid (0)
+  --bind-timeout SECONDS the server's --bind-timeout (needed with --unbound)
+  --drain-timeout SECONDS
+                         a leaving client waits this long for its "ok"
+                         pushes before they count as lost (5)
+  --fd-wait SECONDS      at the end, wait this long for the server's
+                         descriptor count to return to its baseline (10)
 
 Measurement and limits:
   --server-pid PID       sample the server's RSS and CPU time from /proc
-  --duration SECONDS     cap on the whole run (60)
+  --duration SECONDS     cap on the whole run (60; with --soak: soak + 120)
   --grace SECONDS        wait this long after the last reply for missing
                          deliveries before counting them lost (2)
   --cpu CORE             pin pushbench to this CPU core
@@ -148,7 +169,9 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
         static const char *const valued[] = {"--ws-port", "--text-port", "--host", "--clients",
             "--pushes", "--mode", "--conns", "--depth", "--concurrency", "--rate", "--payload",
             "--uid-prefix", "--targets", "--seed", "--server-pid", "--duration", "--grace", "--cpu",
-            "--connect-window", "--bind-offset"};
+            "--connect-window", "--bind-offset", "--soak", "--churn", "--warmup",
+            "--max-rss-growth", "--stall-rate", "--stall", "--stall-bytes", "--unbound",
+            "--bind-timeout", "--drain-timeout", "--fd-wait"};
         if (std::none_of(std::begin(valued), std::end(valued),
                 [&name](const char *known) { return name == known; })) {
             *error = (name.compare(0, 1, "-") == 0 ? "unknown option: " : "unexpected argument: ")
@@ -226,6 +249,7 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
         } else if (name == "--duration") {
             if (!parseSeconds(v, 0.001, &o->duration))
                 return bad("expected seconds > 0");
+            o->durationSet = true;
         } else if (name == "--grace") {
             if (!parseSeconds(v, 0, &o->grace))
                 return bad("expected seconds >= 0");
@@ -237,6 +261,34 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
             if (!parseUnsigned(v, 1, 100000, &u))
                 return bad("expected 1-100000");
             o->connectWindow = uint32_t(u);
+        } else if (name == "--soak") {
+            if (!parseSeconds(v, 1, &o->soak))
+                return bad("expected seconds >= 1");
+        } else if (name == "--churn" || name == "--stall-rate") {
+            if (!parseSeconds(v, 0, name == "--churn" ? &o->churn : &o->stallRate))
+                return bad("expected a rate per second >= 0");
+        } else if (name == "--warmup") {
+            if (!parseSeconds(v, 0, &o->warmup) || o->warmup > 90)
+                return bad("expected a percentage 0-90");
+        } else if (name == "--max-rss-growth") {
+            if (!parseSeconds(v, 0, &o->maxRssGrowth))
+                return bad("expected a percentage >= 0");
+        } else if (name == "--stall" || name == "--bind-timeout" || name == "--drain-timeout"
+            || name == "--fd-wait") {
+            double *target = name == "--stall" ? &o->stall
+                : name == "--bind-timeout"     ? &o->bindTimeout
+                : name == "--drain-timeout"    ? &o->drainTimeout
+                                               : &o->fdWait;
+            if (!parseSeconds(v, 0, target))
+                return bad("expected seconds >= 0");
+        } else if (name == "--stall-bytes") {
+            if (!parseUnsigned(v, 0, 1024ull * 1024 * 1024, &u))
+                return bad("expected 0-1073741824 bytes");
+            o->stallBytes = u;
+        } else if (name == "--unbound") {
+            if (!parseUnsigned(v, 0, 100000, &u))
+                return bad("expected 0-100000");
+            o->unbound = uint32_t(u);
         } else if (name == "--bind-offset") {
             if (!parseUnsigned(v, 0, 1000000, &u))
                 return bad("expected 0-1000000");
@@ -246,6 +298,26 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
     if (!haveWs || !haveText) {
         *error = "--ws-port and --text-port are required";
         return Parse::Error;
+    }
+    const auto refuse = [error](const char *why) {
+        *error = why;
+        return Parse::Error;
+    };
+    if (o->soak > 0) {
+        // The soak's own rules decide targets and binding; these would only
+        // make its accounting wrong.
+        if (o->mode != Mode::Pipeline)
+            return refuse("--soak pushes in pipeline mode only");
+        if (!o->verifyBind)
+            return refuse("--soak always verifies binds (--no-verify-bind)");
+        if (o->bindOffset)
+            return refuse("--soak and --bind-offset do not go together");
+        if (o->unbound > 0 && o->bindTimeout <= 0)
+            return refuse("--unbound needs the server's --bind-timeout");
+        if (!o->durationSet)
+            o->duration = o->soak + 120;
+        if (o->duration < o->soak)
+            return refuse("--duration must be at least --soak");
     }
     // The longest uid must still be a valid one.
     std::string longest = o->uidPrefix + std::to_string(o->clients - 1);

@@ -87,6 +87,8 @@ void PushSender::start(int64_t now)
 {
     m_started = true;
     m_refilledAt = now;
+    if (pacedTarget)
+        m_total = UINT64_MAX; // the soak ends by time, not by count
     m_tokens = m_options.rate > 0 ? 1 : 0;
     if (m_total == 0)
         return;
@@ -113,7 +115,7 @@ bool PushSender::ticking() const
 {
     if (!m_probeRetry.empty())
         return true;
-    if (!m_started || m_serverGone || m_next == m_total)
+    if (!m_started || m_serverGone || m_next == m_total || m_paused)
         return false;
     if (m_options.rate > 0)
         return true;
@@ -153,15 +155,38 @@ void PushSender::pump(int64_t now)
         pumpSlots(now);
 }
 
-void PushSender::appendLine(std::string &out, uint64_t seq, int64_t now)
+bool PushSender::chooseTarget(uint64_t seq, PushTarget *target)
+{
+    if (directedTarget && directedTarget(target))
+        return true;
+    if (!takeToken())
+        return false;
+    if (pacedTarget) {
+        if (pacedTarget(target))
+            return true;
+        if (m_options.rate > 0)
+            m_tokens += 1; // nobody to push to right now: keep the token
+        return false;
+    }
+    *target = defaultTarget(seq);
+    return true;
+}
+
+PushTarget PushSender::defaultTarget(uint64_t seq)
+{
+    PushTarget t;
+    t.client = uint32_t(m_options.targets == Targets::Cycle ? seq % m_options.clients
+                                                            : m_random.next() % m_options.clients);
+    t.payload = m_options.payload;
+    return t;
+}
+
+void PushSender::appendLine(std::string &out, uint64_t seq, const PushTarget &target, int64_t now)
 {
     const size_t start = out.size();
-    const uint64_t target = m_options.targets == Targets::Cycle
-        ? seq % m_options.clients
-        : m_random.next() % m_options.clients;
     out += "{\"uid\":\"";
     out += m_options.uidPrefix;
-    appendNumber(out, target);
+    appendNumber(out, target.client);
     out += "\",\"seq\":";
     appendNumber(out, seq);
     out += ",\"t\":";
@@ -169,8 +194,8 @@ void PushSender::appendLine(std::string &out, uint64_t seq, int64_t now)
     // Pad to exactly --payload bytes: a "pad" member, or blanks (valid JSON
     // white space) when there is no room for one.
     const size_t length = out.size() - start + 1;
-    if (m_options.payload > length) {
-        const size_t missing = m_options.payload - length;
+    if (target.payload > length) {
+        const size_t missing = target.payload - length;
         const size_t member = std::strlen(",\"pad\":\"\"");
         if (missing >= member) {
             out += ",\"pad\":\"";
@@ -202,7 +227,7 @@ void PushSender::pumpProbes(int64_t now)
         m_probes.out += "\",\"probe\":";
         appendNumber(m_probes.out, client);
         m_probes.out += "}\n";
-        m_probes.inflight.push_back({client, now});
+        m_probes.inflight.push_back({client, now, {}});
         ++m_probesSent;
     }
     m_probeQueue.clear();
@@ -219,16 +244,17 @@ void PushSender::pumpPipeline(int64_t now)
         if (!c.connected || c.dead)
             continue;
         bool added = false;
-        while (c.inflight.size() < m_options.depth && m_next < m_total) {
-            if (!takeToken()) {
+        while (c.inflight.size() < m_options.depth && m_next < m_total && !m_paused) {
+            PushTarget target;
+            if (!chooseTarget(m_next, &target)) {
                 tokens = false;
                 break;
             }
             const uint64_t seq = m_next++;
-            appendLine(c.out, seq, now);
-            c.inflight.push_back({seq, now});
+            appendLine(c.out, seq, target, now);
+            c.inflight.push_back({seq, now, target});
             ++m_inFlight;
-            m_tracker.sent();
+            m_tracker.sent(seq);
             added = true;
         }
         if (added)
@@ -366,14 +392,21 @@ void PushSender::connReply(Conn &c, const char *line, size_t size, bool probes, 
             probeOk(uint32_t(p.seq), now);
         } else if (r == Reply::Fail) {
             ++m_probeRetries;
-            m_probeRetry.push_back({p.seq, now + ProbeRetryNs});
+            m_probeRetry.push_back({p.seq, now + ProbeRetryNs, {}});
         } else {
             m_fatal = "the server rejected a bind probe: " + printable(line, size, 200);
         }
         return;
     }
     --m_inFlight;
-    m_tracker.reply(p.seq, r, now - p.sentAt, now);
+    settle(p, r, now);
+}
+
+void PushSender::settle(const Pending &p, Reply reply, int64_t now)
+{
+    const bool outstanding = m_tracker.reply(p.seq, reply, now - p.sentAt, now);
+    if (replied)
+        replied(p.target, reply, outstanding, now);
 }
 
 void PushSender::connKill(Conn &c, const std::string &why, bool probes, int64_t now)
@@ -389,7 +422,7 @@ void PushSender::connKill(Conn &c, const std::string &why, bool probes, int64_t 
     failure(why);
     for (const Pending &p : c.inflight) {
         --m_inFlight;
-        m_tracker.reply(p.seq, Reply::Unanswered, 0, now);
+        settle(p, Reply::Unanswered, now);
     }
     c.inflight.clear();
     // No reconnecting: a server that drops a backend's connection is the
@@ -441,10 +474,10 @@ void PushSender::slotStart(uint32_t index, int64_t now)
     s.written = 0;
     s.line.clear();
     s.in.clear();
-    appendLine(s.line, s.seq, now);
+    appendLine(s.line, s.seq, defaultTarget(s.seq), now);
     ++m_inFlight;
     ++m_connections;
-    m_tracker.sent();
+    m_tracker.sent(s.seq);
     if (!m_epoll.add(fd, EPOLLOUT, makeToken(Kind::Slot, s.generation, index))) {
         failure("epoll_ctl: " + errorText(errno));
         slotFinish(index, Reply::Unanswered, now);
@@ -540,7 +573,7 @@ void PushSender::abandon(int64_t now)
         if (c.dead)
             continue;
         for (const Pending &p : c.inflight)
-            m_tracker.reply(p.seq, Reply::Unanswered, 0, now);
+            settle(p, Reply::Unanswered, now);
         m_inFlight -= c.inflight.size();
         c.inflight.clear();
         c.fd.reset();

@@ -16,6 +16,15 @@ namespace bench {
 
 struct Options;
 
+// Where one push goes: the client (uid PREFIX<client>), which of its
+// connections the bench expects it on, and the padded line length.
+struct PushTarget
+{
+    uint32_t client = 0;
+    uint32_t generation = 0;
+    uint32_t payload = 0;
+};
+
 class PushSender
 {
 public:
@@ -29,6 +38,18 @@ public:
     bool openProbes();
     void probe(uint32_t client);
     void closeProbes();
+
+    // Soak mode (set before start()): the number of pushes is open-ended and
+    // the soak picks the targets. directedTarget gives pushes that go out
+    // whatever the pacing (the flood to a stalled client), pacedTarget one
+    // target per token; either says false when it has none. replied reports
+    // every push's outcome, with outstanding true for "ok, not arrived yet".
+    std::function<bool(PushTarget *)> directedTarget;
+    std::function<bool(PushTarget *)> pacedTarget;
+    std::function<void(const PushTarget &, Reply, bool outstanding, int64_t now)> replied;
+    // Soak: stop or resume issuing pushes (in-flight ones still complete).
+    void setPaused(bool paused) { m_paused = paused; }
+    uint64_t inFlight() const { return m_inFlight; }
 
     void start(int64_t now);
     // Sends what the window and the token bucket allow.
@@ -53,6 +74,7 @@ private:
     {
         uint64_t seq; // for probes: the client index
         int64_t sentAt;
+        PushTarget target;
     };
     struct Conn
     {
@@ -86,7 +108,10 @@ private:
     void slotHandle(uint32_t index, uint32_t events, int64_t now);
     void slotFinish(uint32_t index, Reply reply, int64_t now);
     bool takeToken();
-    void appendLine(std::string &out, uint64_t seq, int64_t now);
+    bool chooseTarget(uint64_t seq, PushTarget *target);
+    PushTarget defaultTarget(uint64_t seq);
+    void settle(const Pending &p, Reply reply, int64_t now);
+    void appendLine(std::string &out, uint64_t seq, const PushTarget &target, int64_t now);
     void failure(const std::string &why);
 
     Epoll &m_epoll;
@@ -100,6 +125,7 @@ private:
     int64_t m_refilledAt = 0;
     uint32_t m_rotate = 0;
     bool m_started = false;
+    bool m_paused = false;
 
     Conn m_probes;
     std::deque<uint32_t> m_probeQueue;

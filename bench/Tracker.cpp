@@ -30,10 +30,10 @@ bool skip(const char *&p, const char *end, const char *literal)
 
 } // namespace
 
-void Tracker::reply(uint64_t seq, Reply r, int64_t roundTripNs, int64_t now)
+bool Tracker::reply(uint64_t seq, Reply r, int64_t roundTripNs, int64_t now)
 {
     if (seq >= m_state.size() || (m_state[seq] & Answered))
-        return;
+        return false;
     uint8_t &s = m_state[seq];
     s |= Answered;
     m_lastReply = now;
@@ -52,9 +52,10 @@ void Tracker::reply(uint64_t seq, Reply r, int64_t roundTripNs, int64_t now)
         break;
     case Reply::Unanswered:
         ++m_unanswered;
-        return; // no round trip to record
+        return false; // no round trip to record
     }
     m_roundTrip.record(roundTripNs);
+    return r == Reply::Ok && !(s & Received);
 }
 
 bool Tracker::addressedTo(uint32_t client, const char *uid, size_t size) const
@@ -69,8 +70,9 @@ bool Tracker::addressedTo(uint32_t client, const char *uid, size_t size) const
     return readNumber(p, end, &n) && p == end && n == client;
 }
 
-void Tracker::message(uint32_t client, const char *data, size_t size, int64_t now)
+Arrival Tracker::message(uint32_t client, const char *data, size_t size, int64_t now)
 {
+    Arrival result;
     // The bench wrote these lines itself, so a fixed layout is enough:
     // {"uid":"b17","seq":12,"t":345,...} or {"uid":"b17","probe":17}
     const char *p = data;
@@ -89,11 +91,15 @@ void Tracker::message(uint32_t client, const char *data, size_t size, int64_t no
         if (skip(p, end, ",\"probe\":")) {
             ok = readNumber(p, end, &seq);
             if (ok) {
-                if (addressedTo(client, uid, size_t(uidEnd - uid)))
+                result.seq = seq;
+                if (addressedTo(client, uid, size_t(uidEnd - uid))) {
                     ++m_probesDelivered;
-                else
+                    result.kind = Arrival::Kind::Probe;
+                } else {
                     ++m_misrouted;
-                return;
+                    result.kind = Arrival::Kind::Misrouted;
+                }
+                return result;
             }
         } else {
             ok = skip(p, end, ",\"seq\":") && readNumber(p, end, &seq) && skip(p, end, ",\"t\":")
@@ -104,23 +110,31 @@ void Tracker::message(uint32_t client, const char *data, size_t size, int64_t no
         ++m_malformed;
         if (m_firstMalformed.empty())
             m_firstMalformed = printable(data, size, 120);
-        return;
+        return result;
     }
+    result.seq = seq;
     if (!addressedTo(client, uid, size_t(uidEnd - uid))) {
         ++m_misrouted;
-        return;
+        result.kind = Arrival::Kind::Misrouted;
+        return result;
     }
     uint8_t &s = m_state[seq];
     if (s & Received) {
         ++m_duplicates;
-        return;
+        result.kind = Arrival::Kind::Duplicate;
+        return result;
     }
     s |= Received;
     ++m_delivered;
     m_lastDelivery = now;
-    if (s & Ok)
+    result.kind = Arrival::Kind::Push;
+    if (s & Ok) {
         --m_outstanding;
-    m_latency.record(now - int64_t(sentAt));
+        result.settledOk = true;
+    }
+    result.latencyNs = now - int64_t(sentAt);
+    m_latency.record(result.latencyNs);
+    return result;
 }
 
 uint64_t Tracker::deliveredWithoutOk() const

@@ -1,5 +1,6 @@
 #include "Util.h"
 
+#include <cstdio>
 #include <cstring>
 #include <sys/random.h>
 
@@ -38,6 +39,24 @@ std::string printable(const char *data, size_t size, size_t max)
 std::string errorText(int err)
 {
     return std::strerror(err);
+}
+
+std::string jsonString(const std::string &s)
+{
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += char(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += char(c);
+        }
+    }
+    return out + "\"";
 }
 
 namespace {
@@ -180,7 +199,7 @@ bool Epoll::modify(int fd, uint32_t events, uint64_t token)
     return epoll_ctl(m_fd.get(), EPOLL_CTL_MOD, fd, &ev) == 0;
 }
 
-int connectLoopback(int port, bool noDelay, int *err)
+int connectLoopback(int port, bool noDelay, int *err, int rcvbuf)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -191,6 +210,8 @@ int connectLoopback(int port, bool noDelay, int *err)
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+    if (rcvbuf > 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in addr {};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(uint16_t(port));

@@ -84,6 +84,9 @@ std::string printable(const char *data, size_t size, size_t max = 80);
 // Error text for errno values.
 std::string errorText(int err);
 
+// s as a JSON string literal, quotes included.
+std::string jsonString(const std::string &s);
+
 // The SHA-1 digest and base64, just enough for Sec-WebSocket-Accept.
 void sha1(const void *data, size_t size, unsigned char digest[20]);
 std::string base64(const unsigned char *data, size_t size);
@@ -95,9 +98,17 @@ std::string websocketAccept(const std::string &key);
 namespace bench {
 
 // What an epoll event belongs to: kind in the top byte, a generation in the
-// next three (connect-mode slots reuse their index, and an event for the old
-// descriptor may still be in the batch), an index in the low half.
-enum class Kind : uint8_t { WsClient = 1, TextConn = 2, ProbeConn = 3, Slot = 4 };
+// next three (connect-mode slots and soak clients reuse their index, and an
+// event for the old descriptor may still be in the batch), an index in the
+// low half.
+enum class Kind : uint8_t {
+    WsClient = 1,
+    TextConn = 2,
+    ProbeConn = 3,
+    Slot = 4,
+    SoakClient = 5,
+    Unbound = 6
+};
 
 inline uint64_t makeToken(Kind kind, uint32_t generation, uint32_t index)
 {
@@ -130,8 +141,9 @@ private:
 };
 
 // A non-blocking TCP socket connecting to 127.0.0.1:port. Returns the
-// descriptor (connecting or connected), or -1 with *err set.
-int connectLoopback(int port, bool noDelay, int *err);
+// descriptor (connecting or connected), or -1 with *err set. A receive
+// buffer size (rcvbuf > 0) must be set before connect() to take effect.
+int connectLoopback(int port, bool noDelay, int *err, int rcvbuf = 0);
 // 0 when a non-blocking connect() succeeded, else the error.
 int socketError(int fd);
 

@@ -1,11 +1,11 @@
 #include "WsClientPool.h"
 
 #include "Options.h"
+#include "WsProtocol.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -13,40 +13,11 @@ namespace bench {
 
 namespace {
 
-// A push is one short line; anything near this is a server bug, not a push.
-constexpr size_t MaxFrame = 32 * 1024 * 1024;
-constexpr size_t MaxHandshake = 16 * 1024;
 // Only pongs and a close frame are ever queued after the handshake.
 constexpr size_t MaxOutput = 64 * 1024;
 constexpr int64_t PortRetryNs = 10 * 1000 * 1000;
 
 char scratch[256 * 1024];
-
-bool equalsNoCase(const char *a, size_t n, const char *b)
-{
-    return std::strlen(b) == n && strncasecmp(a, b, n) == 0;
-}
-
-// True when the comma separated header value holds the token.
-bool hasToken(const char *v, size_t n, const char *token)
-{
-    const size_t len = std::strlen(token);
-    size_t i = 0;
-    while (i < n) {
-        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            ++i;
-        size_t j = i;
-        while (j < n && v[j] != ',')
-            ++j;
-        size_t k = j;
-        while (k > i && (v[k - 1] == ' ' || v[k - 1] == '\t'))
-            --k;
-        if (k - i == len && strncasecmp(v + i, token, len) == 0)
-            return true;
-        i = j;
-    }
-    return false;
-}
 
 } // namespace
 
@@ -131,18 +102,9 @@ void WsClientPool::handle(uint32_t index, uint32_t events, int64_t now)
 void WsClientPool::connected(uint32_t index)
 {
     Client &c = m_clients[index];
-    unsigned char nonce[16];
-    for (int i = 0; i < 16; i += 8) {
-        const uint64_t r = m_random.next();
-        std::memcpy(nonce + i, &r, 8);
-    }
-    const std::string key = base64(nonce, sizeof nonce);
+    const std::string key = ws::newKey(m_random);
     std::memcpy(c.key, key.data(), sizeof c.key);
-    std::string request = "GET /pushbench HTTP/1.1\r\nHost: 127.0.0.1:";
-    appendNumber(request, uint64_t(m_options.wsPort));
-    request += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
-    request += key;
-    request += "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const std::string request = ws::upgradeRequest(m_options.wsPort, key);
     c.state = State::Handshake;
     watchWrite(index, false);
     send(index, request.data(), request.size());
@@ -183,7 +145,7 @@ void WsClientPool::consume(uint32_t index, const char *data, size_t size, int64_
             c.in.assign(data + used, size - used);
         return;
     }
-    if (c.in.size() + size > MaxFrame + sizeof scratch) {
+    if (c.in.size() + size > ws::MaxFrame + sizeof scratch) {
         fail(index, "protocol: frame larger than 32 MiB");
         ++m_protocolErrors;
         return;
@@ -205,57 +167,17 @@ void WsClientPool::consume(uint32_t index, const char *data, size_t size, int64_
 size_t WsClientPool::handshake(uint32_t index, const char *data, size_t size, int64_t now)
 {
     Client &c = m_clients[index];
-    if (std::memcmp(data, "HTTP/", std::min<size_t>(size, 5)) != 0) {
+    size_t headerSize = 0;
+    std::string error;
+    switch (ws::checkResponse(data, size, c.key, &headerSize, &error)) {
+    case ws::Handshake::Incomplete:
+        return 0;
+    case ws::Handshake::Bad:
         ++m_protocolErrors;
-        fail(index,
-            "handshake: not an HTTP response: " + std::string(data, std::min<size_t>(size, 60)));
+        fail(index, error);
         return 0;
-    }
-    const char *end = static_cast<const char *>(memmem(data, size, "\r\n\r\n", 4));
-    if (!end) {
-        if (size > MaxHandshake) {
-            ++m_protocolErrors;
-            fail(index, "handshake: response header too long");
-        }
-        return 0;
-    }
-    const size_t headerSize = size_t(end - data) + 4;
-    const char *line = data;
-    const char *eol = static_cast<const char *>(memmem(line, size_t(end - line) + 2, "\r\n", 2));
-    const std::string status(line, size_t(eol - line));
-    if (status.compare(0, 13, "HTTP/1.1 101 ") != 0 && status != "HTTP/1.1 101") {
-        ++m_protocolErrors;
-        fail(index, "handshake: " + printable(status.data(), status.size()));
-        return 0;
-    }
-    bool upgrade = false, connection = false, accept = false;
-    const std::string expected = websocketAccept(std::string(c.key, sizeof c.key));
-    for (line = eol + 2; line < end; line = eol + 2) {
-        eol = static_cast<const char *>(memmem(line, size_t(end + 2 - line), "\r\n", 2));
-        const char *colon = static_cast<const char *>(std::memchr(line, ':', size_t(eol - line)));
-        if (!colon)
-            continue;
-        const char *v = colon + 1;
-        while (v < eol && (*v == ' ' || *v == '\t'))
-            ++v;
-        const char *ve = eol;
-        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-            --ve;
-        const size_t nameLen = size_t(colon - line);
-        const size_t valueLen = size_t(ve - v);
-        if (equalsNoCase(line, nameLen, "upgrade"))
-            upgrade = equalsNoCase(v, valueLen, "websocket");
-        else if (equalsNoCase(line, nameLen, "connection"))
-            connection = hasToken(v, valueLen, "upgrade");
-        else if (equalsNoCase(line, nameLen, "sec-websocket-accept"))
-            accept = valueLen == expected.size() && std::memcmp(v, expected.data(), valueLen) == 0;
-    }
-    if (!upgrade || !connection || !accept) {
-        ++m_protocolErrors;
-        fail(index,
-            !accept ? "handshake: wrong or missing Sec-WebSocket-Accept"
-                    : "handshake: missing Upgrade/Connection header");
-        return 0;
+    case ws::Handshake::Ok:
+        break;
     }
     ++m_connected;
     m_lastConnected = now;
@@ -264,7 +186,7 @@ size_t WsClientPool::handshake(uint32_t index, const char *data, size_t size, in
     const uint32_t bindAs = uint32_t((index + uint64_t(m_options.bindOffset)) % n);
     std::string uid = m_options.uidPrefix;
     appendNumber(uid, bindAs);
-    sendFrame(index, 0x1, uid.data(), uid.size());
+    sendFrame(index, ws::Text, uid.data(), uid.size());
     if (c.state == State::Binding && c.out.empty()) {
         c.state = State::Verifying;
         bindWritten(index);
@@ -276,37 +198,20 @@ size_t WsClientPool::frames(uint32_t index, const char *data, size_t size, int64
 {
     const Client &c = m_clients[index];
     size_t pos = 0;
-    while (c.state != State::Closed && size - pos >= 2) {
-        const auto *p = reinterpret_cast<const unsigned char *>(data + pos);
-        const bool fin = p[0] & 0x80;
-        const uint8_t opcode = p[0] & 0x0F;
-        uint64_t length = p[1] & 0x7F;
-        size_t header = 2;
-        if (length == 126) {
-            if (size - pos < 4)
-                break;
-            length = uint64_t(p[2]) << 8 | p[3];
-            header = 4;
-        } else if (length == 127) {
-            if (size - pos < 10)
-                break;
-            length = 0;
-            for (int i = 0; i < 8; ++i)
-                length = length << 8 | p[2 + i];
-            header = 10;
-        }
-        if ((p[0] & 0x70) || (p[1] & 0x80) || length > MaxFrame) {
+    while (c.state != State::Closed) {
+        ws::Frame f;
+        size_t used = 0;
+        const char *error = "";
+        const ws::FrameResult r = ws::parseFrame(data + pos, size - pos, &f, &used, &error);
+        if (r == ws::FrameResult::NeedMore)
+            break;
+        if (r == ws::FrameResult::Bad) {
             ++m_protocolErrors;
-            fail(index,
-                (p[0] & 0x70)       ? "protocol: reserved bits set"
-                    : (p[1] & 0x80) ? "protocol: masked server frame"
-                                    : "protocol: frame larger than 32 MiB");
+            fail(index, error);
             return size;
         }
-        if (size - pos - header < length)
-            break;
-        frame(index, opcode, fin, data + pos + header, size_t(length), now);
-        pos += header + size_t(length);
+        frame(index, f.opcode, f.fin, f.payload, f.size, now);
+        pos += used;
     }
     return pos;
 }
@@ -337,17 +242,9 @@ void WsClientPool::frame(
         return; // unsolicited pong: allowed, nothing to do
     case 0x8: {
         // Echo the code (RFC 6455 5.5.1), then we are done with this client.
-        std::string why = "closed by the server";
-        if (size >= 2) {
-            why += " (code ";
-            appendNumber(why, uint64_t(uint8_t(payload[0])) << 8 | uint8_t(payload[1]));
-            if (size > 2)
-                why += ": " + printable(payload + 2, size - 2);
-            why += ")";
-        }
-        sendFrame(index, 0x8, payload, std::min<size_t>(size, 2));
+        sendFrame(index, ws::Close, payload, std::min<size_t>(size, 2));
         ++m_closedByServer;
-        fail(index, why);
+        fail(index, ws::describeClose(payload, size));
         return;
     }
     default:
@@ -362,28 +259,13 @@ void WsClientPool::frame(
 
 void WsClientPool::sendFrame(uint32_t index, uint8_t opcode, const char *payload, size_t size)
 {
-    // Client frames are masked (RFC 6455 5.3); ours are short: 16-bit length at most.
-    char frame[4 + 4 + 256];
-    if (size > 256) {
+    char frame[ws::MaxClientFrame];
+    const size_t n = ws::encodeClientFrame(frame, opcode, payload, size, uint32_t(m_random.next()));
+    if (n == 0) {
         fail(index, "internal: frame too long");
         return;
     }
-    size_t n = 0;
-    frame[n++] = char(0x80 | opcode);
-    if (size < 126) {
-        frame[n++] = char(0x80 | size);
-    } else {
-        frame[n++] = char(0x80 | 126);
-        frame[n++] = char(size >> 8);
-        frame[n++] = char(size & 0xFF);
-    }
-    const uint32_t mask = uint32_t(m_random.next());
-    std::memcpy(frame + n, &mask, 4);
-    const char *key = frame + n;
-    n += 4;
-    for (size_t i = 0; i < size; ++i)
-        frame[n + i] = char(payload[i] ^ key[i & 3]);
-    send(index, frame, n + size);
+    send(index, frame, n);
 }
 
 void WsClientPool::send(uint32_t index, const char *data, size_t size)

@@ -2,10 +2,13 @@
 // WebSocket clients and push connections share it, so the bench needs one
 // core and stays out of the server's way (pin them apart: --cpu, taskset).
 #include "Options.h"
+#include "Proc.h"
 #include "PushSender.h"
+#include "Soak.h"
 #include "Tracker.h"
 #include "Util.h"
 #include "WsClientPool.h"
+#include "WsProtocol.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -33,117 +36,6 @@ volatile std::sig_atomic_t g_interrupted = 0;
 void onSignal(int)
 {
     g_interrupted = 1;
-}
-
-// Server figures from /proc; -1 when unknown.
-struct ServerSample
-{
-    int64_t rssKb = -1;
-    int64_t cpuUs = -1;
-};
-
-ServerSample sampleServer(int pid)
-{
-    ServerSample s;
-    if (pid <= 0)
-        return s;
-    const std::string base = "/proc/" + std::to_string(pid);
-    std::ifstream status(base + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.compare(0, 6, "VmRSS:") == 0) {
-            s.rssKb = std::atoll(line.c_str() + 6);
-            break;
-        }
-    }
-    // Run time from the scheduler, summed over threads: exact, where the
-    // tick-sampled utime/stime of /proc/PID/stat is badly biased for a
-    // process woken in step with the timer tick (as paced pushes are).
-    if (DIR *tasks = opendir((base + "/task").c_str())) {
-        int64_t ns = 0;
-        bool any = false;
-        while (const dirent *e = readdir(tasks)) {
-            if (e->d_name[0] == '.')
-                continue;
-            std::ifstream schedstat(base + "/task/" + e->d_name + "/schedstat");
-            long long runNs = 0;
-            if (schedstat >> runNs) {
-                ns += runNs;
-                any = true;
-            }
-        }
-        closedir(tasks);
-        if (any) {
-            s.cpuUs = ns / 1000;
-            return s;
-        }
-    }
-    std::ifstream statFile(base + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(statFile)), std::istreambuf_iterator<char>());
-    // The command name may hold spaces; fields count from after its ')'.
-    const size_t close = stat.rfind(')');
-    if (close != std::string::npos) {
-        std::istringstream fields(stat.substr(close + 2));
-        std::string f;
-        long long utime = -1, stime = -1;
-        for (int field = 3; fields >> f && field <= 15; ++field) {
-            if (field == 14)
-                utime = std::atoll(f.c_str());
-            else if (field == 15)
-                stime = std::atoll(f.c_str());
-        }
-        if (utime >= 0 && stime >= 0)
-            s.cpuUs = (utime + stime) * 1000000 / sysconf(_SC_CLK_TCK);
-    }
-    return s;
-}
-
-// CPU time of the whole machine from /proc/stat, so that a report can say
-// how much of it went to other processes (a shared machine skews results).
-struct MachineSample
-{
-    int64_t busyUs = -1;
-    int64_t stealUs = -1;
-};
-
-MachineSample sampleMachine()
-{
-    MachineSample m;
-    std::ifstream stat("/proc/stat");
-    std::string cpu;
-    long long user, nice, system, idle, iowait, irq, softirq, steal;
-    if (stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal
-        && cpu == "cpu") {
-        const long long tick = sysconf(_SC_CLK_TCK);
-        m.busyUs = (user + nice + system + irq + softirq) * 1000000 / tick;
-        m.stealUs = steal * 1000000 / tick;
-    }
-    return m;
-}
-
-int64_t selfCpuUs()
-{
-    timespec ts {};
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
-std::string jsonString(const std::string &s)
-{
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += char(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += char(c);
-        }
-    }
-    return out + "\"";
 }
 
 class Bench
@@ -600,6 +492,68 @@ int selfTest()
     check(t.m_delivered == 1 && t.m_duplicates == 1 && t.m_misrouted == 2 && t.m_malformed == 1
             && t.outstanding() == 0,
         "tracker");
+    // The soak's bookkeeping: outstanding "ok" pushes, arrivals, excuses.
+    Tracker g(0, "b");
+    g.sent(0);
+    g.sent(1);
+    check(g.reply(0, Reply::Ok, 1, 1) && g.outstanding() == 1, "tracker: ok is outstanding");
+    const Arrival a = g.message(0, "{\"uid\":\"b0\",\"seq\":0,\"t\":0}", 26, 5);
+    check(a.kind == Arrival::Kind::Push && a.settledOk && g.outstanding() == 0,
+        "tracker: arrival settles an ok push");
+    const Arrival b = g.message(2, "{\"uid\":\"b2\",\"seq\":1,\"t\":0}", 26, 5);
+    check(b.kind == Arrival::Kind::Push && !b.settledOk && !g.reply(1, Reply::Ok, 1, 6),
+        "tracker: arrival before the reply");
+    check(g.message(3, "{\"uid\":\"b3\",\"probe\":3}", 24, 7).kind == Arrival::Kind::Probe,
+        "tracker: probe");
+    g.sent(2);
+    g.reply(2, Reply::Ok, 1, 8);
+    g.excuse(1);
+    check(g.outstanding() == 0 && g.m_excused == 1, "tracker: excuse");
+
+    // The client side of RFC 6455 shared by both pools.
+    char frame[ws::MaxClientFrame];
+    const size_t n = ws::encodeClientFrame(frame, ws::Text, "b17", 3, 0x11223344);
+    check(n == 9 && uint8_t(frame[0]) == 0x81 && uint8_t(frame[1]) == 0x83
+            && (frame[6] ^ frame[2]) == 'b' && (frame[8] ^ frame[4]) == '7',
+        "client frame: masked");
+    check(ws::encodeClientFrame(frame, ws::Text, million.data(), 300, 0) == 0,
+        "client frame: too long");
+    ws::Frame f;
+    size_t used = 0;
+    const char *error = "";
+    const char server[] = "\x81\x02ok\x89";
+    check(ws::parseFrame(server, 5, &f, &used, &error) == ws::FrameResult::Frame && used == 4
+            && f.opcode == ws::Text && f.fin && f.size == 2 && f.payload == server + 2,
+        "server frame");
+    check(ws::parseFrame(server + 4, 1, &f, &used, &error) == ws::FrameResult::NeedMore,
+        "server frame: partial header");
+    const char medium[] = "\x81\x7e\x01\x00";
+    check(ws::parseFrame(medium, 4, &f, &used, &error) == ws::FrameResult::NeedMore,
+        "server frame: 16-bit length, payload missing");
+    check(ws::parseFrame("\x81\x82", 2, &f, &used, &error) == ws::FrameResult::Bad,
+        "server frame: masked");
+    check(
+        ws::closeCode("\x03\xf0"
+                      "bind timeout",
+            14) == 1008
+            && ws::closeCode("", 0) == 1005,
+        "close code");
+    const std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                 "Connection: Upgrade\r\n"
+                                 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81";
+    std::string why;
+    check(
+        ws::checkResponse(response.data(), response.size(), "dGhlIHNhbXBsZSBub25jZQ==", &used, &why)
+                == ws::Handshake::Ok
+            && used == response.size() - 1,
+        "handshake response");
+    check(ws::checkResponse(response.data(), 20, "dGhlIHNhbXBsZSBub25jZQ==", &used, &why)
+            == ws::Handshake::Incomplete,
+        "handshake response: incomplete");
+    check(
+        ws::checkResponse(response.data(), response.size(), "AAAAAAAAAAAAAAAAAAAAAA==", &used, &why)
+            == ws::Handshake::Bad,
+        "handshake response: wrong accept");
     std::fprintf(stderr, "self-test: %s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
 }
@@ -656,7 +610,7 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &files);
     }
     getrlimit(RLIMIT_NOFILE, &files);
-    const uint64_t needed = uint64_t(options.clients)
+    const uint64_t needed = uint64_t(options.clients) + options.unbound
         + (options.mode == Mode::Pipeline ? options.conns : options.concurrency) + 16;
     if (files.rlim_cur != RLIM_INFINITY && needed > files.rlim_cur) {
         std::fprintf(stderr,
@@ -686,6 +640,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 
+    if (options.soak > 0)
+        return runSoak(options, &g_interrupted);
     Bench bench(options);
     return bench.run();
 }

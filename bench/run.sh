@@ -23,6 +23,8 @@ run.sh options:
                           (e.g. --server-arg --ping-interval=1s)
   --server-log FILE       keep the server's output in FILE
                           (default: a temporary file, shown on failure)
+  --check-server-exit     also fail (status 1) when the server does not exit
+                          with status 0 after SIGTERM, or dies before it
   -h, --help              this text
 
 Every other argument goes to pushbench; see "pushbench --help".
@@ -42,6 +44,7 @@ bench_cpu=1
 log_level=warning
 server_args=()
 server_log=
+check_server_exit=0
 bench_args=()
 
 while [[ $# -gt 0 ]]; do
@@ -54,6 +57,7 @@ while [[ $# -gt 0 ]]; do
         --server-log-level) log_level=${2:?--server-log-level needs a value}; shift 2 ;;
         --server-arg) server_args+=("${2:?--server-arg needs a value}"); shift 2 ;;
         --server-log) server_log=${2:?--server-log needs a value}; shift 2 ;;
+        --check-server-exit) check_server_exit=1; shift ;;
         --) shift; bench_args+=("$@"); break ;;
         *) bench_args+=("$1"); shift ;;
     esac
@@ -152,8 +156,12 @@ else
     server_status=0
     wait "$server_pid" || server_status=$?
     echo "run.sh: pushconsole was gone before the end (status $server_status)" >&2
+    [[ $server_status != 0 ]] || server_status=1 # gone early is a failure too
 fi
 server_pid=
+if [[ $check_server_exit == 1 && $status == 0 && $server_status != 0 ]]; then
+    status=1
+fi
 if [[ $status != 0 && -s "$server_log" ]]; then
     echo "run.sh: last lines of the server's output:" >&2
     tail -n 20 "$server_log" >&2
