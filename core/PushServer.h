@@ -11,6 +11,8 @@
 
 #include <memory>
 
+class ClusterLink;
+class OfflineStore;
 class TextPushServer;
 class TlsContext;
 class WsGateway;
@@ -43,6 +45,10 @@ public:
     const Metrics &metrics() const { return m_metrics; }
     WsGateway *gateway() const { return m_gateway.get(); }
     TextPushServer *textServer() const { return m_text.get(); }
+    // Cluster mode (--redis) and offline delivery (--offline-ttl): nullptr
+    // when off. Both exist from the first successful start() on.
+    ClusterLink *cluster() const { return m_cluster.get(); }
+    OfflineStore *offlineStore() const { return m_offline.get(); }
 
     quint16 wsPort() const;
     quint16 textPort() const;
@@ -57,6 +63,8 @@ Q_SIGNALS:
     void shutdownFinished();
 
 private:
+    bool startExtensions(QString *error);
+
     Config m_config;
     EventLog m_log;
     Metrics m_metrics;
@@ -65,6 +73,8 @@ private:
     std::unique_ptr<TlsContext> m_tls; // before the gateway, which points to it
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
+    std::unique_ptr<ClusterLink> m_cluster;
+    std::unique_ptr<OfflineStore> m_offline;
     QDateTime m_startedAt;
     bool m_shuttingDown = false;
 };
