@@ -345,19 +345,34 @@ void ClusterLink::applySnapshot(const RedisReply &reply, Node *only)
         Node *node = only ? only : addNode(id);
         if (!node)
             continue;
-        if (only) {
-            onlyFound = true;
-            for (const QByteArray &uid : std::as_const(node->uids))
-                setBit(uid, node, false);
-            node->uids.clear();
-        }
+        QSet<QByteArray> fresh;
+        fresh.reserve(e[i + 2].elements.size());
+        for (const RedisReply &uid : e[i + 2].elements)
+            fresh.insert(uid.string);
         node->version = e[i + 1].integer;
         node->seenVersion = node->version;
         node->loading = false;
-        for (const RedisReply &uid : e[i + 2].elements) {
-            node->uids.insert(uid.string);
-            setBit(uid.string, node, true);
+        if (only) {
+            // One node reloaded: tell the console what changed, uid by uid.
+            onlyFound = true;
+            const QString name = QString::fromUtf8(node->id);
+            for (const QByteArray &uid : std::as_const(node->uids)) {
+                if (!fresh.contains(uid)) {
+                    setBit(uid, node, false);
+                    Q_EMIT remoteUidOffline(uid, name);
+                }
+            }
+            for (const QByteArray &uid : std::as_const(fresh)) {
+                if (!node->uids.contains(uid)) {
+                    setBit(uid, node, true);
+                    Q_EMIT remoteUidOnline(uid, name);
+                }
+            }
+        } else {
+            for (const QByteArray &uid : std::as_const(fresh))
+                setBit(uid, node, true);
         }
+        node->uids = std::move(fresh);
         // What came in while loading, in order; the older part is in the
         // snapshot already.
         const QList<QByteArray> buffered = std::exchange(node->buffered, {});
@@ -368,7 +383,8 @@ void ClusterLink::applySnapshot(const RedisReply &reply, Node *only)
         removeNode(only->id); // gone in the meantime
         return;
     }
-    Q_EMIT presenceReset();
+    if (!only)
+        Q_EMIT presenceReset();
     Q_EMIT nodesChanged();
 }
 

@@ -27,6 +27,7 @@ public:
     void stop();
     bool isRunning() const;
     quint16 port() const { return m_port; }
+    qint64 processId() const { return m_process ? m_process->processId() : 0; }
     QString url() const;
     // One command over a fresh connection, with its reply in RESP as it
     // came, e.g. ":1\r\n" or "*2\r\n$1\r\na\r\n...". Empty on failure.
