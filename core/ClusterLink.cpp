@@ -133,9 +133,8 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
     connect(m_cmd, &RedisClient::ready, this, &ClusterLink::commandReady);
     connect(m_sub, &RedisClient::ready, this, &ClusterLink::subscriberReady);
     connect(m_sub, &RedisClient::subscribed, this, &ClusterLink::subscribedTo);
-    connect(m_cmd, &RedisClient::connectionLost, this, [this](const QString &why) {
-        goDown(tr("lost the connection to Redis: %1").arg(why));
-    });
+    connect(m_cmd, &RedisClient::connectionLost, this,
+        [this](const QString &why) { goDown(tr("lost the connection to Redis: %1").arg(why)); });
     connect(m_sub, &RedisClient::connectionLost, this, [this](const QString &why) {
         m_subscribed = false;
         goDown(tr("lost the subscription connection to Redis: %1").arg(why));
@@ -152,10 +151,9 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
     };
     connect(m_cmd, &RedisClient::connectFailed, this, attemptFailed);
     connect(m_sub, &RedisClient::connectFailed, this, attemptFailed);
-    m_sub->setMessageHandler(
-        [this](const QByteArray &channel, const QByteArray &message) {
-            messageReceived(channel, message);
-        });
+    m_sub->setMessageHandler([this](const QByteArray &channel, const QByteArray &message) {
+        messageReceived(channel, message);
+    });
 
     connect(registry, &SessionRegistry::uidOnline, this,
         [this](const QByteArray &uid) { localUidChanged(uid, true); });
@@ -242,8 +240,8 @@ void ClusterLink::commandReady()
 
 void ClusterLink::subscriberReady()
 {
-    m_pendingSubscriptions = {m_presenceChannel, m_broadcastChannel, m_ownChannel,
-        m_offlineChannel};
+    m_pendingSubscriptions = {
+        m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel};
     m_sub->subscribe(m_pendingSubscriptions.values());
 }
 
@@ -268,10 +266,9 @@ void ClusterLink::tryUp()
 
 void ClusterLink::sendRegister()
 {
-    QList<QByteArray> args = {"EVAL", RegisterScript, "4", key("nodes"),
-        nodeKey(m_options.nodeId), nodeKey(m_options.nodeId, "uids"),
-        nodeKey(m_options.nodeId, "ver"), m_options.nodeId, m_token,
-        QByteArray::number(m_options.ttlMs), m_presenceChannel};
+    QList<QByteArray> args = {"EVAL", RegisterScript, "4", key("nodes"), nodeKey(m_options.nodeId),
+        nodeKey(m_options.nodeId, "uids"), nodeKey(m_options.nodeId, "ver"), m_options.nodeId,
+        m_token, QByteArray::number(m_options.ttlMs), m_presenceChannel};
     const QList<QByteArray> uids = m_registry->uids();
     args.reserve(args.size() + uids.size());
     args.append(uids);
@@ -287,8 +284,8 @@ void ClusterLink::loadAll()
 {
     m_snapshotPending = true;
     m_earlyEvents.clear();
-    m_cmd->command({"EVAL", SnapshotScript, "1", key("nodes"), Prefix, ""},
-        [this](const RedisReply &reply) {
+    m_cmd->command(
+        {"EVAL", SnapshotScript, "1", key("nodes"), Prefix, ""}, [this](const RedisReply &reply) {
             if (!m_snapshotPending)
                 return;
             m_snapshotPending = false;
@@ -427,9 +424,9 @@ void ClusterLink::tick()
     }
     m_cmd->command({"PUBLISH", m_presenceChannel,
         "ping " + m_options.nodeId + ' ' + QByteArray::number(++m_pingSeq)});
-    m_cmd->command({"EVAL", TickScript, "2", key("nodes"), nodeKey(m_options.nodeId),
-                       m_options.nodeId, m_token, QByteArray::number(m_options.ttlMs),
-                       m_presenceChannel, Prefix},
+    m_cmd->command(
+        {"EVAL", TickScript, "2", key("nodes"), nodeKey(m_options.nodeId), m_options.nodeId,
+            m_token, QByteArray::number(m_options.ttlMs), m_presenceChannel, Prefix},
         [this](const RedisReply &reply) { handleTick(reply); });
 }
 

@@ -90,18 +90,17 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader",
             "A node that stops renewing its presence is dropped after this (default 15s).")},
     {"redis-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
-        QT_TRANSLATE_NOOP(
-            "ConfigLoader", "Connect and command timeout for Redis (default 3s).")},
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connect and command timeout for Redis (default 3s).")},
     {"offline-ttl", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them "
             "when it binds; the reply is \"queued\" (default 0: off).")},
     {"offline-max-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
-        QT_TRANSLATE_NOOP("ConfigLoader",
-            "Stored messages per uid; the oldest is dropped (default 100).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Stored messages per uid; the oldest is dropped (default 100).")},
     {"offline-max-total", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
-        QT_TRANSLATE_NOOP("ConfigLoader",
-            "Stored messages in all; the oldest is dropped (default 100000).")},
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Stored messages in all; the oldest is dropped (default 100000).")},
     {"offline-db", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "SQLite file of the offline store on a single node (default: offline.sqlite in the "

@@ -112,7 +112,8 @@ void PushRouter::deliverStored(const QByteArray &uid)
     });
 }
 
-void PushRouter::sendStored(const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore)
+void PushRouter::sendStored(
+    const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore)
 {
     char header[WsFrame::MaxHeaderSize];
     for (qsizetype i = 0; i < payloads.size(); ++i) {

@@ -127,13 +127,14 @@ bool PushServer::startExtensions(QString *error)
             *error = tr("invalid Redis URL: %1").arg(why);
             return false;
         }
-        o.nodeId = m_config.nodeId.isEmpty() ? ClusterLink::defaultNodeId()
-                                             : m_config.nodeId.toUtf8();
+        o.nodeId =
+            m_config.nodeId.isEmpty() ? ClusterLink::defaultNodeId() : m_config.nodeId.toUtf8();
         o.ttlMs = m_config.clusterTtlMs;
         o.timeoutMs = int(m_config.redisTimeoutMs);
         m_cluster = std::make_unique<ClusterLink>(o, &m_registry, &m_log, &m_metrics);
         m_cluster->setPushHandler([this](const QByteArray &origin, const QByteArray &line) {
-            m_router.push(line, PushSource::Cluster, QLatin1String("node:") + QLatin1String(origin));
+            m_router.push(
+                line, PushSource::Cluster, QLatin1String("node:") + QLatin1String(origin));
         });
         m_router.setCluster(m_cluster.get());
         // Redis need not be up yet: the node serves its own clients and

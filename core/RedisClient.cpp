@@ -259,7 +259,7 @@ bool RedisClient::send(int argc, const char **argv, const size_t *lengths, Reply
     // Logging in uses the connection before it counts as ready.
     if (!m_ctx || (m_state != State::Ready && m_state != State::LoggingIn))
         return false;
-    auto *p = new Pending{this, std::move(handler)};
+    auto *p = new Pending {this, std::move(handler)};
     if (redisAsyncCommandArgv(m_ctx, &RedisClient::onReply, p, argc, argv, lengths) != REDIS_OK) {
         delete p;
         return false;
@@ -282,8 +282,8 @@ bool RedisClient::subscribe(const QList<QByteArray> &channels)
     }
     // The callback stays registered per channel for the connection's life:
     // its data is the client itself, nothing to free.
-    return redisAsyncCommandArgv(m_ctx, &RedisClient::onMessage, this, int(argv.size()),
-               argv.data(), lengths.data())
+    return redisAsyncCommandArgv(
+               m_ctx, &RedisClient::onMessage, this, int(argv.size()), argv.data(), lengths.data())
         == REDIS_OK;
 }
 
@@ -324,8 +324,8 @@ void RedisClient::scheduleReconnect()
 {
     // Exponential backoff with jitter, so that nodes that lost Redis together
     // do not all come back in the same millisecond.
-    m_backoffMs = m_backoffMs == 0 ? m_options.minBackoffMs
-                                   : qMin(m_backoffMs * 2, m_options.maxBackoffMs);
+    m_backoffMs =
+        m_backoffMs == 0 ? m_options.minBackoffMs : qMin(m_backoffMs * 2, m_options.maxBackoffMs);
     const int half = qMax(1, m_backoffMs / 2);
     const int delay = half + int(QRandomGenerator::global()->bounded(half + 1));
     m_retryTimer.start(delay);

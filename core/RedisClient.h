@@ -47,7 +47,8 @@ class RedisClient final : public QObject
     Q_OBJECT
 public:
     using ReplyHandler = std::function<void(const RedisReply &reply)>;
-    using MessageHandler = std::function<void(const QByteArray &channel, const QByteArray &message)>;
+    using MessageHandler =
+        std::function<void(const QByteArray &channel, const QByteArray &message)>;
 
     struct Options
     {

@@ -117,15 +117,15 @@ int RedisOfflineStore::store(const QList<QByteArray> &uids, const QByteArray &pa
     Metrics *metrics = m_metrics;
     int stored = 0;
     for (const QByteArray &uid : uids) {
-        const bool sent = redis->command({"EVAL", StoreScript, "3", Prefix + "offline:" + uid,
-                                             index, seq, uid, payload, ttl, perUid, total, channel,
-                                             Prefix},
-            [metrics](const RedisReply &reply) {
-                if (reply.type == RedisReply::Type::Integer)
-                    metrics->offlineDropped += quint64(reply.integer);
-                else if (!reply.isDisconnected())
-                    qCWarning(lcCluster) << "offline store:" << reply.errorString();
-            });
+        const bool sent =
+            redis->command({"EVAL", StoreScript, "3", Prefix + "offline:" + uid, index, seq, uid,
+                               payload, ttl, perUid, total, channel, Prefix},
+                [metrics](const RedisReply &reply) {
+                    if (reply.type == RedisReply::Type::Integer)
+                        metrics->offlineDropped += quint64(reply.integer);
+                    else if (!reply.isDisconnected())
+                        qCWarning(lcCluster) << "offline store:" << reply.errorString();
+                });
         if (sent)
             ++stored;
     }

@@ -78,10 +78,10 @@ bool SqliteOfflineStore::open(const QString &path, QString *error)
     m_insert = std::make_unique<QSqlQuery>(db);
     m_select = std::make_unique<QSqlQuery>(db);
     m_delete = std::make_unique<QSqlQuery>(db);
-    if (!m_insert->prepare(QStringLiteral(
-            "INSERT INTO messages (uid, stored_ms, payload) VALUES (?, ?, ?)"))
-        || !m_select->prepare(QStringLiteral(
-            "SELECT stored_ms, payload FROM messages WHERE uid = ? ORDER BY id"))
+    if (!m_insert->prepare(
+            QStringLiteral("INSERT INTO messages (uid, stored_ms, payload) VALUES (?, ?, ?)"))
+        || !m_select->prepare(
+            QStringLiteral("SELECT stored_ms, payload FROM messages WHERE uid = ? ORDER BY id"))
         || !m_delete->prepare(QStringLiteral("DELETE FROM messages WHERE uid = ?")))
         return fail(m_insert->lastError().text());
     m_open = true;
@@ -216,8 +216,8 @@ void SqliteOfflineStore::purgeExpired()
     const qint64 cutoff = QDateTime::currentMSecsSinceEpoch() - m_limits.ttlMs;
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
     QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-        "SELECT uid, COUNT(*) FROM messages WHERE stored_ms < ? GROUP BY uid"));
+    q.prepare(
+        QStringLiteral("SELECT uid, COUNT(*) FROM messages WHERE stored_ms < ? GROUP BY uid"));
     q.addBindValue(cutoff);
     if (!exec(q))
         return;

@@ -3,8 +3,9 @@
 # Extra arguments go to ctest, e.g.  scripts/test.sh -R gateway
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# Real programs the tests drive: php-cli runs the seed's own PHP callback.
-TEST_PACKAGES=(php-cli)
+# Real programs the tests drive: php-cli runs the seed's own PHP callback;
+# the cluster and offline tests start their own redis-server on free ports.
+TEST_PACKAGES=(php-cli redis-server)
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_project Release -DBUILD_TESTING=ON

@@ -75,16 +75,15 @@ bool RedisServer::start(quint16 port)
     m_process->start(QStringLiteral("redis-server"),
         {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
             QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
-            QStringLiteral("--appendonly"), QStringLiteral("no"), QStringLiteral("--protected-mode"),
-            QStringLiteral("yes")});
+            QStringLiteral("--appendonly"), QStringLiteral("no"),
+            QStringLiteral("--protected-mode"), QStringLiteral("yes")});
     if (!m_process->waitForStarted(5000)) {
         qWarning("cannot start redis-server: %s", qPrintable(m_process->errorString()));
         return false;
     }
     const bool up = TestSupport::waitFor(
         [&] {
-            return command({"PING"}) == "+PONG\r\n"
-                || m_process->state() == QProcess::NotRunning;
+            return command({"PING"}) == "+PONG\r\n" || m_process->state() == QProcess::NotRunning;
         },
         10000);
     if (!up || m_process->state() == QProcess::NotRunning) {

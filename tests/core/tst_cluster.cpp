@@ -134,8 +134,8 @@ void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
     QVERIFY(onA.waitForMessages(2));
     QVERIFY(onB.waitForMessages(2));
     QTest::qWait(200); // no duplicates trailing behind
-    const QStringList expected = {QString::fromUtf8(pushLine("7", "both")),
-        QString::fromUtf8(pushLine("7", "again"))};
+    const QStringList expected = {
+        QString::fromUtf8(pushLine("7", "both")), QString::fromUtf8(pushLine("7", "again"))};
     QCOMPARE(QStringList(onA.messages), expected);
     QCOMPARE(QStringList(onB.messages), expected);
 }
@@ -195,7 +195,8 @@ void tst_Cluster::killedNodeExpires()
     clock.start();
     b.kill(); // SIGKILL: no goodbye
     // Until the TTL runs out a still counts b (and its uid) as there.
-    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 8000), QByteArray("fail\n"));
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 8000), QByteArray("fail\n"));
     const qint64 took = clock.elapsed();
     QVERIFY2(took >= 1000 && took < 6000, QByteArray::number(took).constData());
     // Reaped in Redis as well.
@@ -218,7 +219,8 @@ void tst_Cluster::gracefulStopLeavesAtOnce()
     clock.start();
     b.terminate();
     // The default TTL is 15 s; leaving says so at once.
-    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 5000), QByteArray("fail\n"));
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 5000), QByteArray("fail\n"));
     QVERIFY(clock.elapsed() < 5000);
     QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:b"}), 0);
 }
@@ -257,8 +259,8 @@ void tst_Cluster::redisOutage()
 
     QVERIFY(m_redis->start(m_redis->port())); // empty: it kept nothing
     // Cross-node pushes resume once both nodes re-registered.
-    QCOMPARE(pushUntil(a.textPort(), pushLine("remote", "after"), "ok\n", 15000),
-        QByteArray("ok\n"));
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("remote", "after"), "ok\n", 15000), QByteArray("ok\n"));
     QCOMPARE(pushUntil(a.textPort(), pushLine("late", "after"), "ok\n", 5000), QByteArray("ok\n"));
     QCOMPARE(backend.request(pushLine("local", "after")), QByteArray("ok\n"));
     QVERIFY(remote.waitForMessages(2));

@@ -89,12 +89,11 @@ void tst_ClusterParts::redisUrl_data()
 
     QTest::newRow("host only") << "redis://10.0.0.5" << true << "10.0.0.5" << 6379 << 0
                                << QByteArray() << QByteArray() << "redis://10.0.0.5:6379";
-    QTest::newRow("all") << "redis://:s%40cret@cache.local:6380/2" << true << "cache.local"
-                         << 6380 << 2 << QByteArray() << QByteArray("s@cret")
+    QTest::newRow("all") << "redis://:s%40cret@cache.local:6380/2" << true << "cache.local" << 6380
+                         << 2 << QByteArray() << QByteArray("s@cret")
                          << "redis://cache.local:6380/2";
     QTest::newRow("acl user") << "redis://push:pw@127.0.0.1" << true << "127.0.0.1" << 6379 << 0
-                              << QByteArray("push") << QByteArray("pw")
-                              << "redis://127.0.0.1:6379";
+                              << QByteArray("push") << QByteArray("pw") << "redis://127.0.0.1:6379";
     QTest::newRow("ipv6") << "redis://[::1]:7000/1" << true << "::1" << 7000 << 1 << QByteArray()
                           << QByteArray() << "redis://[::1]:7000/1";
     QTest::newRow("upper scheme") << " REDIS://h " << true << "h" << 6379 << 0 << QByteArray()
@@ -113,8 +112,8 @@ void tst_ClusterParts::redisUrl_data()
                             << QByteArray() << "";
     QTest::newRow("query") << "redis://h?db=1" << false << "" << 0 << 0 << QByteArray()
                            << QByteArray() << "";
-    QTest::newRow("user without password") << "redis://u@h" << false << "" << 0 << 0
-                                           << QByteArray() << QByteArray() << "";
+    QTest::newRow("user without password")
+        << "redis://u@h" << false << "" << 0 << 0 << QByteArray() << QByteArray() << "";
 }
 
 void tst_ClusterParts::redisUrl()
@@ -336,9 +335,7 @@ void tst_ClusterParts::redisStoreExpiry()
     QVERIFY(!store.isAvailable());
     QCOMPARE(store.store({"a"}, "x"), 0);
     bool called = false;
-    store.take("a", [&](const QList<QByteArray> &p) {
-        called = p.isEmpty();
-    });
+    store.take("a", [&](const QList<QByteArray> &p) { called = p.isEmpty(); });
     QVERIFY(called);
 }
 
@@ -412,13 +409,15 @@ void tst_ClusterParts::redisClientCommandTimeout()
     QVERIFY(reply.isDisconnected());
     QVERIFY(lost.front().front().toString().startsWith(QStringLiteral("no reply for")));
     // Connecting to the stopped server times out too.
-    QVERIFY(waitFor([&] {
-        for (const auto &f : failed) {
-            if (f.front().toString().startsWith(QStringLiteral("connect timeout")))
-                return true;
-        }
-        return false;
-    }, 4000));
+    QVERIFY(waitFor(
+        [&] {
+            for (const auto &f : failed) {
+                if (f.front().toString().startsWith(QStringLiteral("connect timeout")))
+                    return true;
+            }
+            return false;
+        },
+        4000));
     ::kill(pid_t(pid), SIGCONT);
     QVERIFY(waitFor([&] { return client.isReady(); }, 8000));
 }

@@ -37,7 +37,7 @@ QStringList tst_Offline::offlineArgs(const QString &db, const QStringList &extra
 {
     return QStringList {QStringLiteral("--offline-ttl=60"),
                QStringLiteral("--offline-db=%1").arg(m_dir.filePath(db))}
-        + extra;
+    + extra;
 }
 
 void tst_Offline::offByDefault()
@@ -108,7 +108,8 @@ void tst_Offline::capsDropTheOldest()
     QVERIFY(b.waitForMessages(1));
     QTest::qWait(200);
     QCOMPARE(a.messages,
-        QList<QString>({QString::fromUtf8(pushLine("a", "4")), QString::fromUtf8(pushLine("a", "5"))}));
+        QList<QString>(
+            {QString::fromUtf8(pushLine("a", "4")), QString::fromUtf8(pushLine("a", "5"))}));
 }
 
 void tst_Offline::arraysAndBroadcast()
@@ -136,8 +137,7 @@ void tst_Offline::arraysAndBroadcast()
     QVERIFY(away1.bind("away1"));
     QVERIFY(away1.waitForMessages(2));
     QTest::qWait(200);
-    QCOMPARE(away1.messages,
-        QList<QString>({QString::fromUtf8(mixed), QString::fromUtf8(absent)}));
+    QCOMPARE(away1.messages, QList<QString>({QString::fromUtf8(mixed), QString::fromUtf8(absent)}));
     QCOMPARE(here.messages, QList<QString>({QString::fromUtf8(mixed)}));
 }
 
@@ -145,8 +145,8 @@ void tst_Offline::clusterSurvivesRestart()
 {
     RedisServer redis;
     QVERIFY(redis.start());
-    const QStringList common = {QStringLiteral("--redis=%1").arg(redis.url()),
-        QStringLiteral("--offline-ttl=60")};
+    const QStringList common = {
+        QStringLiteral("--redis=%1").arg(redis.url()), QStringLiteral("--offline-ttl=60")};
     Gateway a, b;
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
@@ -154,8 +154,8 @@ void tst_Offline::clusterSurvivesRestart()
     QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
     TextClient backend(a.textPort());
     for (int i = 1; i <= 4; ++i)
-        QCOMPARE(backend.request(pushLine("3001", "m" + QByteArray::number(i))),
-            QByteArray("queued\n"));
+        QCOMPARE(
+            backend.request(pushLine("3001", "m" + QByteArray::number(i))), QByteArray("queued\n"));
     QCOMPARE(redis.integer({"LLEN", "pushconsole:offline:3001"}), 4);
     // Both gateways go; the messages stay in Redis.
     a.terminate();
@@ -178,8 +178,8 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversOnce()
 {
     RedisServer redis;
     QVERIFY(redis.start());
-    const QStringList common = {QStringLiteral("--redis=%1").arg(redis.url()),
-        QStringLiteral("--offline-ttl=60")};
+    const QStringList common = {
+        QStringLiteral("--redis=%1").arg(redis.url()), QStringLiteral("--offline-ttl=60")};
     Gateway a, b;
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
