@@ -491,7 +491,7 @@ int ClusterLink::publish(NodeMask nodes, const QByteArray &line)
         const Node *node = m_byBit[size_t(bit)];
         if (!node)
             continue;
-        if (m_cmd->command({"PUBLISH", nodeKey(node->id, "push"), message}))
+        if (m_cmd->command({"PUBLISH", node->channel, message}))
             ++sent;
     }
     m_metrics->clusterSent += quint64(sent);
@@ -624,6 +624,7 @@ ClusterLink::Node *ClusterLink::addNode(const QByteArray &id)
     }
     auto *node = new Node;
     node->id = id;
+    node->channel = nodeKey(id, "push");
     node->bit = bit;
     m_byBit[size_t(bit)] = node;
     m_nodes.insert(id, node);

@@ -121,6 +121,7 @@ private:
     struct Node
     {
         QByteArray id;
+        QByteArray channel; // where its pushes go
         int bit = -1;
         qint64 version = 0;
         qint64 seenVersion = 0; // what the previous tick read in Redis
