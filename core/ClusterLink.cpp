@@ -214,6 +214,7 @@ QByteArray ClusterLink::nodeKey(const QByteArray &node, const char *suffix) cons
 
 void ClusterLink::start()
 {
+    m_stopped = false;
     m_cmd->start();
     m_sub->start();
     m_tick.start();
@@ -221,6 +222,7 @@ void ClusterLink::start()
 
 void ClusterLink::stop()
 {
+    m_stopped = true;
     m_tick.stop();
     if (m_cmd->isReady() && m_registered) {
         m_cmd->command({"EVAL", LeaveScript, "4", key("nodes"), nodeKey(m_options.nodeId),
@@ -258,7 +260,7 @@ void ClusterLink::tryUp()
 {
     // Subscribed first, then registered and loaded: no announcement can
     // fall between the snapshot and the subscription.
-    if (!m_cmd->isReady() || !m_subscribed || m_registered)
+    if (m_stopped || !m_cmd->isReady() || !m_subscribed || m_registered)
         return;
     sendRegister();
     loadAll();

@@ -163,6 +163,7 @@ private:
     QByteArray m_token; // tells this process from an earlier one with the same id
     QByteArray m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel;
     QSet<QByteArray> m_pendingSubscriptions;
+    bool m_stopped = false;
     bool m_subscribed = false;
     bool m_registered = false;
     bool m_snapshotPending = false;
