@@ -231,8 +231,8 @@ void ClusterLink::stop()
     }
     m_registered = false;
     m_up = false;
-    // The leave command is written on the next loop iteration, which the
-    // shutdown's own wait provides; stopping the clients would discard it.
+    // The process may exit before the loop turns again.
+    m_cmd->flush();
 }
 
 void ClusterLink::commandReady()

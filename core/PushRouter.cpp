@@ -122,7 +122,7 @@ void PushRouter::sendStored(
         const SessionRegistry::Connections *list = m_registry->connections(uid);
         if (!list) {
             // Gone while Redis answered: what was stored goes back.
-            if (fromStore && m_offline->isAvailable()) {
+            if (fromStore && m_offline && m_offline->isAvailable()) {
                 for (; i < payloads.size(); ++i)
                     m_offline->store({uid}, payloads[i]);
             }

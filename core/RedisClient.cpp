@@ -294,6 +294,12 @@ void RedisClient::reconnect(const QString &reason)
     drop(reason);
 }
 
+void RedisClient::flush()
+{
+    if (m_ctx && m_state == State::Ready)
+        redisAsyncHandleWrite(m_ctx);
+}
+
 void RedisClient::drop(const QString &reason)
 {
     const bool wasReady = m_state == State::Ready;

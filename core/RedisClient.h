@@ -87,6 +87,10 @@ public:
     // For an owner that found the link dead by other means (no heartbeat
     // echo): drop the connection and reconnect after the backoff.
     void reconnect(const QString &reason);
+    // Writes what is queued now instead of on the next loop iteration
+    // (non-blocking: what the socket does not take waits as usual). For a
+    // last command before the process exits.
+    void flush();
 
 Q_SIGNALS:
     // Connected, logged in, database selected: commands can go.

@@ -223,6 +223,16 @@ void tst_Cluster::gracefulStopLeavesAtOnce()
         pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 5000), QByteArray("fail\n"));
     QVERIFY(clock.elapsed() < 5000);
     QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:b"}), 0);
+
+    // Without clients the process exits at once: the leave still goes out.
+    Gateway c;
+    QVERIFY(c.start(nodeArgs("c")));
+    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up node=c"); }));
+    QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 1);
+    c.terminate();
+    QVERIFY(!c.isRunning());
+    QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 0);
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:nodes", "c"}), 0);
 }
 
 void tst_Cluster::redisOutage()
