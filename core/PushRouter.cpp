@@ -8,6 +8,8 @@
 #include "WsConnection.h"
 #include "WsFrame.h"
 
+#include <utility>
+
 PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent)
     : QObject(parent)
     , m_registry(registry)
@@ -101,8 +103,14 @@ void PushRouter::routeBeyond(
 
 void PushRouter::deliverStored(const QByteArray &uid)
 {
-    if (!m_offline || !m_offline->isAvailable() || m_held.contains(uid))
+    if (!m_offline || m_held.contains(uid))
         return;
+    if (!m_offline->isAvailable()) {
+        // Bounded: an outage with more binds than this waits for rebinds.
+        if (m_missed.size() < 100000)
+            m_missed.insert(uid);
+        return;
+    }
     m_held.insert(uid, {});
     // SQLite answers at once, Redis later; either way exactly once.
     m_offline->take(uid, [this, uid](const QList<QByteArray> &stored) {
@@ -110,6 +118,15 @@ void PushRouter::deliverStored(const QByteArray &uid)
         sendStored(uid, stored, true);
         sendStored(uid, live, false);
     });
+}
+
+void PushRouter::retryStored()
+{
+    const QSet<QByteArray> missed = std::exchange(m_missed, {});
+    for (const QByteArray &uid : missed) {
+        if (m_registry->isOnline(uid))
+            deliverStored(uid);
+    }
 }
 
 void PushRouter::sendStored(

@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QSet>
 
 struct Metrics;
 class ClusterLink;
@@ -38,6 +39,9 @@ public:
     // uid is bound here now: hand it what was stored for it. Live pushes
     // for it wait until the stored ones are out, so it sees them in order.
     void deliverStored(const QByteArray &uid);
+    // The store is reachable again: deliver to the uids that bound while
+    // it was not.
+    void retryStored();
 
 private:
     void routeBeyond(const PushRequest &request, const QByteArray &payload, PushResult *result);
@@ -51,4 +55,5 @@ private:
     ClusterLink *m_cluster = nullptr;
     OfflineStore *m_offline = nullptr;
     QHash<QByteArray, QList<QByteArray>> m_held; // uid -> live pushes behind its stored ones
+    QSet<QByteArray> m_missed; // bound while the store was unreachable
 };

@@ -154,6 +154,10 @@ bool PushServer::startExtensions(QString *error)
                     if (m_registry.isOnline(uid))
                         m_router.deliverStored(uid);
                 });
+            connect(m_cluster.get(), &ClusterLink::linkChanged, this, [this](bool up) {
+                if (up)
+                    m_router.retryStored();
+            });
         } else {
             auto store = std::make_unique<SqliteOfflineStore>(limits, &m_metrics);
             const QString path = m_config.offlineDb.isEmpty() ? SqliteOfflineStore::defaultPath()

@@ -4,6 +4,8 @@
 
 #include <QTemporaryDir>
 
+#include <csignal>
+
 using namespace ClusterSupport;
 using namespace TestSupport;
 
@@ -22,6 +24,7 @@ private Q_SLOTS:
     void arraysAndBroadcast();
     void clusterSurvivesRestart();
     void bindOnTwoNodesAtOnceDeliversOnce();
+    void bindDuringOutageGetsStoredLater();
 
 private:
     QStringList offlineArgs(const QString &db, const QStringList &extra = {}) const;
@@ -203,6 +206,35 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversOnce()
     QCOMPARE(got.size(), 20);
     for (int i = 1; i <= 20; ++i)
         QCOMPARE(got[i - 1], QString::fromUtf8(pushLine("4001", QByteArray::number(i))));
+}
+
+void tst_Offline::bindDuringOutageGetsStoredLater()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Gateway a;
+    QVERIFY(a.start({QStringLiteral("--redis=%1").arg(redis.url()),
+        QStringLiteral("--offline-ttl=60"), QStringLiteral("--node-id=a"),
+        QStringLiteral("--cluster-ttl=3s"), QStringLiteral("--redis-timeout=1s")}));
+    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    TextClient backend(a.textPort());
+    QCOMPARE(backend.request(pushLine("5001", "s1")), QByteArray("queued\n"));
+    QCOMPARE(backend.request(pushLine("5001", "s2")), QByteArray("queued\n"));
+
+    // A Redis that hangs (not one that closes): found out by the timeouts.
+    ::kill(pid_t(redis.processId()), SIGSTOP);
+    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down"); }, 10000));
+    WsClient rider(a.wsPort());
+    QVERIFY(rider.bind("5001"));
+    // Bound and served locally; what is stored waits for Redis.
+    QVERIFY(waitFor([&] { return backend.request(pushLine("5001", "live")) == "ok\n"; }));
+    QVERIFY(rider.waitForMessages(1));
+    ::kill(pid_t(redis.processId()), SIGCONT);
+    QVERIFY(rider.waitForMessages(3, 15000));
+    QCOMPARE(rider.messages,
+        QList<QString>({QString::fromUtf8(pushLine("5001", "live")),
+            QString::fromUtf8(pushLine("5001", "s1")), QString::fromUtf8(pushLine("5001", "s2"))}));
+    QCOMPARE(redis.integer({"EXISTS", "pushconsole:offline:5001"}), 0);
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Offline)
