@@ -55,6 +55,19 @@ struct Config
     QString tlsCertificate;
     QString tlsKey;
 
+    // Cluster mode: several gateways share presence and pushes through one
+    // Redis. Off while redisUrl is empty.
+    QString redisUrl; // redis://[:password@]host[:port][/db]
+    QString nodeId; // empty: hostname-pid
+    qint64 clusterTtlMs = 15 * 1000; // a node that stops renewing is dropped after this
+    qint64 redisTimeoutMs = 3000; // connect and command timeout
+    // Offline delivery: pushes to a uid online nowhere wait this long for
+    // it (0: off, the reply is "fail").
+    qint64 offlineTtlMs = 0;
+    int offlineMaxPerUid = 100;
+    int offlineMaxTotal = 100000;
+    QString offlineDb; // single node; empty: offline.sqlite in the application data folder
+
     Event::Level logLevel = Event::Level::Info;
     int logBuffer = 10000; // events kept in memory for the console
 

@@ -1,5 +1,8 @@
 #include "ConfigLoader.h"
 
+#include "ClusterLink.h"
+#include "RedisUrl.h"
+
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QSettings>
@@ -83,6 +86,33 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key.")},
     {"tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM private key for wss://; needs --tls-cert.")},
+    {"redis", QT_TRANSLATE_NOOP("ConfigLoader", "url"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Cluster mode: share presence and pushes with other gateways through this Redis, "
+            "redis://[:password@]host[:port][/db].")},
+    {"node-id", QT_TRANSLATE_NOOP("ConfigLoader", "id"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "This gateway's name in the cluster, 1-64 of A-Z a-z 0-9 _ . - (default: "
+            "hostname-pid).")},
+    {"cluster-ttl", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "A node that stops renewing its presence is dropped after this (default 15s).")},
+    {"redis-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connect and command timeout for Redis (default 3s).")},
+    {"offline-ttl", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them "
+            "when it binds; the reply is \"queued\" (default 0: off).")},
+    {"offline-max-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Stored messages per uid; the oldest is dropped (default 100).")},
+    {"offline-max-total", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Stored messages in all; the oldest is dropped (default 100000).")},
+    {"offline-db", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "SQLite file of the offline store on a single node (default: offline.sqlite in the "
+            "application data folder).")},
     {"log-level", QT_TRANSLATE_NOOP("ConfigLoader", "level"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "debug (every push), info, warning or error (default info).")},
@@ -168,6 +198,47 @@ public:
             return file(&c.tlsCertificate);
         if (name == QLatin1String("tls-key"))
             return file(&c.tlsKey);
+        if (name == QLatin1String("redis")) {
+            QString why;
+            if (value.trimmed().isEmpty()) {
+                c.redisUrl.clear();
+                return true;
+            }
+            if (!RedisUrl::parse(value, &why).isValid())
+                return fail(why);
+            c.redisUrl = value.trimmed();
+            return true;
+        }
+        if (name == QLatin1String("node-id")) {
+            if (!ClusterLink::isValidNodeId(value.trimmed().toUtf8()))
+                return fail(tr("expected 1 to 64 of A-Z a-z 0-9 _ . -"));
+            c.nodeId = value.trimmed();
+            return true;
+        }
+        if (name == QLatin1String("cluster-ttl")) {
+            if (!duration(&c.clusterTtlMs, 1000, false))
+                return false;
+            if (c.clusterTtlMs > 10 * 60 * 1000)
+                return fail(tr("expected a duration from 1s to 10m"));
+            return true;
+        }
+        if (name == QLatin1String("redis-timeout"))
+            return duration(&c.redisTimeoutMs, 100, false);
+        if (name == QLatin1String("offline-ttl")) {
+            // Seconds by default, up to the duration parser's 10 days.
+            const qint64 ms = ConfigLoader::parseDuration(m_value);
+            if (ms < 0 || (ms > 0 && ms < 1000))
+                return fail(tr("expected 0 (off) or a duration from 1s to 10 days, such as "
+                               "3600 or 30m"));
+            c.offlineTtlMs = ms;
+            return true;
+        }
+        if (name == QLatin1String("offline-max-per-uid"))
+            return integer(&c.offlineMaxPerUid, 1, 1000000);
+        if (name == QLatin1String("offline-max-total"))
+            return integer(&c.offlineMaxTotal, 1, 100000000);
+        if (name == QLatin1String("offline-db"))
+            return file(&c.offlineDb);
         if (name == QLatin1String("log-buffer"))
             return integer(&c.logBuffer, 100, 10000000);
         if (name == QLatin1String("log-level")) {

@@ -98,6 +98,7 @@ QByteArray ConsoleLogger::format(const Event &e)
     switch (e.type) {
     case Event::Type::Listening:
     case Event::Type::Stopped:
+    case Event::Type::Cluster:
         line.append(' ');
         line.append(e.detail.toUtf8()); // already key=value
         break;

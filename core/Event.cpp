@@ -33,6 +33,8 @@ const char *Event::typeName(Type type)
         return "push";
     case Type::Error:
         return "error";
+    case Type::Cluster:
+        return "cluster";
     }
     return "unknown";
 }

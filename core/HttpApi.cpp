@@ -311,7 +311,8 @@ void HttpApi::push(const QHttpServerRequest &request, QHttpServerResponder &resp
         reply(responder, 404, JsonType, QByteArrayLiteral("{\"result\":\"fail\"}"));
         break;
     case PushStatus::Queued:
-        reply(responder, 202, JsonType, QByteArrayLiteral("{\"result\":\"queued\"}"));
+        reply(responder, 202, JsonType,
+            "{\"result\":\"queued\",\"stored\":" + QByteArray::number(result.stored) + '}');
         break;
     case PushStatus::Error:
         replyError(responder, 400, QString::fromUtf8(result.error));

@@ -31,6 +31,15 @@ struct Metrics
     quint64 refusedUnbound = 0; // at accept: --max-unbound
     quint64 refusedText = 0; // push port: not allowed or over --max-text-conns
     quint64 pushes[SourceCount][StatusCount] = {};
+    // Cluster mode (--redis).
+    quint64 clusterSent = 0; // push messages published to other nodes
+    quint64 clusterReceived = 0; // pushes other nodes published to this one
+    quint64 clusterLinkLosses = 0; // times the link to Redis went down
+    // Offline delivery (--offline-ttl).
+    quint64 offlineStored = 0;
+    quint64 offlineDelivered = 0;
+    quint64 offlineDropped = 0; // the oldest, dropped by a cap
+    quint64 offlineExpired = 0; // older than the TTL, never delivered
 
     // Time PushRouter spends delivering one valid push (writing its frame to
     // every target), as a histogram. Upper bounds in nanoseconds; the last

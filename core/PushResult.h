@@ -17,6 +17,8 @@ struct PushResult
 {
     PushStatus status = PushStatus::Fail;
     int delivered = 0; // connections the frame was written to
+    int nodes = 0; // other cluster nodes it was published to
+    int stored = 0; // uids it was stored for (offline delivery)
     QByteArray error; // reason, set when status is Error
 
     // The text port's reply line, byte for byte as the seed's backends read it.

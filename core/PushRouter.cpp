@@ -1,12 +1,15 @@
 #include "PushRouter.h"
 
+#include "ClusterLink.h"
 #include "EventLog.h"
 #include "Metrics.h"
+#include "OfflineStore.h"
 #include "SessionRegistry.h"
 #include "WsConnection.h"
 #include "WsFrame.h"
 
 #include <chrono>
+#include <utility>
 
 PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent)
     : QObject(parent)
@@ -36,6 +39,7 @@ PushResult PushRouter::deliver(
     const QByteArrayView head(
         header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
     int delivered = 0;
+    bool held = false;
     const auto send = [&](WsConnection *c) {
         if (c->sendFrame(head, payload))
             ++delivered;
@@ -45,6 +49,14 @@ PushResult PushRouter::deliver(
     } else {
         for (const QByteArray &uid : request.uids) {
             if (const SessionRegistry::Connections *list = m_registry->connections(uid)) {
+                if (Q_UNLIKELY(!m_held.isEmpty())) {
+                    const auto wait = m_held.find(uid);
+                    if (wait != m_held.end()) {
+                        wait.value().append(payload);
+                        held = true;
+                        continue;
+                    }
+                }
                 for (WsConnection *c : *list)
                     send(c);
             }
@@ -53,11 +65,115 @@ PushResult PushRouter::deliver(
     m_metrics->observePushLatency(
         std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
-    result.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
+    result.status = delivered > 0 || held ? PushStatus::Ok : PushStatus::Fail;
+    // What came from another node was routed there already.
+    if (Q_UNLIKELY(m_cluster || m_offline) && source != PushSource::Cluster)
+        routeBeyond(request, payload, &result);
     m_metrics->messagesOut += quint64(delivered);
     m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
     record(request, payload, source, origin, result);
     return result;
+}
+
+void PushRouter::routeBeyond(
+    const PushRequest &request, const QByteArray &payload, PushResult *result)
+{
+    if (request.broadcast) {
+        // Never stored: "everyone" has no one to wait for.
+        if (m_cluster && m_cluster->publishBroadcast(payload))
+            result->status = PushStatus::Ok;
+        return;
+    }
+    ClusterLink::NodeMask nodes = 0;
+    QList<QByteArray> absent;
+    for (const QByteArray &uid : request.uids) {
+        const ClusterLink::NodeMask holding = m_cluster ? m_cluster->nodesHolding(uid) : 0;
+        nodes |= holding;
+        // Each uid of an array that is online nowhere gets its own copy.
+        if (!holding && m_offline && !m_registry->isOnline(uid))
+            absent.append(uid);
+    }
+    if (nodes) {
+        result->nodes = m_cluster->publish(nodes, payload);
+        if (result->nodes > 0)
+            result->status = PushStatus::Ok;
+    }
+    if (!absent.isEmpty() && m_offline->isAvailable()) {
+        result->stored = m_offline->store(absent, payload);
+        if (result->stored > 0 && result->status == PushStatus::Fail)
+            result->status = PushStatus::Queued;
+    }
+}
+
+void PushRouter::deliverStored(const QByteArray &uid)
+{
+    if (!m_offline || m_held.contains(uid))
+        return;
+    if (!m_offline->isAvailable()) {
+        // Bounded: an outage with more binds than this waits for rebinds.
+        if (m_missed.size() < 100000)
+            m_missed.insert(uid);
+        return;
+    }
+    m_held.insert(uid, {});
+    // SQLite answers at once, Redis later; either way exactly once.
+    m_offline->take(uid, [this, uid](const QList<QByteArray> &stored) {
+        const QList<QByteArray> live = m_held.take(uid);
+        sendStored(uid, stored, true);
+        sendStored(uid, live, false);
+    });
+}
+
+void PushRouter::retryStored()
+{
+    const QSet<QByteArray> missed = std::exchange(m_missed, {});
+    for (const QByteArray &uid : missed) {
+        if (m_registry->isOnline(uid))
+            deliverStored(uid);
+    }
+}
+
+void PushRouter::sendStored(
+    const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore)
+{
+    char header[WsFrame::MaxHeaderSize];
+    for (qsizetype i = 0; i < payloads.size(); ++i) {
+        const QByteArray &payload = payloads[i];
+        // Looked up per message, like a push: the uid may have gone meanwhile.
+        const SessionRegistry::Connections *list = m_registry->connections(uid);
+        if (!list) {
+            // Gone while Redis answered: what was stored goes back.
+            if (fromStore && m_offline && m_offline->isAvailable()) {
+                for (; i < payloads.size(); ++i)
+                    m_offline->store({uid}, payloads[i]);
+            }
+            return;
+        }
+        const QByteArrayView head(
+            header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
+        int delivered = 0;
+        for (WsConnection *c : *list) {
+            if (c->sendFrame(head, payload))
+                ++delivered;
+        }
+        m_metrics->messagesOut += quint64(delivered);
+        m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
+        if (fromStore)
+            m_metrics->offlineDelivered += delivered > 0 ? 1 : 0;
+        if (!fromStore || !m_log->captures(Event::Level::Debug))
+            continue;
+        Event e;
+        e.type = Event::Type::Push;
+        e.level = Event::Level::Debug;
+        e.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
+        e.delivered = delivered;
+        e.uid = uid;
+        e.peer = QStringLiteral("offline store");
+        e.size = payload.size();
+        e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);
+        e.detail = QStringLiteral("stored while offline");
+        m_log->append(std::move(e));
+    }
 }
 
 void PushRouter::record(const PushRequest &request, const QByteArray &payload, PushSource source,

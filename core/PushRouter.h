@@ -3,10 +3,15 @@
 #include "PushRequest.h"
 #include "PushResult.h"
 
+#include <QHash>
+#include <QList>
 #include <QObject>
+#include <QSet>
 
 struct Metrics;
+class ClusterLink;
 class EventLog;
+class OfflineStore;
 class SessionRegistry;
 
 // The one place that delivers: the text port, the console and every later
@@ -27,11 +32,28 @@ public:
     PushResult deliver(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin = QString());
 
+    // Cluster mode and offline delivery, both optional. Without them the
+    // path of a push is the single-node one, less one test.
+    void setCluster(ClusterLink *cluster) { m_cluster = cluster; }
+    void setOfflineStore(OfflineStore *store) { m_offline = store; }
+    // uid is bound here now: hand it what was stored for it. Live pushes
+    // for it wait until the stored ones are out, so it sees them in order.
+    void deliverStored(const QByteArray &uid);
+    // The store is reachable again: deliver to the uids that bound while
+    // it was not.
+    void retryStored();
+
 private:
+    void routeBeyond(const PushRequest &request, const QByteArray &payload, PushResult *result);
+    void sendStored(const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore);
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);
 
     SessionRegistry *m_registry;
     EventLog *m_log;
     Metrics *m_metrics;
+    ClusterLink *m_cluster = nullptr;
+    OfflineStore *m_offline = nullptr;
+    QHash<QByteArray, QList<QByteArray>> m_held; // uid -> live pushes behind its stored ones
+    QSet<QByteArray> m_missed; // bound while the store was unreachable
 };

@@ -1,7 +1,11 @@
 #include "PushServer.h"
 
+#include "ClusterLink.h"
 #include "EpollEventDispatcher.h"
 #include "HttpApi.h"
+#include "RedisOfflineStore.h"
+#include "RedisUrl.h"
+#include "SqliteOfflineStore.h"
 #include "TextPushServer.h"
 #include "TlsContext.h"
 #include "WsFrame.h"
@@ -30,6 +34,13 @@ PushServer::PushServer(const Config &config, QObject *parent)
 
 PushServer::~PushServer()
 {
+    // Store and cluster replies still in flight are answered (as
+    // disconnected) while they stop, and may still deliver: before the
+    // connections go.
+    m_router.setOfflineStore(nullptr);
+    m_router.setCluster(nullptr);
+    m_offline.reset();
+    m_cluster.reset();
     // Connections reach into the registry and the log while they go.
     m_http.reset();
     m_text.reset();
@@ -61,7 +72,9 @@ bool PushServer::start(QString *error)
         m_tls.reset();
     }
     m_gateway->setTlsContext(m_tls.get());
-    if (!m_gateway->listen(&why)) {
+    if (!startExtensions(&why)) {
+        *error = why;
+    } else if (!m_gateway->listen(&why)) {
         *error = tr("cannot listen for WebSocket clients on %1:%2: %3")
                      .arg(m_config.wsBind.toString())
                      .arg(m_config.wsPort)
@@ -90,6 +103,13 @@ bool PushServer::start(QString *error)
                        .arg(quint64(files.rlim_cur))
                        .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
                        .arg(m_tls ? QStringLiteral(" tls=on") : QString());
+        if (m_cluster) {
+            e.detail += QStringLiteral(" node=%1 redis=%2")
+                            .arg(QString::fromUtf8(m_cluster->nodeId()),
+                                m_cluster->options().url.displayString());
+        }
+        if (m_offline)
+            e.detail += QStringLiteral(" offline=%1").arg(m_offline->description());
         m_log.append(std::move(e));
         Q_EMIT listeningChanged(true);
         return true;
@@ -100,6 +120,64 @@ bool PushServer::start(QString *error)
     e.detail = *error;
     m_log.append(std::move(e));
     return false;
+}
+
+bool PushServer::startExtensions(QString *error)
+{
+    // Built once: a console that stops and starts listening keeps its
+    // cluster membership and its store.
+    if (!m_cluster && !m_config.redisUrl.isEmpty()) {
+        QString why;
+        ClusterLink::Options o;
+        o.url = RedisUrl::parse(m_config.redisUrl, &why);
+        if (!o.url.isValid()) {
+            *error = tr("invalid Redis URL: %1").arg(why);
+            return false;
+        }
+        o.nodeId =
+            m_config.nodeId.isEmpty() ? ClusterLink::defaultNodeId() : m_config.nodeId.toUtf8();
+        o.ttlMs = m_config.clusterTtlMs;
+        o.timeoutMs = int(m_config.redisTimeoutMs);
+        m_cluster = std::make_unique<ClusterLink>(o, &m_registry, &m_log, &m_metrics);
+        m_cluster->setPushHandler([this](const QByteArray &origin, const QByteArray &line) {
+            m_router.push(
+                line, PushSource::Cluster, QLatin1String("node:") + QLatin1String(origin));
+        });
+        m_router.setCluster(m_cluster.get());
+        // Redis need not be up yet: the node serves its own clients and
+        // joins when it can.
+        m_cluster->start();
+    }
+    if (!m_offline && m_config.offlineTtlMs > 0) {
+        OfflineStore::Limits limits;
+        limits.ttlMs = m_config.offlineTtlMs;
+        limits.maxPerUid = m_config.offlineMaxPerUid;
+        limits.maxTotal = m_config.offlineMaxTotal;
+        if (m_cluster) {
+            m_offline = std::make_unique<RedisOfflineStore>(limits, m_cluster.get(), &m_metrics);
+            // A node stored for a uid it thought offline; if it is here, take.
+            connect(m_cluster.get(), &ClusterLink::offlineMessageStored, this,
+                [this](const QByteArray &uid) {
+                    if (m_registry.isOnline(uid))
+                        m_router.deliverStored(uid);
+                });
+            connect(m_cluster.get(), &ClusterLink::linkChanged, this, [this](bool up) {
+                if (up)
+                    m_router.retryStored();
+            });
+        } else {
+            auto store = std::make_unique<SqliteOfflineStore>(limits, &m_metrics);
+            const QString path = m_config.offlineDb.isEmpty() ? SqliteOfflineStore::defaultPath()
+                                                              : m_config.offlineDb;
+            if (!store->open(path, error))
+                return false;
+            m_offline = std::move(store);
+        }
+        connect(&m_registry, &SessionRegistry::uidOnline, this,
+            [this](const QByteArray &uid) { m_router.deliverStored(uid); });
+        m_router.setOfflineStore(m_offline.get());
+    }
+    return true;
 }
 
 void PushServer::stopListening()
@@ -126,6 +204,9 @@ bool PushServer::isListening() const
 void PushServer::shutdown()
 {
     stopListening();
+    // Leave the cluster at once rather than wait for the TTL.
+    if (m_cluster)
+        m_cluster->stop();
     m_shuttingDown = true;
     m_text->closeAll();
     m_gateway->closeAll(WsFrame::GoingAway, "server shutting down");

@@ -12,6 +12,8 @@
 #include <memory>
 
 class HttpApi;
+class ClusterLink;
+class OfflineStore;
 class TextPushServer;
 class TlsContext;
 class WsGateway;
@@ -46,6 +48,10 @@ public:
     WsGateway *gateway() const { return m_gateway.get(); }
     TextPushServer *textServer() const { return m_text.get(); }
     HttpApi *httpApi() const { return m_http.get(); }
+    // Cluster mode (--redis) and offline delivery (--offline-ttl): nullptr
+    // when off. Both exist from the first successful start() on.
+    ClusterLink *cluster() const { return m_cluster.get(); }
+    OfflineStore *offlineStore() const { return m_offline.get(); }
 
     quint16 wsPort() const;
     quint16 textPort() const;
@@ -62,6 +68,8 @@ Q_SIGNALS:
     void shutdownFinished();
 
 private:
+    bool startExtensions(QString *error);
+
     Config m_config;
     EventLog m_log;
     Metrics m_metrics;
@@ -71,6 +79,8 @@ private:
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
     std::unique_ptr<HttpApi> m_http;
+    std::unique_ptr<ClusterLink> m_cluster;
+    std::unique_ptr<OfflineStore> m_offline;
     QDateTime m_startedAt;
     bool m_shuttingDown = false;
 };

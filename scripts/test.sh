@@ -5,8 +5,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Real programs the tests drive: php-cli runs the seed's own PHP callback,
 # curl scrapes /metrics and posts pushes, chromium (headless) runs the
-# browser test page.
-TEST_PACKAGES=(php-cli curl chromium)
+# browser test page, and the cluster and offline tests start their own
+# redis-server on free ports.
+TEST_PACKAGES=(php-cli curl chromium redis-server)
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 build_project Release -DBUILD_TESTING=ON

@@ -2,6 +2,37 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ClusterLink</name>
+    <message>
+        <source>lost the connection to Redis: %1</source>
+        <translation>与 Redis 的连接已断开：%1</translation>
+    </message>
+    <message>
+        <source>lost the subscription connection to Redis: %1</source>
+        <translation>与 Redis 的订阅连接已断开：%1</translation>
+    </message>
+    <message>
+        <source>cannot reach Redis (%1); local delivery goes on, retrying</source>
+        <translation>无法连接 Redis（%1）；本地推送照常进行，正在重试</translation>
+    </message>
+    <message>
+        <source>presence snapshot failed: %1</source>
+        <translation>读取在线状态快照失败：%1</translation>
+    </message>
+    <message>
+        <source>; local delivery goes on, reconnecting</source>
+        <translation>；本地推送照常进行，正在重新连接</translation>
+    </message>
+    <message>
+        <source>no echo on the presence channel for %1 ms</source>
+        <translation>在线状态频道已 %1 毫秒没有回音</translation>
+    </message>
+    <message>
+        <source>this node&apos;s presence had expired in Redis (or another process uses the same --node-id); registering again</source>
+        <translation>本节点在 Redis 中的在线状态已过期（或有其他进程使用相同的 --node-id）；正在重新注册</translation>
+    </message>
+</context>
+<context>
     <name>ConfigLoader</name>
     <message>
         <source>file</source>
@@ -254,6 +285,58 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>--tls-cert and --tls-key go together</source>
         <translation>--tls-cert 与 --tls-key 必须同时使用</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>网址</translation>
+    </message>
+    <message>
+        <source>Cluster mode: share presence and pushes with other gateways through this Redis, redis://[:password@]host[:port][/db].</source>
+        <translation>集群模式：通过此 Redis 与其他网关共享在线状态和推送，格式 redis://[:密码@]主机[:端口][/库号]。</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>标识</translation>
+    </message>
+    <message>
+        <source>This gateway&apos;s name in the cluster, 1-64 of A-Z a-z 0-9 _ . - (default: hostname-pid).</source>
+        <translation>本网关在集群中的名称，由 1–64 个 A-Z a-z 0-9 _ . - 组成（默认：主机名-进程号）。</translation>
+    </message>
+    <message>
+        <source>A node that stops renewing its presence is dropped after this (default 15s).</source>
+        <translation>节点停止续期在线状态超过此时长即被移除（默认 15s）。</translation>
+    </message>
+    <message>
+        <source>Connect and command timeout for Redis (default 3s).</source>
+        <translation>Redis 的连接和命令超时（默认 3s）。</translation>
+    </message>
+    <message>
+        <source>Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them when it binds; the reply is &quot;queued&quot; (default 0: off).</source>
+        <translation>推送给任何节点都不在线的 uid 时保存这么久（秒，或如 30m），在其绑定时投递；回复为 &quot;queued&quot;（默认 0：关闭）。</translation>
+    </message>
+    <message>
+        <source>Stored messages per uid; the oldest is dropped (default 100).</source>
+        <translation>每个 uid 保存的消息数上限，超出时丢弃最旧的（默认 100）。</translation>
+    </message>
+    <message>
+        <source>Stored messages in all; the oldest is dropped (default 100000).</source>
+        <translation>保存的消息总数上限，超出时丢弃最旧的（默认 100000）。</translation>
+    </message>
+    <message>
+        <source>SQLite file of the offline store on a single node (default: offline.sqlite in the application data folder).</source>
+        <translation>单节点离线存储使用的 SQLite 文件（默认：应用数据目录中的 offline.sqlite）。</translation>
+    </message>
+    <message>
+        <source>expected 1 to 64 of A-Z a-z 0-9 _ . -</source>
+        <translation>应为 1 到 64 个 A-Z a-z 0-9 _ . - 字符</translation>
+    </message>
+    <message>
+        <source>expected a duration from 1s to 10m</source>
+        <translation>应为 1s 到 10m 之间的时长</translation>
+    </message>
+    <message>
+        <source>expected 0 (off) or a duration from 1s to 10 days, such as 3600 or 30m</source>
+        <translation>应为 0（关闭）或 1 秒到 10 天之间的时长，例如 3600 或 30m</translation>
     </message>
 </context>
 <context>
@@ -520,6 +603,10 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>line too long (limit %1 bytes); connection closed</source>
         <translation>行过长（上限 %1 字节）；连接已关闭</translation>
+    </message>
+    <message>
+        <source>Cluster: %1</source>
+        <translation>集群：%1</translation>
     </message>
 </context>
 <context>
@@ -1097,6 +1184,10 @@ Result: %3
         <source>cannot listen for pushes on %1:%2: %3</source>
         <translation>无法在 %1:%2 上监听推送：%3</translation>
     </message>
+    <message>
+        <source>invalid Redis URL: %1</source>
+        <translation>Redis 网址无效：%1</translation>
+    </message>
 </context>
 <context>
     <name>PushTemplates</name>
@@ -1123,6 +1214,48 @@ Result: %3
     <message>
         <source>Empty object</source>
         <translation>空对象</translation>
+    </message>
+</context>
+<context>
+    <name>RedisClient</name>
+    <message>
+        <source>cannot resolve %1: %2</source>
+        <translation>无法解析 %1：%2</translation>
+    </message>
+    <message>
+        <source>out of memory</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <source>connect timeout (%1 ms)</source>
+        <translation>连接超时（%1 毫秒）</translation>
+    </message>
+    <message>
+        <source>no reply for %1 ms</source>
+        <translation>%1 毫秒无回复</translation>
+    </message>
+</context>
+<context>
+    <name>RedisUrl</name>
+    <message>
+        <source>expected redis://[:password@]host[:port][/db]</source>
+        <translation>应为 redis://[:密码@]主机[:端口][/库号]</translation>
+    </message>
+    <message>
+        <source>query and fragment are not supported in a Redis URL</source>
+        <translation>Redis 网址不支持查询参数和片段</translation>
+    </message>
+    <message>
+        <source>expected a port number from 1 to 65535</source>
+        <translation>应为 1 到 65535 之间的端口号</translation>
+    </message>
+    <message>
+        <source>expected a database number after the slash, such as /0 or /2</source>
+        <translation>斜杠后应为数据库编号，例如 /0 或 /2</translation>
+    </message>
+    <message>
+        <source>a user name needs a password (redis://user:password@host)</source>
+        <translation>用户名需要配合密码（redis://用户:密码@主机）</translation>
     </message>
 </context>
 <context>
@@ -1221,6 +1354,21 @@ Result: %3
     <message>
         <source>The listeners could not be restarted: %1</source>
         <translation>无法重启监听：%1</translation>
+    </message>
+</context>
+<context>
+    <name>SqliteOfflineStore</name>
+    <message>
+        <source>cannot open the offline store %1: %2</source>
+        <translation>无法打开离线存储 %1：%2</translation>
+    </message>
+    <message>
+        <source>cannot create its folder</source>
+        <translation>无法创建其所在目录</translation>
+    </message>
+    <message>
+        <source>the Qt SQLite driver is missing (Debian: libqt6sql6-sqlite)</source>
+        <translation>缺少 Qt 的 SQLite 驱动（Debian：libqt6sql6-sqlite）</translation>
     </message>
 </context>
 <context>

@@ -83,6 +83,9 @@ QString EventText::text(const Event &e)
             .arg(reason(e.detail));
     case Event::Type::Error:
         return reason(e.detail);
+    case Event::Type::Cluster:
+        // key=value pairs (state, nodes, reason): as the headless log has them.
+        return tr("Cluster: %1").arg(e.detail);
     }
     return e.detail;
 }

@@ -29,6 +29,7 @@ private Q_SLOTS:
     void pushDeliversToEveryConnection();
     void pushBodyIsForwardedByteForByte();
     void pushToOfflineUidIs404();
+    void pushStoredForOfflineUidIs202();
     void pushArrayAndBroadcast();
     void badPushIs400_data();
     void badPushIs400();
@@ -130,6 +131,25 @@ void tst_HttpApi::pushToOfflineUidIs404()
     const Reply r = post(server.get(), pushLine("nobody", "x"));
     QCOMPARE(r.status, 404);
     QCOMPARE(r.body, QByteArray(R"({"result":"fail"})"));
+}
+
+void tst_HttpApi::pushStoredForOfflineUidIs202()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    Config config = loopbackConfig();
+    config.offlineTtlMs = 60000;
+    config.offlineDb = dir.filePath(QStringLiteral("offline.sqlite"));
+    auto server = startServer(config);
+    QVERIFY(server);
+    const QByteArray body = pushLine("later", "stored for you");
+    const Reply r = post(server.get(), body);
+    QCOMPARE(r.status, 202);
+    QCOMPARE(r.body, QByteArray(R"({"result":"queued","stored":1})"));
+    WsClient client(server->wsPort());
+    QVERIFY(client.bind("later", server.get()));
+    QVERIFY(client.waitForMessages(1));
+    QCOMPARE(client.messages.front().toUtf8(), body);
 }
 
 void tst_HttpApi::pushArrayAndBroadcast()

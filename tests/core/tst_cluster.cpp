@@ -1,0 +1,311 @@
+#include "ClusterSupport.h"
+#include "TestMain.h"
+#include "TestSupport.h"
+
+#include <QElapsedTimer>
+
+using namespace ClusterSupport;
+using namespace TestSupport;
+
+// Several real gateways sharing one real Redis, driven end to end through
+// their ports, as operators run them.
+class tst_Cluster : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void pushReachesClientOnAnotherNode();
+    void uidOnTwoNodesReceivesOnBoth();
+    void arrayAndBroadcastAcrossNodes();
+    void killedNodeExpires();
+    void gracefulStopLeavesAtOnce();
+    void redisOutage();
+    void badRedisUrlFailsClearly();
+
+private:
+    QStringList nodeArgs(const QByteArray &id, const QStringList &extra = {}) const;
+    // Pushes until the reply is `expected` (presence takes a moment to
+    // spread); returns the last reply.
+    static QByteArray pushUntil(
+        quint16 textPort, const QByteArray &line, const QByteArray &expected, int timeoutMs = 5000);
+
+    std::unique_ptr<RedisServer> m_redis;
+};
+
+void tst_Cluster::init()
+{
+    m_redis = std::make_unique<RedisServer>();
+    QVERIFY(m_redis->start());
+}
+
+void tst_Cluster::cleanup()
+{
+    m_redis.reset();
+}
+
+QStringList tst_Cluster::nodeArgs(const QByteArray &id, const QStringList &extra) const
+{
+    QStringList args = {QStringLiteral("--redis=%1").arg(m_redis->url()),
+        QStringLiteral("--node-id=%1").arg(QString::fromUtf8(id)),
+        QStringLiteral("--redis-timeout=1s")};
+    return args + extra;
+}
+
+QByteArray tst_Cluster::pushUntil(
+    quint16 textPort, const QByteArray &line, const QByteArray &expected, int timeoutMs)
+{
+    QByteArray reply;
+    waitFor(
+        [&] {
+            TextClient backend(textPort);
+            reply = backend.request(line);
+            if (reply == expected)
+                return true;
+            QTest::qWait(50);
+            return false;
+        },
+        timeoutMs);
+    return reply;
+}
+
+void tst_Cluster::pushReachesClientOnAnotherNode()
+{
+    Gateway a, b;
+    // One node on each event dispatcher.
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b", {QStringLiteral("--event-loop=default")})));
+    QVERIFY2(a.output().contains(" node=a redis=redis://127.0.0.1:"), a.output().constData());
+    QVERIFY(waitFor([&] { return b.output().contains("cluster state=up node=b"); }));
+
+    WsClient rider(b.wsPort());
+    QVERIFY(rider.bind("1001"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("1001", "lock closed"), "ok\n"), QByteArray("ok\n"));
+    QVERIFY(rider.waitForMessages(1));
+    QCOMPARE(rider.messages.front(), QString::fromUtf8(pushLine("1001", "lock closed")));
+
+    // Pipelined on one connection: replies in order, messages in order.
+    TextClient backend(a.textPort());
+    QByteArray batch;
+    for (int i = 0; i < 50; ++i)
+        batch += pushLine(i % 2 ? "1001" : "nobody", QByteArray::number(i)) + '\n';
+    backend.send(batch);
+    const QList<QByteArray> replies = backend.readLines(50);
+    QCOMPARE(replies.size(), 50);
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(replies[i], QByteArray(i % 2 ? "ok\n" : "fail\n"));
+    QVERIFY(rider.waitForMessages(26));
+    for (int i = 0; i < 25; ++i)
+        QCOMPARE(rider.messages[1 + i],
+            QString::fromUtf8(pushLine("1001", QByteArray::number(2 * i + 1))));
+
+    // Presence is in Redis: node b holds 1001.
+    QVERIFY(m_redis->command({"SISMEMBER", "pushconsole:node:b:uids", "1001"}) == ":1\r\n");
+    rider.socket.close();
+    QCOMPARE(pushUntil(a.textPort(), pushLine("1001", "gone"), "fail\n"), QByteArray("fail\n"));
+    QCOMPARE(m_redis->integer({"SCARD", "pushconsole:node:b:uids"}), 0);
+}
+
+void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
+{
+    Gateway a, b, c;
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b")));
+    QVERIFY(c.start(nodeArgs("c")));
+    WsClient onA(a.wsPort()), onB(b.wsPort());
+    QVERIFY(onA.bind("7"));
+    QVERIFY(onB.bind("7"));
+    // Wait until c sees the uid on both nodes: a push that reaches both.
+    QVERIFY(waitFor([&] {
+        pushUntil(c.textPort(), pushLine("7", "probe"), "ok\n");
+        return onA.messages.contains(QString::fromUtf8(pushLine("7", "probe")))
+            && onB.messages.contains(QString::fromUtf8(pushLine("7", "probe")));
+    }));
+    onA.messages.clear();
+    onB.messages.clear();
+
+    // From a third node: one reply, one copy on each.
+    TextClient backend(c.textPort());
+    QCOMPARE(backend.request(pushLine("7", "both")), QByteArray("ok\n"));
+    // From a node that holds it too: local delivery plus the other node.
+    TextClient backendA(a.textPort());
+    QCOMPARE(backendA.request(pushLine("7", "again")), QByteArray("ok\n"));
+    QVERIFY(onA.waitForMessages(2));
+    QVERIFY(onB.waitForMessages(2));
+    QTest::qWait(200); // no duplicates trailing behind
+    const QStringList expected = {
+        QString::fromUtf8(pushLine("7", "both")), QString::fromUtf8(pushLine("7", "again"))};
+    QCOMPARE(QStringList(onA.messages), expected);
+    QCOMPARE(QStringList(onB.messages), expected);
+}
+
+void tst_Cluster::arrayAndBroadcastAcrossNodes()
+{
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b")));
+    WsClient x(a.wsPort()), y(b.wsPort()), z(b.wsPort());
+    QVERIFY(x.bind("x"));
+    QVERIFY(y.bind("y"));
+    QVERIFY(z.bind("z"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("z", "hello"), "ok\n"), QByteArray("ok\n"));
+    QVERIFY(z.waitForMessages(1));
+
+    // One publish to b carries both of its uids; each receives once.
+    const QByteArray array = R"({"uid":["x","y","z","nobody"],"msg":"array"})";
+    TextClient backend(a.textPort());
+    QCOMPARE(backend.request(array), QByteArray("ok\n"));
+    QVERIFY(x.waitForMessages(1));
+    QVERIFY(y.waitForMessages(1));
+    QVERIFY(z.waitForMessages(2));
+
+    const QByteArray everyone = R"({"uid":"*","msg":"all"})";
+    TextClient backendB(b.textPort());
+    QCOMPARE(backendB.request(everyone), QByteArray("ok\n"));
+    QVERIFY(x.waitForMessages(2));
+    QVERIFY(y.waitForMessages(2));
+    QVERIFY(z.waitForMessages(3));
+    QTest::qWait(200);
+    QCOMPARE(x.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
+    QCOMPARE(y.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
+    QCOMPARE(z.messages.size(), 3);
+
+    // A broadcast is ok when only another node has clients.
+    x.socket.close();
+    QVERIFY(waitFor([&] { return x.disconnected; }));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("x", "gone"), "fail\n"), QByteArray("fail\n"));
+    TextClient backendA(a.textPort());
+    QCOMPARE(backendA.request(everyone), QByteArray("ok\n"));
+    QVERIFY(y.waitForMessages(3));
+}
+
+void tst_Cluster::killedNodeExpires()
+{
+    // A short TTL so that the test waits seconds, not the default 15.
+    const QStringList ttl = {QStringLiteral("--cluster-ttl=2s")};
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a", ttl)));
+    QVERIFY(b.start(nodeArgs("b", ttl)));
+    WsClient rider(b.wsPort());
+    QVERIFY(rider.bind("42"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "before"), "ok\n"), QByteArray("ok\n"));
+
+    QElapsedTimer clock;
+    clock.start();
+    b.kill(); // SIGKILL: no goodbye
+    // Until the TTL runs out a still counts b (and its uid) as there.
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 8000), QByteArray("fail\n"));
+    const qint64 took = clock.elapsed();
+    QVERIFY2(took >= 1000 && took < 6000, QByteArray::number(took).constData());
+    // Reaped in Redis as well.
+    QVERIFY(waitFor([&] {
+        return m_redis->integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+            && m_redis->integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
+    }));
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:nodes", "a"}), 1);
+}
+
+void tst_Cluster::gracefulStopLeavesAtOnce()
+{
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b")));
+    WsClient rider(b.wsPort());
+    QVERIFY(rider.bind("42"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "before"), "ok\n"), QByteArray("ok\n"));
+    QElapsedTimer clock;
+    clock.start();
+    b.terminate();
+    // The default TTL is 15 s; leaving says so at once.
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("42", "after"), "fail\n", 5000), QByteArray("fail\n"));
+    QVERIFY(clock.elapsed() < 5000);
+    QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:b"}), 0);
+
+    // Without clients the process exits at once: the leave still goes out.
+    Gateway c;
+    QVERIFY(c.start(nodeArgs("c")));
+    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up node=c"); }));
+    QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 1);
+    c.terminate();
+    QVERIFY(!c.isRunning());
+    QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 0);
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:nodes", "c"}), 0);
+}
+
+void tst_Cluster::redisOutage()
+{
+    const QStringList ttl = {QStringLiteral("--cluster-ttl=3s")};
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a", ttl)));
+    QVERIFY(b.start(nodeArgs("b", ttl)));
+    WsClient local(a.wsPort()), remote(b.wsPort());
+    QVERIFY(local.bind("local"));
+    QVERIFY(remote.bind("remote"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("remote", "r0"), "ok\n"), QByteArray("ok\n"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("local", "l0"), "ok\n"), QByteArray("ok\n"));
+
+    m_redis->stop();
+    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down node=a"); }));
+    QVERIFY(waitFor([&] { return b.output().contains("warning cluster state=down node=b"); }));
+
+    // Through the outage: local pushes never fail; remote ones cannot be
+    // routed and say so.
+    TextClient backend(a.textPort());
+    int localPushes = 0;
+    QElapsedTimer outage;
+    outage.start();
+    while (outage.elapsed() < 2500) {
+        QCOMPARE(backend.request(pushLine("local", "during")), QByteArray("ok\n"));
+        ++localPushes;
+        QTest::qWait(20);
+    }
+    QCOMPARE(backend.request(pushLine("remote", "during")), QByteArray("fail\n"));
+    // Clients that bind during the outage are registered on reconnect.
+    WsClient late(b.wsPort());
+    QVERIFY(late.bind("late"));
+
+    QVERIFY(m_redis->start(m_redis->port())); // empty: it kept nothing
+    // Cross-node pushes resume once both nodes re-registered.
+    QCOMPARE(
+        pushUntil(a.textPort(), pushLine("remote", "after"), "ok\n", 15000), QByteArray("ok\n"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("late", "after"), "ok\n", 5000), QByteArray("ok\n"));
+    QCOMPARE(backend.request(pushLine("local", "after")), QByteArray("ok\n"));
+    QVERIFY(remote.waitForMessages(2));
+    QVERIFY(late.waitForMessages(1));
+    QVERIFY(local.waitForMessages(localPushes + 2));
+    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "late"}), 1);
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "remote"}), 1);
+}
+
+void tst_Cluster::badRedisUrlFailsClearly()
+{
+    QProcess p;
+    p.start(QStringLiteral(PUSHCONSOLE_BINARY),
+        {QStringLiteral("--no-gui"), QStringLiteral("--lang=en"),
+            QStringLiteral("--redis=http://127.0.0.1:6379")});
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitCode(), 2);
+    const QByteArray err = p.readAllStandardError();
+    QVERIFY2(err.contains("--redis: invalid value \"http://127.0.0.1:6379\" for redis: expected "
+                          "redis://[:password@]host[:port][/db]"),
+        err.constData());
+
+    // Unreachable at start: it starts anyway, says so, and serves locally.
+    Gateway lonely;
+    QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(freePort()),
+        QStringLiteral("--node-id=lonely")}));
+    QVERIFY(waitFor([&] {
+        return lonely.output().contains("warning cluster state=down node=lonely")
+            && lonely.output().contains("cannot reach Redis");
+    }));
+    WsClient rider(lonely.wsPort());
+    QVERIFY(rider.bind("1"));
+    QCOMPARE(pushUntil(lonely.textPort(), pushLine("1", "x"), "ok\n"), QByteArray("ok\n"));
+}
+
+PUSHCONSOLE_TEST_MAIN(tst_Cluster)
+#include "tst_cluster.moc"

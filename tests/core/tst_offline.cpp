@@ -1,0 +1,241 @@
+#include "ClusterSupport.h"
+#include "TestMain.h"
+#include "TestSupport.h"
+
+#include <QTemporaryDir>
+
+#include <csignal>
+
+using namespace ClusterSupport;
+using namespace TestSupport;
+
+// Delivery to uids that are offline (--offline-ttl), with real gateway
+// processes that are restarted in between: SQLite on a single node, Redis
+// in a cluster.
+class tst_Offline : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void offByDefault();
+    void singleNodeSurvivesRestart();
+    void capsDropTheOldest();
+    void arraysAndBroadcast();
+    void clusterSurvivesRestart();
+    void bindOnTwoNodesAtOnceDeliversOnce();
+    void bindDuringOutageGetsStoredLater();
+
+private:
+    QStringList offlineArgs(const QString &db, const QStringList &extra = {}) const;
+    QTemporaryDir m_dir;
+};
+
+void tst_Offline::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+}
+
+QStringList tst_Offline::offlineArgs(const QString &db, const QStringList &extra) const
+{
+    return QStringList {QStringLiteral("--offline-ttl=60"),
+               QStringLiteral("--offline-db=%1").arg(m_dir.filePath(db))}
+    + extra;
+}
+
+void tst_Offline::offByDefault()
+{
+    Gateway g;
+    QVERIFY(g.start({}));
+    TextClient backend(g.textPort());
+    QCOMPARE(backend.request(pushLine("nobody", "x")), QByteArray("fail\n"));
+    QVERIFY(!g.output().contains("offline="));
+}
+
+void tst_Offline::singleNodeSurvivesRestart()
+{
+    Gateway g;
+    QVERIFY(g.start(offlineArgs(QStringLiteral("single.sqlite"))));
+    QVERIFY2(g.output().contains(" offline=sqlite:"), g.output().constData());
+    {
+        TextClient backend(g.textPort());
+        QByteArray batch;
+        for (int i = 1; i <= 5; ++i)
+            batch += pushLine("2001", "m" + QByteArray::number(i)) + '\n';
+        backend.send(batch);
+        QCOMPARE(backend.readLines(5),
+            QList<QByteArray>({"queued\n", "queued\n", "queued\n", "queued\n", "queued\n"}));
+    }
+    g.terminate();
+    QVERIFY(!g.isRunning());
+
+    Gateway again;
+    QVERIFY(again.start(offlineArgs(QStringLiteral("single.sqlite"))));
+    WsClient rider(again.wsPort());
+    QVERIFY(rider.bind("2001"));
+    QVERIFY(rider.waitForMessages(5));
+    for (int i = 1; i <= 5; ++i)
+        QCOMPARE(rider.messages[i - 1],
+            QString::fromUtf8(pushLine("2001", "m" + QByteArray::number(i))));
+    // Live pushes come after them, and the store is empty now.
+    TextClient backend(again.textPort());
+    QCOMPARE(backend.request(pushLine("2001", "live")), QByteArray("ok\n"));
+    QVERIFY(rider.waitForMessages(6));
+    QCOMPARE(rider.messages[5], QString::fromUtf8(pushLine("2001", "live")));
+    rider.socket.close();
+    QVERIFY(rider.waitForDisconnected());
+    WsClient second(again.wsPort());
+    QVERIFY(second.bind("2001"));
+    // Live or stored (the bind is not acknowledged), the probe is all it gets.
+    const QByteArray reply = backend.request(pushLine("2001", "probe"));
+    QVERIFY2(reply == "ok\n" || reply == "queued\n", reply.constData());
+    QVERIFY(second.waitForMessages(1));
+    QTest::qWait(200);
+    QCOMPARE(second.messages, QList<QString>({QString::fromUtf8(pushLine("2001", "probe"))}));
+}
+
+void tst_Offline::capsDropTheOldest()
+{
+    Gateway g;
+    QVERIFY(g.start(offlineArgs(QStringLiteral("caps.sqlite"),
+        {QStringLiteral("--offline-max-per-uid=3"), QStringLiteral("--offline-max-total=3")})));
+    TextClient backend(g.textPort());
+    for (int i = 1; i <= 5; ++i)
+        QCOMPARE(backend.request(pushLine("a", QByteArray::number(i))), QByteArray("queued\n"));
+    // a keeps 3, 4, 5; one for b makes four in all: a's 3 goes.
+    QCOMPARE(backend.request(pushLine("b", "b1")), QByteArray("queued\n"));
+    WsClient a(g.wsPort()), b(g.wsPort());
+    QVERIFY(a.bind("a"));
+    QVERIFY(b.bind("b"));
+    QVERIFY(a.waitForMessages(2));
+    QVERIFY(b.waitForMessages(1));
+    QTest::qWait(200);
+    QCOMPARE(a.messages,
+        QList<QString>(
+            {QString::fromUtf8(pushLine("a", "4")), QString::fromUtf8(pushLine("a", "5"))}));
+}
+
+void tst_Offline::arraysAndBroadcast()
+{
+    Gateway g;
+    QVERIFY(g.start(offlineArgs(QStringLiteral("arrays.sqlite"))));
+    WsClient here(g.wsPort());
+    QVERIFY(here.bind("here"));
+    TextClient backend(g.textPort());
+    // The bind is not acknowledged: wait until a push finds it.
+    QVERIFY(waitFor([&] { return backend.request(pushLine("here", "probe")) == "ok\n"; }));
+    QVERIFY(here.waitForMessages(1));
+    here.messages.clear();
+    // Delivered where it can be, stored for the rest: ok.
+    const QByteArray mixed = R"({"uid":["here","away1","away2"],"m":1})";
+    QCOMPARE(backend.request(mixed), QByteArray("ok\n"));
+    // Nobody online at all: queued.
+    const QByteArray absent = R"({"uid":["away1","away2"],"m":2})";
+    QCOMPARE(backend.request(absent), QByteArray("queued\n"));
+    // A broadcast is never stored.
+    here.socket.close();
+    QVERIFY(here.waitForDisconnected());
+    QVERIFY(waitFor([&] { return backend.request(R"({"uid":"*"})") == "fail\n"; }));
+    WsClient away1(g.wsPort());
+    QVERIFY(away1.bind("away1"));
+    QVERIFY(away1.waitForMessages(2));
+    QTest::qWait(200);
+    QCOMPARE(away1.messages, QList<QString>({QString::fromUtf8(mixed), QString::fromUtf8(absent)}));
+    QCOMPARE(here.messages, QList<QString>({QString::fromUtf8(mixed)}));
+}
+
+void tst_Offline::clusterSurvivesRestart()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    const QStringList common = {
+        QStringLiteral("--redis=%1").arg(redis.url()), QStringLiteral("--offline-ttl=60")};
+    Gateway a, b;
+    QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
+    QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
+    QVERIFY(a.output().contains(" offline=redis"));
+    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    TextClient backend(a.textPort());
+    for (int i = 1; i <= 4; ++i)
+        QCOMPARE(
+            backend.request(pushLine("3001", "m" + QByteArray::number(i))), QByteArray("queued\n"));
+    QCOMPARE(redis.integer({"LLEN", "pushconsole:offline:3001"}), 4);
+    // Both gateways go; the messages stay in Redis.
+    a.terminate();
+    b.kill();
+
+    Gateway c;
+    QVERIFY(c.start(common + QStringList {QStringLiteral("--node-id=c")}));
+    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up"); }));
+    WsClient rider(c.wsPort());
+    QVERIFY(rider.bind("3001"));
+    QVERIFY(rider.waitForMessages(4));
+    for (int i = 1; i <= 4; ++i)
+        QCOMPARE(rider.messages[i - 1],
+            QString::fromUtf8(pushLine("3001", "m" + QByteArray::number(i))));
+    QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:3001"}) == 0; }));
+    QCOMPARE(redis.integer({"ZCARD", "pushconsole:offline:index"}), 0);
+}
+
+void tst_Offline::bindOnTwoNodesAtOnceDeliversOnce()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    const QStringList common = {
+        QStringLiteral("--redis=%1").arg(redis.url()), QStringLiteral("--offline-ttl=60")};
+    Gateway a, b;
+    QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
+    QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
+    QVERIFY(waitFor([&] {
+        return a.output().contains("cluster state=up") && b.output().contains("cluster state=up");
+    }));
+    TextClient backend(a.textPort());
+    for (int i = 1; i <= 20; ++i)
+        QCOMPARE(backend.request(pushLine("4001", QByteArray::number(i))), QByteArray("queued\n"));
+    // Both connect first, then send the uid in the same moment.
+    WsClient onA(a.wsPort()), onB(b.wsPort());
+    QVERIFY(onA.waitConnected());
+    QVERIFY(onB.waitConnected());
+    onA.socket.sendTextMessage(QStringLiteral("4001"));
+    onB.socket.sendTextMessage(QStringLiteral("4001"));
+    QVERIFY(waitFor([&] { return onA.messages.size() + onB.messages.size() >= 20; }));
+    QTest::qWait(500);
+    // All on one of them, in order, none twice.
+    const QList<QString> &got = onA.messages.isEmpty() ? onB.messages : onA.messages;
+    QVERIFY(onA.messages.isEmpty() || onB.messages.isEmpty());
+    QCOMPARE(got.size(), 20);
+    for (int i = 1; i <= 20; ++i)
+        QCOMPARE(got[i - 1], QString::fromUtf8(pushLine("4001", QByteArray::number(i))));
+}
+
+void tst_Offline::bindDuringOutageGetsStoredLater()
+{
+    RedisServer redis;
+    QVERIFY(redis.start());
+    Gateway a;
+    QVERIFY(a.start({QStringLiteral("--redis=%1").arg(redis.url()),
+        QStringLiteral("--offline-ttl=60"), QStringLiteral("--node-id=a"),
+        QStringLiteral("--cluster-ttl=3s"), QStringLiteral("--redis-timeout=1s")}));
+    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    TextClient backend(a.textPort());
+    QCOMPARE(backend.request(pushLine("5001", "s1")), QByteArray("queued\n"));
+    QCOMPARE(backend.request(pushLine("5001", "s2")), QByteArray("queued\n"));
+
+    // A Redis that hangs (not one that closes): found out by the timeouts.
+    ::kill(pid_t(redis.processId()), SIGSTOP);
+    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down"); }, 10000));
+    WsClient rider(a.wsPort());
+    QVERIFY(rider.bind("5001"));
+    // Bound and served locally; what is stored waits for Redis.
+    QVERIFY(waitFor([&] { return backend.request(pushLine("5001", "live")) == "ok\n"; }));
+    QVERIFY(rider.waitForMessages(1));
+    ::kill(pid_t(redis.processId()), SIGCONT);
+    QVERIFY(rider.waitForMessages(3, 15000));
+    QCOMPARE(rider.messages,
+        QList<QString>({QString::fromUtf8(pushLine("5001", "live")),
+            QString::fromUtf8(pushLine("5001", "s1")), QString::fromUtf8(pushLine("5001", "s2"))}));
+    QCOMPARE(redis.integer({"EXISTS", "pushconsole:offline:5001"}), 0);
+}
+
+PUSHCONSOLE_TEST_MAIN(tst_Offline)
+#include "tst_offline.moc"
