@@ -12,6 +12,7 @@ BUILD_PACKAGES=(
     qt6-base-dev qt6-websockets-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
     qt6-translations-l10n qt6-qpa-plugins libgl-dev
     fonts-noto-cjk
+    libjwt-dev libssl-dev   # signed uid tokens (libjwt, and OpenSSL to read keys)
 )
 
 say() { printf '==> %s\n' "$*"; }
