@@ -25,6 +25,18 @@ void checkRefusal(WsHandshake::Result result, const char *reason)
     FUZZ_CHECK(ok && length == response.size() - end - 4);
 }
 
+bool isStrictKey(const QByteArray &key)
+{
+    if (key.size() != 24 || !key.endsWith("=="))
+        return false;
+    for (char c : key.first(22)) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+'
+                || c == '/'))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -38,7 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         FUZZ_CHECK(hs.size <= WsHandshake::MaxSize);
         FUZZ_CHECK(request.sliced(hs.size - 4, 4) == "\r\n\r\n");
         FUZZ_CHECK(request.first(hs.size - 4).indexOf("\r\n\r\n") < 0);
-        FUZZ_CHECK(QByteArray::fromBase64(hs.key.trimmed()).size() == 16);
+        // RFC 6455 §4.1: the key is base64 of 16 bytes, so exactly 22
+        // base64 characters and "==", nothing skipped or ignored.
+        FUZZ_CHECK(isStrictKey(hs.key));
         const QByteArray response = hs.response();
         FUZZ_CHECK(response.startsWith("HTTP/1.1 101 Switching Protocols\r\n"));
         FUZZ_CHECK(response.endsWith("\r\n\r\n"));
