@@ -51,6 +51,11 @@ struct Config
     // refused at accept.
     QList<QPair<QHostAddress, int>> textAllow;
 
+    // Signed uid tokens (JWT): at most one of these; empty: plain uids.
+    QString authSecretFile; // HS256
+    QString authPublicKeyFile; // RS256 or ES256
+    qint64 authLeewayMs = 30 * 1000;
+
     // wss:// when both are set.
     QString tlsCertificate;
     QString tlsKey;

@@ -82,6 +82,15 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Besides loopback, admit these sources to the push port, e.g. "
             "10.0.0.0/8,192.168.1.5.")},
+    {"auth-secret-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "First message must be an HS256 token signed with this secret (uid = sub).")},
+    {"auth-public-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "First message must be an RS256/ES256 token verified with this PEM key.")},
+    {"auth-leeway", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Clock difference allowed for exp and nbf (default 30s).")},
     {"tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key.")},
     {"tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
@@ -194,6 +203,12 @@ public:
             return subnets(&c.textAllow);
         if (name == QLatin1String("per-ip-exempt"))
             return subnets(&c.perIpExempt);
+        if (name == QLatin1String("auth-secret-file"))
+            return file(&c.authSecretFile);
+        if (name == QLatin1String("auth-public-key"))
+            return file(&c.authPublicKeyFile);
+        if (name == QLatin1String("auth-leeway"))
+            return duration(&c.authLeewayMs, 0, true);
         if (name == QLatin1String("tls-cert"))
             return file(&c.tlsCertificate);
         if (name == QLatin1String("tls-key"))
@@ -520,6 +535,10 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
             result.error = applier.error();
             return result;
         }
+    }
+    if (!result.config.authSecretFile.isEmpty() && !result.config.authPublicKeyFile.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--auth-secret-file and --auth-public-key exclude each other");
     }
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;

@@ -8,6 +8,7 @@
 #include "SqliteOfflineStore.h"
 #include "TextPushServer.h"
 #include "TlsContext.h"
+#include "TokenVerifier.h"
 #include "WsFrame.h"
 #include "WsGateway.h"
 
@@ -72,6 +73,24 @@ bool PushServer::start(QString *error)
         m_tls.reset();
     }
     m_gateway->setTlsContext(m_tls.get());
+    m_verifier.reset();
+    if (!m_config.authSecretFile.isEmpty())
+        m_verifier = TokenVerifier::fromSecretFile(m_config.authSecretFile, &why);
+    else if (!m_config.authPublicKeyFile.isEmpty())
+        m_verifier = TokenVerifier::fromPublicKeyFile(m_config.authPublicKeyFile, &why);
+    if ((!m_config.authSecretFile.isEmpty() || !m_config.authPublicKeyFile.isEmpty())
+        && !m_verifier) {
+        *error = why;
+        Event e;
+        e.type = Event::Type::Error;
+        e.level = Event::Level::Error;
+        e.detail = why;
+        m_log.append(std::move(e));
+        return false;
+    }
+    if (m_verifier)
+        m_verifier->setLeeway(m_config.authLeewayMs / 1000);
+    m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
         *error = why;
     } else if (!m_gateway->listen(&why)) {
@@ -103,6 +122,9 @@ bool PushServer::start(QString *error)
                        .arg(quint64(files.rlim_cur))
                        .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
                        .arg(m_tls ? QStringLiteral(" tls=on") : QString());
+        if (m_verifier)
+            e.detail += QStringLiteral(" auth=")
+                + QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()));
         if (m_cluster) {
             e.detail += QStringLiteral(" node=%1 redis=%2")
                             .arg(QString::fromUtf8(m_cluster->nodeId()),

@@ -16,6 +16,7 @@ class ClusterLink;
 class OfflineStore;
 class TextPushServer;
 class TlsContext;
+class TokenVerifier;
 class WsGateway;
 
 // The whole gateway behind one object: what the headless main, the console
@@ -76,6 +77,7 @@ private:
     SessionRegistry m_registry;
     PushRouter m_router;
     std::unique_ptr<TlsContext> m_tls; // before the gateway, which points to it
+    std::unique_ptr<TokenVerifier> m_verifier; // likewise
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
     std::unique_ptr<HttpApi> m_http;

@@ -6,9 +6,12 @@
 #include "Metrics.h"
 #include "MonotonicClock.h"
 #include "SessionRegistry.h"
+#include "TokenVerifier.h"
 #include "Uid.h"
 #include "WsConnection.h"
 #include "WsHandshake.h"
+
+#include <QDateTime>
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -155,7 +158,18 @@ void WsGateway::messageReceived(WsConnection *c, quint8 opcode, QByteArrayView d
 
 void WsGateway::bind(WsConnection *c, QByteArrayView message)
 {
-    const QByteArray uid = Uid::fromBindMessage(message);
+    QByteArray uid;
+    QByteArray refusal;
+    if (m_verifier) {
+        // The first message is a signed token; the uid is its "sub".
+        const TokenVerifier::Result r =
+            m_verifier->verify(message, QDateTime::currentSecsSinceEpoch());
+        uid = r.uid;
+        refusal = r.reason;
+    } else {
+        uid = Uid::fromBindMessage(message);
+        refusal = "invalid uid";
+    }
     if (uid.isEmpty()) {
         ++m_metrics->rejected;
         Event e;
@@ -163,11 +177,13 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
         e.level = Event::Level::Warning;
         e.connection = c->id();
         e.peer = c->peer().toString();
-        e.detail = QStringLiteral("invalid uid");
+        e.detail = QString::fromLatin1(refusal);
         e.size = message.size();
-        e.text = message.first(qMin<qsizetype>(message.size(), 80)).toByteArray();
+        // Showing a bad uid helps; a token is a credential and never shown.
+        if (!m_verifier)
+            e.text = message.first(qMin<qsizetype>(message.size(), 80)).toByteArray();
         m_log->append(std::move(e));
-        c->close(WsFrame::PolicyViolation, "invalid uid");
+        c->close(WsFrame::PolicyViolation, refusal);
         return;
     }
     WsConnection *oldest = m_registry->bind(c, uid, m_config.maxConnsPerUid);

@@ -13,6 +13,7 @@ struct Metrics;
 struct WsHandshake;
 class EventLog;
 class TlsContext;
+class TokenVerifier;
 class SessionRegistry;
 class WsConnection;
 
@@ -31,6 +32,8 @@ public:
     // wss:// from the next connection on; nullptr for plain ws://.
     void setTlsContext(const TlsContext *tls) { m_tls = tls; }
     bool isSecure() const { return m_tls != nullptr; }
+    // Signed uid tokens as first message instead of a plain uid; nullptr: off.
+    void setTokenVerifier(const TokenVerifier *verifier) { m_verifier = verifier; }
     bool listen(QString *error);
     void stopListening();
     bool isListening() const { return m_listener.isListening(); }
@@ -77,6 +80,7 @@ private:
     Heartbeat m_heartbeat;
     RefusalReporter m_refusals;
     const TlsContext *m_tls = nullptr;
+    const TokenVerifier *m_verifier = nullptr;
     QSet<WsConnection *> m_connections;
     QHash<PeerAddress::Host, int> m_perIp;
     int m_maxConnections = 0; // resolved at listen()

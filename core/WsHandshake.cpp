@@ -108,7 +108,11 @@ WsHandshake::Result WsHandshake::parse(QByteArrayView data, WsHandshake *out)
         out->error = "unsupported WebSocket version";
         return Result::BadVersion;
     }
-    if (QByteArray::fromBase64(out->key.trimmed()).size() != 16) {
+    // Base64 of 16 bytes: 24 characters. Decoded strictly, because the
+    // default decoder skips anything that is not base64 (NULs, spaces, ...).
+    const auto key = QByteArray::fromBase64Encoding(
+        out->key, QByteArray::Base64Encoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (out->key.size() != 24 || !key || key.decoded.size() != 16) {
         out->error = "invalid Sec-WebSocket-Key";
         return Result::BadRequest;
     }

@@ -13,6 +13,7 @@ BUILD_PACKAGES=(
     qt6-l10n-tools qt6-translations-l10n qt6-qpa-plugins libqt6svg6 libgl-dev libssl-dev
     libhiredis-dev libqt6sql6-sqlite
     fonts-noto-cjk
+    libjwt-dev libssl-dev   # signed uid tokens (libjwt, and OpenSSL to read keys)
 )
 
 say() { printf '==> %s\n' "$*"; }

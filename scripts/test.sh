@@ -1,19 +1,93 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (Release) and runs the whole test suite.
 # Extra arguments go to ctest, e.g.  scripts/test.sh -R gateway
+# Then, unless PUSHCONSOLE_QUICK=1:
+#   - builds build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer
+#     and runs the core tests there (ctest -L core); any report fails;
+#   - builds the libFuzzer targets and runs each for 15 s (tests/fuzz/run.sh).
+# CI runs the whole thing; PUSHCONSOLE_QUICK=1 is for quick local runs.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# Real programs the tests drive: php-cli runs the seed's own PHP callback,
-# curl scrapes /metrics and posts pushes, chromium (headless) runs the
-# browser test page, and the cluster and offline tests start their own
-# redis-server on free ports.
-TEST_PACKAGES=(php-cli curl chromium redis-server)
+# Real programs the tests drive: php-cli runs the seed's own PHP callback and
+# the token minting snippet, curl scrapes /metrics and posts pushes, chromium
+# (headless) runs the browser test page, the cluster and offline tests start
+# their own redis-server on free ports, openssl makes throwaway keys and
+# certificates, and clang with its runtime builds the fuzzers.
+TEST_PACKAGES=(php-cli curl chromium redis-server openssl clang libclang-rt-14-dev)
+
+stage_start=$SECONDS
+timings=()
+end_stage() {
+    timings+=("$(printf '%-34s %4ds' "$1" $((SECONDS - stage_start)))")
+    stage_start=$SECONDS
+}
+print_timings() {
+    say "stage timings"
+    printf '    %s\n' "${timings[@]}"
+}
 
 ensure_packages "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+end_stage "packages"
 build_project Release -DBUILD_TESTING=ON
+end_stage "build (Release)"
 
 say "running tests"
 cd "$BUILD_DIR"
 # No display is needed or used: UI tests run on the offscreen platform.
 env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
     ctest --output-on-failure --timeout 300 "$@"
+end_stage "tests (Release)"
+
+if [ "${PUSHCONSOLE_QUICK:-0}" = 1 ]; then
+    say "PUSHCONSOLE_QUICK=1: skipping the sanitizer and fuzzing stages"
+    print_timings
+    exit 0
+fi
+
+# The core tests once more, built with ASan + UBSan. Every report fails the
+# run: the sanitizers abort the process that hit one (halt_on_error; UBSan is
+# built without recovery) and leaks fail it at exit, so the test fails. A
+# child process (the headless tests run the binary) could hide its stderr, so
+# ASan and LeakSanitizer also write their reports to files, and any file at
+# all fails the stage.
+ASAN_BUILD_DIR="${PUSHCONSOLE_ASAN_BUILD_DIR:-$ROOT/build-asan}"
+say "configuring (RelWithDebInfo, ASan+UBSan) in $ASAN_BUILD_DIR"
+cmake -S "$ROOT" -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPUSHCONSOLE_SANITIZE=ON -DBUILD_TESTING=ON >/dev/null
+say "building"
+cmake --build "$ASAN_BUILD_DIR" --parallel "$(nproc)"
+end_stage "build (ASan+UBSan)"
+
+say "running core tests under ASan+UBSan"
+reports="$ASAN_BUILD_DIR/sanitizer-reports"
+rm -rf "$reports"
+mkdir -p "$reports"
+cd "$ASAN_BUILD_DIR"
+status=0
+env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
+    ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$reports/asan" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
+    LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0" \
+    ctest -L core --output-on-failure --timeout 300 || status=$?
+end_stage "core tests (ASan+UBSan)"
+if [ -n "$(ls -A "$reports")" ]; then
+    for report in "$reports"/*; do
+        echo "---- $report" >&2
+        cat "$report" >&2
+    done
+    echo "error: sanitizer reports (above, kept in $reports)" >&2
+    status=1
+fi
+if [ "$status" -ne 0 ]; then
+    print_timings
+    exit "$status"
+fi
+
+if command -v clang++ >/dev/null 2>&1; then
+    "$ROOT/tests/fuzz/run.sh" 15 || status=$?
+    end_stage "fuzzing (build + 4 x 15 s)"
+else
+    say "clang++ not found: skipping fuzzing"
+fi
+print_timings
+exit "$status"

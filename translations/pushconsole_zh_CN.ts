@@ -338,6 +338,22 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>expected 0 (off) or a duration from 1s to 10 days, such as 3600 or 30m</source>
         <translation>应为 0（关闭）或 1 秒到 10 天之间的时长，例如 3600 或 30m</translation>
     </message>
+    <message>
+        <source>First message must be an HS256 token signed with this secret (uid = sub).</source>
+        <translation>首条消息必须是用此密钥签名的 HS256 令牌（uid 取自 sub）。</translation>
+    </message>
+    <message>
+        <source>First message must be an RS256/ES256 token verified with this PEM key.</source>
+        <translation>首条消息必须是可用此 PEM 公钥验证的 RS256/ES256 令牌。</translation>
+    </message>
+    <message>
+        <source>Clock difference allowed for exp and nbf (default 30s).</source>
+        <translation>校验 exp 和 nbf 时允许的时钟偏差（默认 30s）。</translation>
+    </message>
+    <message>
+        <source>--auth-secret-file and --auth-public-key exclude each other</source>
+        <translation>--auth-secret-file 与 --auth-public-key 不能同时使用</translation>
+    </message>
 </context>
 <context>
     <name>ConnectionsModel</name>
@@ -1454,6 +1470,65 @@ Result: %3
     <message>
         <source>the certificate in &quot;%1&quot; expired on %2</source>
         <translation>“%1”中的证书已于 %2 过期</translation>
+    </message>
+</context>
+<context>
+    <name>TokenVerifier</name>
+    <message>
+        <source>the secret is empty</source>
+        <translation>密钥为空</translation>
+    </message>
+    <message>
+        <source>the secret is %1 bytes long; at least %2 are needed (create one with: openssl rand -hex 32)</source>
+        <translation>密钥长 %1 字节；至少需要 %2 字节（可用 openssl rand -hex 32 生成）</translation>
+    </message>
+    <message>
+        <source>larger than %1 bytes</source>
+        <translation>大于 %1 字节</translation>
+    </message>
+    <message>
+        <source>cannot read the secret file &quot;%1&quot;: %2</source>
+        <translation>无法读取密钥文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>the secret file &quot;%1&quot; is empty</source>
+        <translation>密钥文件“%1”为空</translation>
+    </message>
+    <message>
+        <source>the secret in &quot;%1&quot; is %2 bytes long; at least %3 are needed (create one with: openssl rand -hex 32 &gt; FILE)</source>
+        <translation>“%1”中的密钥长 %2 字节；至少需要 %3 字节（可用 openssl rand -hex 32 &gt; FILE 生成）</translation>
+    </message>
+    <message>
+        <source>this is a private key; give the public key instead (openssl pkey -in KEY -pubout)</source>
+        <translation>这是私钥；请改为提供公钥（openssl pkey -in KEY -pubout）</translation>
+    </message>
+    <message>
+        <source>this is a certificate; give its public key instead (openssl x509 -in CERT -pubkey -noout)</source>
+        <translation>这是证书；请改为提供其公钥（openssl x509 -in CERT -pubkey -noout）</translation>
+    </message>
+    <message>
+        <source>no PEM public key (&quot;-----BEGIN PUBLIC KEY-----&quot;) found</source>
+        <translation>未找到 PEM 公钥（“-----BEGIN PUBLIC KEY-----”）</translation>
+    </message>
+    <message>
+        <source>the RSA key has %1 bits; at least %2 are needed</source>
+        <translation>RSA 密钥为 %1 位；至少需要 %2 位</translation>
+    </message>
+    <message>
+        <source>the EC key is on curve %1; only P-256 (prime256v1, for ES256) is supported</source>
+        <translation>EC 密钥使用曲线 %1；仅支持 P-256（prime256v1，用于 ES256）</translation>
+    </message>
+    <message>
+        <source>unsupported key type %1; use an RSA key (RS256) or an EC P-256 key (ES256)</source>
+        <translation>不支持的密钥类型 %1；请使用 RSA 密钥（RS256）或 EC P-256 密钥（ES256）</translation>
+    </message>
+    <message>
+        <source>cannot read the public key file &quot;%1&quot;: %2</source>
+        <translation>无法读取公钥文件“%1”：%2</translation>
+    </message>
+    <message>
+        <source>public key file &quot;%1&quot;: %2</source>
+        <translation>公钥文件“%1”：%2</translation>
     </message>
 </context>
 <context>

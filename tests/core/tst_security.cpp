@@ -31,6 +31,10 @@ private Q_SLOTS:
     void tlsFileErrors();
     void tlsOptionsGoTogether();
 
+    void tokenFromPhpBinds();
+    void plainUidRefusedWhenTokensAreOn();
+    void tokenFileErrorsStopTheStart();
+
     void perIpLimit();
     void loopbackIsExemptByDefault();
     void totalLimit();
@@ -181,6 +185,85 @@ void tst_Security::tlsOptionsGoTogether()
     QVERIFY(r.error.contains(QLatin1String("--tls-cert and --tls-key go together")));
 }
 
+void tst_Security::tokenFromPhpBinds()
+{
+    const QString secretFile = m_dir.filePath(QStringLiteral("secret"));
+    QFile secret(secretFile);
+    QVERIFY(secret.open(QIODevice::WriteOnly));
+    secret.write("0123456789abcdef0123456789abcdef-test-secret\n");
+    secret.close();
+    Config config = loopbackConfig();
+    config.authSecretFile = secretFile;
+    auto server = startServer(config);
+    QVERIFY(server);
+    QSignalSpy events(server->eventLog(), &EventLog::eventAdded);
+
+    // What a PHP backend does: tests/php/mint_token.php, run with php-cli.
+    QProcess php;
+    php.start(QStringLiteral("php"),
+        {QStringLiteral(PUSHCONSOLE_PHP_DIR "/mint_token.php"), secretFile,
+            QStringLiteral("rider@example.com")});
+    QVERIFY(waitFor([&] { return php.state() == QProcess::NotRunning; }, 15000));
+    QCOMPARE(php.exitCode(), 0);
+    const QByteArray token = php.readAllStandardOutput().trimmed();
+    QVERIFY(token.count('.') == 2);
+
+    WsClient rider(server->wsPort());
+    QVERIFY(rider.bind(token, server.get()));
+    QVERIFY(server->registry()->isOnline("rider@example.com"));
+    TextClient backend(server->textPort());
+    QCOMPARE(backend.request(pushLine("rider@example.com", "hi")), QByteArray("ok\n"));
+    QVERIFY(rider.waitForMessages(1));
+    for (const auto &args : events) {
+        const Event e = args.front().value<Event>();
+        QVERIFY(!e.text.contains(token) && !e.detail.toUtf8().contains(token));
+    }
+}
+
+void tst_Security::plainUidRefusedWhenTokensAreOn()
+{
+    const QString secretFile = m_dir.filePath(QStringLiteral("secret2"));
+    QFile secret(secretFile);
+    QVERIFY(secret.open(QIODevice::WriteOnly));
+    secret.write(QByteArray(40, 's'));
+    secret.close();
+    Config config = loopbackConfig();
+    config.authSecretFile = secretFile;
+    auto server = startServer(config);
+    QVERIFY(server);
+    QSignalSpy events(server->eventLog(), &EventLog::eventAdded);
+    WsClient claimer(server->wsPort());
+    QVERIFY(claimer.waitConnected());
+    claimer.socket.sendTextMessage(QStringLiteral("1001")); // the seed's way: refused
+    QVERIFY(claimer.waitForDisconnected());
+    QCOMPARE(int(claimer.socket.closeCode()), 1008);
+    QCOMPARE(claimer.socket.closeReason(), QStringLiteral("malformed token"));
+    QVERIFY(!server->registry()->isOnline("1001"));
+    bool logged = false;
+    for (const auto &args : events) {
+        const Event e = args.front().value<Event>();
+        if (e.type == Event::Type::Rejected) {
+            logged = e.detail == QLatin1String("malformed token") && !e.peer.isEmpty()
+                && e.text.isEmpty();
+        }
+    }
+    QVERIFY(logged);
+}
+
+void tst_Security::tokenFileErrorsStopTheStart()
+{
+    Config config = loopbackConfig();
+    config.authSecretFile = QStringLiteral("/nonexistent/secret");
+    PushServer server(config);
+    QString error;
+    QVERIFY(!server.start(&error));
+    QVERIFY2(error.contains(QLatin1String("/nonexistent/secret")), qPrintable(error));
+    QVERIFY(!server.isListening());
+    const auto both = ConfigLoader::load({QStringLiteral("pushconsole"),
+        QStringLiteral("--auth-secret-file=a"), QStringLiteral("--auth-public-key=b")});
+    QCOMPARE(both.action, ConfigLoader::Action::Fail);
+}
+
 void tst_Security::perIpLimit()
 {
     Config config = loopbackConfig();
@@ -215,7 +298,8 @@ void tst_Security::loopbackIsExemptByDefault()
     QVERIFY(b.bind("b", server.get()));
     QVERIFY(c.bind("c", server.get()));
     QCOMPARE(server->metrics().refusedPerIp, quint64(0));
-    const auto none = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--per-ip-exempt=none")});
+    const auto none =
+        ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--per-ip-exempt=none")});
     QCOMPARE(none.action, ConfigLoader::Action::Run);
     QVERIFY(none.config.perIpExempt.isEmpty());
 }

@@ -125,6 +125,18 @@ void tst_WsProtocol::handshake_data()
                                  << int(R::BadVersion);
     QTest::newRow("short key") << QByteArray(good).replace("dGhlIHNhbXBsZSBub25jZQ==", "abc")
                                << int(R::BadRequest);
+    // Found by fuzz_wshandshake: the lenient base64 decoder skipped what was
+    // not base64, so these keys passed as 16 bytes.
+    QTest::newRow("key with NULs inside")
+        << QByteArray(good).replace("Q==", QByteArray("\0\0Q==", 5)) << int(R::BadRequest);
+    QTest::newRow("key with a space inside")
+        << QByteArray(good).replace("IHNh", "IH Nh") << int(R::BadRequest);
+    QTest::newRow("key with a non-base64 character")
+        << QByteArray(good).replace("IHNh", "IH!Nh") << int(R::BadRequest);
+    QTest::newRow("key without padding")
+        << QByteArray(good).replace("ZQ==", "ZQ") << int(R::BadRequest);
+    QTest::newRow("key of 18 bytes")
+        << QByteArray(good).replace("ZQ==", "ZQAA") << int(R::BadRequest);
     QTest::newRow("POST") << QByteArray(good).replace("GET", "POST") << int(R::BadRequest);
     QTest::newRow("huge") << ("GET / HTTP/1.1\r\nX: " + QByteArray(9000, 'a')) << int(R::TooLarge);
 }
