@@ -6,8 +6,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
-
-#include <vector>
+#include <QVarLengthArray>
 
 class WsConnection;
 
@@ -17,7 +16,9 @@ class SessionRegistry final : public QObject
 {
     Q_OBJECT
 public:
-    using Connections = std::vector<WsConnection *>;
+    // Kept inside the hash's own storage for up to two connections: a push
+    // then finds its targets without one more pointer to chase.
+    using Connections = QVarLengthArray<WsConnection *, 2>;
 
     explicit SessionRegistry(QObject *parent = nullptr);
 

@@ -18,10 +18,13 @@ WsConnection::WsConnection(
     , m_id(id)
 {
     Transport::Handler *handler = this;
-    if (tls)
-        m_io = std::make_unique<TlsStream>(fd, *tls, this, handler);
-    else
-        m_io = std::make_unique<StreamSocket>(fd, this, handler);
+    if (tls) {
+        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
+        m_io = m_tls.get();
+    } else {
+        m_plain.emplace(fd, this, handler);
+        m_io = &*m_plain;
+    }
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
     m_io->setMaxPending(gateway->config().maxOutput);
 }

@@ -2,6 +2,7 @@
 
 #include "IntrusiveList.h"
 #include "PeerAddress.h"
+#include "StreamSocket.h"
 #include "Transport.h"
 #include "WsFrame.h"
 
@@ -9,8 +10,10 @@
 #include <QObject>
 
 #include <memory>
+#include <optional>
 
 class TlsContext;
+class TlsStream;
 class WsGateway;
 
 // One client: the RFC 6455 server side over a StreamSocket. It parses the
@@ -69,7 +72,11 @@ private:
     void abortLater(const QString &reason);
     void finish(const QString &reason, int code = 0);
 
-    std::unique_ptr<Transport> m_io;
+    // A plain socket lives inside the connection (one object, one cache
+    // line less per push); TLS goes through a heap-allocated QSslSocket.
+    std::optional<StreamSocket> m_plain;
+    std::unique_ptr<TlsStream> m_tls;
+    Transport *m_io = nullptr;
     WsGateway *m_gateway;
     QByteArray m_in; // bytes received but not parsed yet
     QByteArray m_message; // a fragmented message being assembled
