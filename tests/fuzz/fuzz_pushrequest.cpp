@@ -103,6 +103,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const QByteArray line(reinterpret_cast<const char *>(data), qsizetype(size));
     const PushRequest r = PushRequest::parse(line);
 
+    // Our UTF-8 validator (with its 8-bytes-at-a-time path) agrees with Qt's
+    // strict one: no overlong forms, surrogates or code points past U+10FFFF.
+    const bool utf8 = Utf8::isValid(line.constData(), std::size_t(line.size()));
+    FUZZ_CHECK(utf8 == QByteArrayView(line).isValidUtf8());
+
     FUZZ_CHECK(r.isValid() == r.error.isEmpty());
     if (!r.isValid()) {
         // Never both an error and targets.
