@@ -96,6 +96,10 @@ QString EventText::result(const Event &e)
     case Event::Type::Push:
         switch (e.status) {
         case PushStatus::Ok:
+            // None here yet ok: sent on to the nodes that hold the uid (or,
+            // for a moment, held behind its stored messages).
+            if (e.delivered == 0)
+                return tr("ok (delivered: 0 here)");
             return tr("ok (delivered: %1)").arg(e.delivered);
         case PushStatus::Fail:
             return tr("fail: not online");

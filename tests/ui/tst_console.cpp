@@ -5,6 +5,7 @@
 #include "LogPanel.h"
 #include "MainWindow.h"
 #include "MessageBanner.h"
+#include "OnlineModel.h"
 #include "PushHistoryModel.h"
 #include "PushPanel.h"
 #include "SettingsDialog.h"
@@ -115,7 +116,7 @@ private Q_SLOTS:
         QVERIFY(client.bind("1001", m_server.get()));
         QTRY_COMPARE(onlineModel()->rowCount(), 1);
         QCOMPARE(onlineModel()->index(0, 0).data().toString(), u"1001"_s);
-        QCOMPARE(onlineModel()->index(0, 1).data().toInt(), 1);
+        QCOMPARE(onlineModel()->index(0, OnlineModel::ConnectionsColumn).data().toInt(), 1);
         QTRY_VERIFY(
             child<QLabel>(u"onlineCounts"_s)->text().startsWith(u"uids: 1 · connections: 1"_s));
         QVERIFY(child<QLabel>(u"statusOnline"_s)
