@@ -67,10 +67,13 @@ void OnlineModel::setCluster(ClusterLink *cluster)
     connect(cluster, &ClusterLink::presenceReset, this, &OnlineModel::markRemoteDirty);
     // Up again: the replica was reloaded; read it once it counts as up.
     connect(cluster, &ClusterLink::linkChanged, this, &OnlineModel::markRemoteDirty);
-    markRemoteDirty();
     // Local rows now name this node.
     if (!m_rows.empty())
         Q_EMIT dataChanged(index(0, NodeColumn), index(int(m_rows.size()) - 1, NodeColumn));
+    markRemoteDirty();
+    // A window opened on a running cluster shows it whole from the start.
+    if (cluster->isUp())
+        applyPending();
 }
 
 ClusterLink *OnlineModel::cluster() const
