@@ -45,6 +45,10 @@ QString EventText::source(PushSource source)
 
 QString EventText::origin(const Event &e)
 {
+    // A push another node published: which node says more than "cluster".
+    if (e.type == Event::Type::Push && e.source == PushSource::Cluster
+        && e.peer.startsWith(QLatin1String("node:")))
+        return tr("node %1").arg(e.peer.mid(5));
     if (e.type == Event::Type::Push && e.source != PushSource::TextPort)
         return source(e.source);
     return e.peer;
