@@ -624,6 +624,14 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>Cluster: %1</source>
         <translation>集群：%1</translation>
     </message>
+    <message>
+        <source>ok (delivered: 0 here)</source>
+        <translation>成功（本节点送达 0）</translation>
+    </message>
+    <message>
+        <source>node %1</source>
+        <translation>节点 %1</translation>
+    </message>
 </context>
 <context>
     <name>HttpApi</name>
@@ -963,6 +971,10 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>Copy uid</source>
         <translation>复制 uid</translation>
     </message>
+    <message>
+        <source>Push Console — node %1 — ws %2, push %3</source>
+        <translation>推送控制台 — 节点 %1 — ws %2，推送 %3</translation>
+    </message>
 </context>
 <context>
     <name>MessageBanner</name>
@@ -988,10 +1000,6 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>%1 and %2 more</source>
         <translation>%1 等另外 %2 个</translation>
-    </message>
-    <message>
-        <source>Open WebSocket connections bound to this uid</source>
-        <translation>绑定到此 uid 的 WebSocket 连接数</translation>
     </message>
     <message>
         <source>Frames received from this uid&apos;s clients, the bind message included</source>
@@ -1029,6 +1037,34 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>Out</source>
         <translation>发</translation>
     </message>
+    <message>
+        <source>Connected to %1 only, not to this node</source>
+        <translation>仅连接在 %1，不在本节点</translation>
+    </message>
+    <message>
+        <source>Connected to this node (%1) and to %2</source>
+        <translation>连接在本节点（%1）和 %2</translation>
+    </message>
+    <message>
+        <source>Connected to this node (%1)</source>
+        <translation>连接在本节点（%1）</translation>
+    </message>
+    <message>
+        <source>Connected to %1, not to this node: that node&apos;s console shows its connections</source>
+        <translation>连接在 %1，不在本节点：其连接详情请在该节点的控制台查看</translation>
+    </message>
+    <message>
+        <source>The gateways of the cluster this uid is connected to, this one first</source>
+        <translation>此 uid 所连接的集群网关，本节点排在最前</translation>
+    </message>
+    <message>
+        <source>Open WebSocket connections bound to this uid on this node</source>
+        <translation>本节点上绑定到此 uid 的 WebSocket 连接数</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
 </context>
 <context>
     <name>OnlinePanel</name>
@@ -1055,6 +1091,50 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>Connections of %1</source>
         <translation>%1 的连接</translation>
+    </message>
+    <message>
+        <source>This node</source>
+        <translation>本节点</translation>
+    </message>
+    <message>
+        <source>Only the uids connected to this gateway</source>
+        <translation>只显示连接在本网关的 uid</translation>
+    </message>
+    <message>
+        <source>Whole cluster</source>
+        <translation>整个集群</translation>
+    </message>
+    <message>
+        <source>The uids of every gateway in the cluster, with the node each is connected to</source>
+        <translation>显示集群中所有网关的 uid，以及各自所连接的节点</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>显示：</translation>
+    </message>
+    <message>
+        <source>The link to the cluster is down: only this node&apos;s uids are shown, and pushes to uids on other nodes fail. Local delivery goes on; reconnecting to Redis…</source>
+        <translation>与集群的连接已断开：只显示本节点的 uid，推送给其他节点上的 uid 会失败。本地推送照常进行；正在重新连接 Redis…</translation>
+    </message>
+    <message>
+        <source>uids here: %1 · connections: %2 · joining the cluster…</source>
+        <translation>本节点 uid：%1 · 连接：%2 · 正在加入集群…</translation>
+    </message>
+    <message>
+        <source>uids here: %1 · connections: %2 · cluster link down</source>
+        <translation>本节点 uid：%1 · 连接：%2 · 集群连接已断开</translation>
+    </message>
+    <message>
+        <source>uids here: %1 · connections: %2 · uids in the cluster: %3 · nodes: %4</source>
+        <translation>本节点 uid：%1 · 连接：%2 · 集群 uid：%3 · 节点：%4</translation>
+    </message>
+    <message>
+        <source>Connections of %1 on this node (also connected to %2)</source>
+        <translation>%1 在本节点的连接（同时连接在 %2）</translation>
+    </message>
+    <message>
+        <source>%1 is connected to %2, not to this node, so its connections are listed in that node&apos;s console. Pushes from here still reach it through the cluster.</source>
+        <translation>%1 连接在 %2，不在本节点，其连接列在该节点的控制台中。从这里推送仍会经由集群送达。</translation>
     </message>
 </context>
 <context>
@@ -1182,12 +1262,20 @@ Result: %3
         <translation>%1  失败：目标均不在线。</translation>
     </message>
     <message>
-        <source>%1  queued for delivery.</source>
-        <translation>%1  已排队等待送达。</translation>
-    </message>
-    <message>
         <source>%1  error: %2</source>
         <translation>%1  错误：%2</translation>
+    </message>
+    <message>
+        <source>%1  ok: connections reached here: %2; published to other nodes: %3.</source>
+        <translation>%1  成功：本节点送达 %2 个连接；已发布到其他 %3 个节点。</translation>
+    </message>
+    <message>
+        <source>%1  queued: no target is online; stored for %2 uids, each delivered when it binds.</source>
+        <translation>%1  已排队：目标均不在线；已为 %2 个 uid 保存，各自绑定时投递。</translation>
+    </message>
+    <message>
+        <source>%1  queued: the uid is not online; stored and delivered when it binds.</source>
+        <translation>%1  已排队：该 uid 不在线；已保存，待其绑定时投递。</translation>
     </message>
 </context>
 <context>
@@ -1300,6 +1388,32 @@ Result: %3
         <source>Pushes: %1 ok · %2 fail · %3 error</source>
         <translation>推送：成功 %1 · 失败 %2 · 错误 %3</translation>
     </message>
+    <message>
+        <source>Pushes: %1 ok · %2 fail · %3 queued · %4 error</source>
+        <translation>推送：成功 %1 · 失败 %2 · 排队 %3 · 错误 %4</translation>
+    </message>
+    <message>
+        <source>Node %1 · joining the cluster…</source>
+        <translation>节点 %1 · 正在加入集群…</translation>
+    </message>
+    <message>
+        <source>Node %1 of %2</source>
+        <translation>节点 %1（共 %2 个）</translation>
+    </message>
+    <message>
+        <source>Node %1 · cluster link down</source>
+        <translation>节点 %1 · 集群连接已断开</translation>
+    </message>
+    <message>
+        <source>Redis: %1
+Pushes published to other nodes: %2
+Pushes received from other nodes: %3
+Times the link was lost: %4</source>
+        <translation>Redis：%1
+发布到其他节点的推送：%2
+从其他节点收到的推送：%3
+连接断开次数：%4</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1408,6 +1522,33 @@ Result: %3
     <message>
         <source>peak %1 · scale %2</source>
         <translation>峰值 %1 · 刻度 %2</translation>
+    </message>
+</context>
+<context>
+    <name>StatsCounters</name>
+    <message>
+        <source>Cluster</source>
+        <translation>集群</translation>
+    </message>
+    <message>
+        <source>Pushes this node published to the nodes holding their uids, pushes other nodes published to this one, and how often the link to Redis was lost</source>
+        <translation>本节点发布给持有目标 uid 的节点的推送数、其他节点发布给本节点的推送数，以及与 Redis 的连接断开次数</translation>
+    </message>
+    <message>
+        <source>Offline delivery</source>
+        <translation>离线投递</translation>
+    </message>
+    <message>
+        <source>published %1 · received %2 · link lost %3×</source>
+        <translation>已发布 %1 · 已接收 %2 · 断开 %3 次</translation>
+    </message>
+    <message>
+        <source>stored %1 · delivered %2 · dropped %3 · expired %4</source>
+        <translation>已保存 %1 · 已投递 %2 · 已丢弃 %3 · 已过期 %4</translation>
+    </message>
+    <message>
+        <source>Pushes to uids online nowhere are kept for %1 (%2) and delivered when the uid binds; the oldest are dropped past the caps (%3 per uid, %4 in all).</source>
+        <translation>推送给任何节点都不在线的 uid 时保存 %1（%2），在其绑定时投递；超出上限（每个 uid %3 条，总计 %4 条）时丢弃最旧的。</translation>
     </message>
 </context>
 <context>

@@ -45,6 +45,10 @@ QString EventText::source(PushSource source)
 
 QString EventText::origin(const Event &e)
 {
+    // A push another node published: which node says more than "cluster".
+    if (e.type == Event::Type::Push && e.source == PushSource::Cluster
+        && e.peer.startsWith(QLatin1String("node:")))
+        return tr("node %1").arg(e.peer.mid(5));
     if (e.type == Event::Type::Push && e.source != PushSource::TextPort)
         return source(e.source);
     return e.peer;
@@ -96,6 +100,10 @@ QString EventText::result(const Event &e)
     case Event::Type::Push:
         switch (e.status) {
         case PushStatus::Ok:
+            // None here yet ok: sent on to the nodes that hold the uid (or,
+            // for a moment, held behind its stored messages).
+            if (e.delivered == 0)
+                return tr("ok (delivered: 0 here)");
             return tr("ok (delivered: %1)").arg(e.delivered);
         case PushStatus::Fail:
             return tr("fail: not online");

@@ -163,7 +163,11 @@ LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
     Event sample;
     sample.type = Event::Type::Push;
     sample.delivered = 16;
-    fit(LogModel::ResultColumn, EventText::result(sample));
+    const QString delivered = EventText::result(sample);
+    sample.delivered = 0; // a push that went to other nodes only
+    const QString elsewhere = EventText::result(sample);
+    fit(LogModel::ResultColumn,
+        fm.horizontalAdvance(delivered) > fm.horizontalAdvance(elsewhere) ? delivered : elsewhere);
     m_view->horizontalHeader()->setSectionResizeMode(LogModel::TextColumn, QHeaderView::Stretch);
     m_view->setIconSize(QSize(14, 14));
 

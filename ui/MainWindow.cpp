@@ -1,5 +1,7 @@
 #include "MainWindow.h"
 
+#include "ClusterLink.h"
+#include "ClusterStatus.h"
 #include "LogModel.h"
 #include "LogPanel.h"
 #include "MessageBanner.h"
@@ -10,6 +12,7 @@
 #include "ServerStatusBar.h"
 #include "SettingsDialog.h"
 #include "StatsChart.h"
+#include "StatsCounters.h"
 #include "StatsSampler.h"
 
 #include <QAction>
@@ -46,13 +49,16 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
     setWindowIcon(QIcon(QStringLiteral(":/icons/pushconsole.svg")));
 
     m_banner = new MessageBanner(this);
-    m_online = new OnlinePanel(server, this);
+    m_cluster = new ClusterStatus(server, this);
+    m_online = new OnlinePanel(server, m_cluster, this);
     m_push = new PushPanel(server, m_online->model(), this);
     m_log = new LogPanel(server->eventLog(), server->config().logBuffer, this);
     m_sampler = new StatsSampler(server, this);
     m_chart = new StatsChart(m_sampler, this);
     m_chart->setObjectName(QStringLiteral("statsChart"));
-    m_status = new ServerStatusBar(server, this);
+    m_counters = new StatsCounters(server, this);
+    connect(m_sampler, &StatsSampler::sampled, m_counters, &StatsCounters::refresh);
+    m_status = new ServerStatusBar(server, m_cluster, this);
     setStatusBar(m_status);
 
     // Watching at the left (who is online, what goes through), acting at
@@ -68,7 +74,14 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
     m_rightSplitter = new QSplitter(Qt::Vertical, this);
     m_rightSplitter->setObjectName(QStringLiteral("rightSplitter"));
     m_rightSplitter->addWidget(padded(m_push, this));
-    m_rightSplitter->addWidget(padded(m_chart, this));
+    // The chart, and under it the cluster and offline counters when on.
+    auto *stats = new QWidget(this);
+    auto *statsLayout = new QVBoxLayout(stats);
+    statsLayout->setContentsMargins(0, 0, 0, 0);
+    statsLayout->setSpacing(0);
+    statsLayout->addWidget(m_chart, 1);
+    statsLayout->addWidget(m_counters);
+    m_rightSplitter->addWidget(padded(stats, this));
     m_rightSplitter->setStretchFactor(0, 3);
     m_rightSplitter->setStretchFactor(1, 1);
     m_rightSplitter->setChildrenCollapsible(false);
@@ -99,8 +112,11 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
         updateActions();
     });
     connect(m_online->model(), &OnlineModel::countsChanged, m_status, &ServerStatusBar::setOnline);
+    // A selected uid may bind here or leave without a selection change.
+    connect(m_online->model(), &OnlineModel::countsChanged, this, &MainWindow::updateActions);
     connect(m_log, &LogPanel::statusMessage, this,
         [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    connect(m_cluster, &ClusterStatus::attached, this, &MainWindow::updateTitle);
     connect(server, &PushServer::listeningChanged, this, [this](bool listening) {
         if (listening)
             m_banner->hide();
@@ -221,7 +237,13 @@ void MainWindow::createMenus()
 
 void MainWindow::updateTitle()
 {
-    if (m_server->isListening())
+    // With several gateways, several consoles: the node tells them apart.
+    const ClusterLink *link = m_cluster->link();
+    if (m_server->isListening() && link)
+        setWindowTitle(tr("Push Console — node %1 — ws %2, push %3")
+                           .arg(QString::fromUtf8(link->nodeId()), m_server->wsAddress(),
+                               m_server->textAddress()));
+    else if (m_server->isListening())
         setWindowTitle(tr("Push Console — ws %1, push %2")
                            .arg(m_server->wsAddress(), m_server->textAddress()));
     else
@@ -233,9 +255,9 @@ void MainWindow::updateActions()
     const bool listening = m_server->isListening();
     m_start->setEnabled(!listening);
     m_stop->setEnabled(listening);
-    const bool selected = !m_online->selectedUids().isEmpty();
-    m_kick->setEnabled(selected);
-    m_copy->setEnabled(selected);
+    // Only this node's connections can be closed from here.
+    m_kick->setEnabled(!m_online->selectedLocalUids().isEmpty());
+    m_copy->setEnabled(!m_online->selectedUids().isEmpty());
 }
 
 void MainWindow::reportListenError(const QString &error)
@@ -305,7 +327,9 @@ void MainWindow::openSettings()
 
 void MainWindow::kickSelected()
 {
-    const QStringList uids = m_online->selectedUids();
+    const QStringList uids = m_online->selectedLocalUids();
+    if (uids.isEmpty())
+        return;
     int closed = 0;
     for (const QString &uid : uids)
         closed += m_server->kick(uid.toUtf8());
@@ -346,8 +370,8 @@ void MainWindow::restoreLayout()
     m_rightSplitter->restoreState(s.value(QStringLiteral("rightSplitter")).toByteArray());
     m_online->splitter()->restoreState(s.value(QStringLiteral("onlineSplitter")).toByteArray());
     m_log->splitter()->restoreState(s.value(QStringLiteral("logSplitter")).toByteArray());
-    m_online->view()->horizontalHeader()->restoreState(
-        s.value(QStringLiteral("onlineHeader")).toByteArray());
+    // "onlineHeader" held the columns before the node column came.
+    m_online->restoreHeaderState(s.value(QStringLiteral("onlineColumns")).toByteArray());
     m_log->view()->horizontalHeader()->restoreState(
         s.value(QStringLiteral("logHeader")).toByteArray());
 }
@@ -363,7 +387,7 @@ void MainWindow::saveLayout() const
     s.setValue(QStringLiteral("rightSplitter"), m_rightSplitter->saveState());
     s.setValue(QStringLiteral("onlineSplitter"), m_online->splitter()->saveState());
     s.setValue(QStringLiteral("logSplitter"), m_log->splitter()->saveState());
-    s.setValue(QStringLiteral("onlineHeader"), m_online->view()->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("onlineColumns"), m_online->saveHeaderState());
     s.setValue(QStringLiteral("logHeader"), m_log->view()->horizontalHeader()->saveState());
 }
 

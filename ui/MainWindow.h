@@ -3,6 +3,7 @@
 #include <QMainWindow>
 #include <QPointer>
 
+class ClusterStatus;
 class LogPanel;
 class MessageBanner;
 class OnlinePanel;
@@ -13,6 +14,7 @@ class QSplitter;
 class ServerStatusBar;
 class SettingsDialog;
 class StatsChart;
+class StatsCounters;
 class StatsSampler;
 
 // The operator console. It reads the gateway only through PushServer's
@@ -56,11 +58,13 @@ private:
 
     PushServer *m_server;
     MessageBanner *m_banner;
+    ClusterStatus *m_cluster;
     OnlinePanel *m_online;
     PushPanel *m_push;
     LogPanel *m_log;
     StatsSampler *m_sampler;
     StatsChart *m_chart;
+    StatsCounters *m_counters;
     ServerStatusBar *m_status;
     QSplitter *m_mainSplitter;
     QSplitter *m_leftSplitter;

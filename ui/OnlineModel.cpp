@@ -1,5 +1,6 @@
 #include "OnlineModel.h"
 
+#include "ClusterLink.h"
 #include "SessionRegistry.h"
 #include "TimeText.h"
 
@@ -13,6 +14,11 @@ namespace {
 constexpr int ApplyDelayMs = 100;
 constexpr int RefreshMs = 1000;
 constexpr int PeersShown = 2;
+// Past this many rows in one batch after a presence reset (a node with
+// thousands of uids joined or left, the link to Redis went down), one model
+// reset is cheaper for views and proxies than as many scattered removals.
+constexpr size_t RebuildThreshold = 500;
+const QString Dash = QStringLiteral("—");
 } // namespace
 
 OnlineModel::OnlineModel(SessionRegistry *registry, QObject *parent)
@@ -45,6 +51,36 @@ OnlineModel::OnlineModel(SessionRegistry *registry, QObject *parent)
     updateTotals();
 }
 
+void OnlineModel::setCluster(ClusterLink *cluster)
+{
+    if (!cluster || cluster == m_cluster)
+        return;
+    if (m_cluster)
+        disconnect(m_cluster, nullptr, this, nullptr);
+    m_cluster = cluster;
+    m_nodeId = QString::fromUtf8(cluster->nodeId());
+    // Like the registry's signals: mark, and apply in the next batch.
+    connect(cluster, &ClusterLink::remoteUidOnline, this,
+        [this](const QByteArray &uid, const QString &) { markDirty(uid); });
+    connect(cluster, &ClusterLink::remoteUidOffline, this,
+        [this](const QByteArray &uid, const QString &) { markDirty(uid); });
+    connect(cluster, &ClusterLink::presenceReset, this, &OnlineModel::markRemoteDirty);
+    // Up again: the replica was reloaded; read it once it counts as up.
+    connect(cluster, &ClusterLink::linkChanged, this, &OnlineModel::markRemoteDirty);
+    // Local rows now name this node.
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0, NodeColumn), index(int(m_rows.size()) - 1, NodeColumn));
+    markRemoteDirty();
+    // A window opened on a running cluster shows it whole from the start.
+    if (cluster->isUp())
+        applyPending();
+}
+
+ClusterLink *OnlineModel::cluster() const
+{
+    return m_cluster;
+}
+
 int OnlineModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_rows.size());
@@ -60,21 +96,84 @@ QByteArray OnlineModel::uidAt(int row) const
     return row >= 0 && row < int(m_rows.size()) ? m_rows[size_t(row)].uid : QByteArray();
 }
 
+bool OnlineModel::isLocal(const QByteArray &uid) const
+{
+    const int row = rowOf(uid);
+    return row >= 0 && m_rows[size_t(row)].connections > 0;
+}
+
+QStringList OnlineModel::otherNodesOf(const QByteArray &uid) const
+{
+    const int row = rowOf(uid);
+    return row >= 0 ? m_rows[size_t(row)].otherNodes : QStringList();
+}
+
+QString OnlineModel::nodeText(const Row &row) const
+{
+    if (!m_cluster)
+        return {};
+    QStringList nodes = row.otherNodes;
+    if (row.connections > 0)
+        nodes.prepend(m_nodeId); // this node first: the rows it can act on
+    return nodes.join(QStringLiteral(", "));
+}
+
 QVariant OnlineModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const Row &r = m_rows[size_t(index.row())];
+    const int column = index.column();
     if (role == UidRole)
         return QString::fromUtf8(r.uid);
+    if (role == LocalRole)
+        return r.connections > 0;
+    if (column == NodeColumn) {
+        switch (role) {
+        case Qt::DisplayRole:
+        case SortRole:
+            return nodeText(r);
+        case Qt::ToolTipRole:
+            if (!m_cluster)
+                return {};
+            if (r.connections == 0)
+                return tr("Connected to %1 only, not to this node")
+                    .arg(r.otherNodes.join(QStringLiteral(", ")));
+            if (!r.otherNodes.isEmpty())
+                return tr("Connected to this node (%1) and to %2")
+                    .arg(m_nodeId, r.otherNodes.join(QStringLiteral(", ")));
+            return tr("Connected to this node (%1)").arg(m_nodeId);
+        }
+        return {};
+    }
+    if (r.connections == 0 && column != UidColumn) {
+        // Held by other nodes only: the replica knows which, nothing about
+        // their connections.
+        switch (role) {
+        case Qt::DisplayRole:
+            // One dash says "not known here"; a row of them would only be noise.
+            return column == ConnectionsColumn ? QVariant(Dash) : QVariant();
+        case Qt::ToolTipRole:
+            return tr("Connected to %1, not to this node: that node's console shows its "
+                      "connections")
+                .arg(r.otherNodes.join(QStringLiteral(", ")));
+        case Qt::TextAlignmentRole:
+            return column == ConnectionsColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
+                                               : QVariant();
+        }
+    }
+    return localData(r, column, role);
+}
+
+QVariant OnlineModel::localData(const Row &r, int column, int role) const
+{
     if (role == Qt::TextAlignmentRole) {
-        if (index.column() == ConnectionsColumn || index.column() == InColumn
-            || index.column() == OutColumn)
+        if (column == ConnectionsColumn || column == InColumn || column == OutColumn)
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     }
     if (role == SortRole) {
-        switch (index.column()) {
+        switch (column) {
         case UidColumn:
             return QString::fromUtf8(r.uid);
         case ConnectionsColumn:
@@ -93,7 +192,7 @@ QVariant OnlineModel::data(const QModelIndex &index, int role) const
         return {};
     }
     if (role == Qt::ToolTipRole) {
-        switch (index.column()) {
+        switch (column) {
         case PeersColumn:
             return r.peers.join(QLatin1Char('\n'));
         case ConnectedColumn:
@@ -105,7 +204,7 @@ QVariant OnlineModel::data(const QModelIndex &index, int role) const
     }
     if (role != Qt::DisplayRole)
         return {};
-    switch (index.column()) {
+    switch (column) {
     case UidColumn:
         return QString::fromUtf8(r.uid);
     case ConnectionsColumn:
@@ -134,8 +233,10 @@ QVariant OnlineModel::headerData(int section, Qt::Orientation orientation, int r
         return {};
     if (role == Qt::ToolTipRole) {
         switch (section) {
+        case NodeColumn:
+            return tr("The gateways of the cluster this uid is connected to, this one first");
         case ConnectionsColumn:
-            return tr("Open WebSocket connections bound to this uid");
+            return tr("Open WebSocket connections bound to this uid on this node");
         case InColumn:
             return tr("Frames received from this uid's clients, the bind message included");
         case OutColumn:
@@ -148,6 +249,8 @@ QVariant OnlineModel::headerData(int section, Qt::Orientation orientation, int r
     switch (section) {
     case UidColumn:
         return tr("uid");
+    case NodeColumn:
+        return tr("Node");
     case ConnectionsColumn:
         return tr("Connections");
     case PeersColumn:
@@ -171,14 +274,36 @@ void OnlineModel::markDirty(const QByteArray &uid)
         m_applyTimer.start();
 }
 
-bool OnlineModel::readRow(Row *row) const
+void OnlineModel::markRemoteDirty()
+{
+    // Read at the next batch, not now: the link reports a fresh snapshot
+    // before it counts itself up, and until then its presence reads empty.
+    m_remoteStale = true;
+    if (!m_applyTimer.isActive())
+        m_applyTimer.start();
+}
+
+void OnlineModel::collectRemoteDirty()
+{
+    // Whatever other nodes held before and hold now; this node's own rows
+    // are not affected.
+    for (const Row &row : m_rows) {
+        if (!row.otherNodes.isEmpty())
+            m_dirty.insert(row.uid);
+    }
+    if (m_cluster) {
+        const QHash<QByteArray, QStringList> presence = m_cluster->remotePresence();
+        for (auto it = presence.cbegin(); it != presence.cend(); ++it)
+            m_dirty.insert(it.key());
+    }
+}
+
+bool OnlineModel::readLocal(Row *row) const
 {
     const QList<SessionInfo> sessions = m_registry->sessions(row->uid);
-    if (sessions.isEmpty())
-        return false;
     row->connections = int(sessions.size());
     row->peers.clear();
-    row->connectedAt = sessions.front().connectedAt;
+    row->connectedAt = sessions.isEmpty() ? 0 : sessions.front().connectedAt;
     row->lastActivity = 0;
     row->messagesIn = 0;
     row->messagesOut = 0;
@@ -189,12 +314,23 @@ bool OnlineModel::readRow(Row *row) const
         row->messagesIn += s.messagesIn;
         row->messagesOut += s.messagesOut;
     }
-    return true;
+    return !sessions.isEmpty();
+}
+
+bool OnlineModel::readRow(Row *row) const
+{
+    const bool local = readLocal(row);
+    row->otherNodes = m_cluster ? m_cluster->remoteNodesOf(row->uid) : QStringList();
+    row->otherNodes.sort();
+    return local || !row->otherNodes.isEmpty();
 }
 
 void OnlineModel::applyPending()
 {
     m_applyTimer.stop();
+    const bool mayRebuild = std::exchange(m_remoteStale, false);
+    if (mayRebuild)
+        collectRemoteDirty();
     if (m_dirty.isEmpty())
         return;
     const QSet<QByteArray> dirty = std::exchange(m_dirty, {});
@@ -202,6 +338,7 @@ void OnlineModel::applyPending()
 
     std::vector<int> gone;
     std::vector<Row> added;
+    std::vector<std::pair<int, Row>> changed;
     for (const QByteArray &uid : dirty) {
         const int at = rowOf(uid);
         Row fresh;
@@ -213,9 +350,35 @@ void OnlineModel::applyPending()
         } else if (!online) {
             gone.push_back(at);
         } else {
-            m_rows[size_t(at)] = std::move(fresh);
-            Q_EMIT dataChanged(index(at, 0), index(at, ColumnCount - 1));
+            changed.emplace_back(at, std::move(fresh));
         }
+    }
+
+    if (mayRebuild && gone.size() + added.size() > RebuildThreshold) {
+        beginResetModel();
+        for (auto &[at, row] : changed)
+            m_rows[size_t(at)] = std::move(row);
+        std::vector<bool> drop(m_rows.size(), false);
+        for (int at : gone)
+            drop[size_t(at)] = true;
+        size_t kept = 0;
+        for (size_t r = 0; r < m_rows.size(); ++r) {
+            if (!drop[r])
+                m_rows[kept++] = std::move(m_rows[r]);
+        }
+        m_rows.resize(kept);
+        for (Row &row : added)
+            m_rows.push_back(std::move(row));
+        m_rowOf.clear();
+        reindexFrom(0);
+        endResetModel();
+        updateTotals();
+        return;
+    }
+
+    for (auto &[at, row] : changed) {
+        m_rows[size_t(at)] = std::move(row);
+        Q_EMIT dataChanged(index(at, 0), index(at, ColumnCount - 1));
     }
 
     // Remove from the bottom up, one signal per run of adjacent rows.
@@ -261,8 +424,12 @@ void OnlineModel::refreshCounters()
     if (m_rows.empty())
         return;
     m_now = QDateTime::currentMSecsSinceEpoch();
-    for (Row &row : m_rows)
-        readRow(&row);
+    // Rows of other nodes have no counters here; their changes come as
+    // presence signals.
+    for (Row &row : m_rows) {
+        if (row.connections > 0)
+            readLocal(&row);
+    }
     // "Last activity" is relative and changes every second for every row,
     // so one range covers what changed without comparing rows one by one.
     Q_EMIT dataChanged(index(0, PeersColumn), index(int(m_rows.size()) - 1, OutColumn));
@@ -270,9 +437,15 @@ void OnlineModel::refreshCounters()
 
 void OnlineModel::updateTotals()
 {
+    int uids = 0;
     int connections = 0;
-    for (const Row &row : m_rows)
-        connections += row.connections;
+    for (const Row &row : m_rows) {
+        if (row.connections > 0) {
+            ++uids;
+            connections += row.connections;
+        }
+    }
+    m_localUids = uids;
     m_connections = connections;
-    Q_EMIT countsChanged(int(m_rows.size()), m_connections);
+    Q_EMIT countsChanged(m_localUids, m_connections);
 }

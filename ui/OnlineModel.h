@@ -3,23 +3,32 @@
 #include <QAbstractTableModel>
 #include <QByteArray>
 #include <QHash>
+#include <QPointer>
 #include <QSet>
+#include <QStringList>
 #include <QTimer>
 
 #include <vector>
 
+class ClusterLink;
 class SessionRegistry;
 
 // One row per online uid, keyed by uid. Registry signals only mark a uid
 // dirty; a short timer applies them as row inserts, removals and
 // dataChanged, so ten thousand clients connecting at once cost a few model
 // updates, never a reset. A second timer refreshes the per-uid counters.
+//
+// In cluster mode the model also holds the uids bound only on other nodes
+// (what the cluster link's replica knows: the uid and its nodes, no
+// connection details). Their changes go through the same dirty set; a
+// proxy (OnlineFilterProxy) hides them for the "this node" view.
 class OnlineModel final : public QAbstractTableModel
 {
     Q_OBJECT
 public:
     enum Column {
         UidColumn,
+        NodeColumn,
         ConnectionsColumn,
         PeersColumn,
         ConnectedColumn,
@@ -31,9 +40,14 @@ public:
     enum Role {
         SortRole = Qt::UserRole + 1, // raw value: numbers and times sort as numbers
         UidRole,
+        LocalRole, // bool: bound on this node (else only on other nodes)
     };
 
     explicit OnlineModel(SessionRegistry *registry, QObject *parent = nullptr);
+
+    // Starts following the other nodes' uids; null or the same link: no-op.
+    void setCluster(ClusterLink *cluster);
+    ClusterLink *cluster() const;
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
@@ -42,7 +56,12 @@ public:
 
     QByteArray uidAt(int row) const;
     int rowOf(const QByteArray &uid) const { return m_rowOf.value(uid, -1); }
+    // This node's uids and connections; rows also counts uids held elsewhere.
+    int localUidCount() const { return m_localUids; }
     int connectionCount() const { return m_connections; }
+    bool isLocal(const QByteArray &uid) const;
+    // The other nodes holding uid, sorted; empty outside cluster mode.
+    QStringList otherNodesOf(const QByteArray &uid) const;
 
     // Both run on their own timers; public so tests need not wait for them.
     void applyPending();
@@ -50,31 +69,46 @@ public:
     void setRefreshInterval(int ms) { m_refreshTimer.setInterval(ms); }
 
 Q_SIGNALS:
+    // uids and connections on this node; emitted after every batch, also
+    // when only other nodes' uids changed.
     void countsChanged(int uids, int connections);
 
 private:
     struct Row
     {
         QByteArray uid;
-        int connections = 0;
+        int connections = 0; // on this node; 0: held by other nodes only
         QStringList peers;
         qint64 connectedAt = 0; // the oldest connection, ms since the epoch
         qint64 lastActivity = 0; // the latest of all connections
         quint64 messagesIn = 0;
         quint64 messagesOut = 0;
+        QStringList otherNodes; // sorted
     };
 
     void markDirty(const QByteArray &uid);
-    bool readRow(Row *row) const; // false when the uid is gone
+    void markRemoteDirty();
+    void collectRemoteDirty();
+    bool readLocal(Row *row) const; // false when the uid has no connection here
+    bool readRow(Row *row) const; // false when the uid is gone everywhere
+    QString nodeText(const Row &row) const;
+    QVariant localData(const Row &row, int column, int role) const;
     void reindexFrom(int row);
     void updateTotals();
 
     SessionRegistry *m_registry;
+    QPointer<ClusterLink> m_cluster;
+    QString m_nodeId;
     std::vector<Row> m_rows;
     QHash<QByteArray, int> m_rowOf;
     QSet<QByteArray> m_dirty;
+    // Set by a presence reset: the other nodes' uids are read again at the
+    // next batch, and a batch that large may be applied as one model reset
+    // instead of thousands of scattered row changes.
+    bool m_remoteStale = false;
     QTimer m_applyTimer;
     QTimer m_refreshTimer;
+    int m_localUids = 0;
     int m_connections = 0;
     qint64 m_now = 0; // when the counters were read; "5 s ago" is relative to it
 };

@@ -28,6 +28,7 @@ const QString HistoryKey = QStringLiteral("push/history");
 const QString Green = QStringLiteral("#1b803c");
 const QString Orange = QStringLiteral("#b05a00");
 const QString Red = QStringLiteral("#c62828");
+const QString Blue = QStringLiteral("#1f5fbf");
 
 QLabel *heading(const QString &text, QWidget *parent)
 {
@@ -216,7 +217,13 @@ PushResult PushPanel::send()
     QString text;
     switch (r.status) {
     case PushStatus::Ok:
-        text = tr("%1  ok: connections reached: %2.").arg(time).arg(r.delivered);
+        if (r.nodes > 0)
+            text = tr("%1  ok: connections reached here: %2; published to other nodes: %3.")
+                       .arg(time)
+                       .arg(r.delivered)
+                       .arg(r.nodes);
+        else
+            text = tr("%1  ok: connections reached: %2.").arg(time).arg(r.delivered);
         showResult(text, Green);
         break;
     case PushStatus::Fail:
@@ -224,8 +231,16 @@ PushResult PushPanel::send()
         showResult(text, Orange);
         break;
     case PushStatus::Queued:
-        text = tr("%1  queued for delivery.").arg(time);
-        showResult(text, Orange);
+        // Not a failure: the uid gets it when it binds, on any node.
+        if (r.stored > 1)
+            text = tr("%1  queued: no target is online; stored for %2 uids, each delivered when "
+                      "it binds.")
+                       .arg(time)
+                       .arg(r.stored);
+        else
+            text = tr("%1  queued: the uid is not online; stored and delivered when it binds.")
+                       .arg(time);
+        showResult(text, Blue);
         break;
     case PushStatus::Error:
         text = tr("%1  error: %2").arg(time, EventText::reason(QString::fromUtf8(r.error)));
@@ -238,7 +253,7 @@ PushResult PushPanel::send()
     entry.payload = m_payload->toPlainText();
     entry.time = QDateTime::currentMSecsSinceEpoch();
     entry.result = text;
-    entry.ok = r.status == PushStatus::Ok;
+    entry.ok = r.status == PushStatus::Ok || r.status == PushStatus::Queued;
     m_history->add(entry);
     saveHistory();
     return r;

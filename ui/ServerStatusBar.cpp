@@ -1,5 +1,7 @@
 #include "ServerStatusBar.h"
 
+#include "ClusterLink.h"
+#include "ClusterStatus.h"
 #include "PushServer.h"
 #include "TimeText.h"
 
@@ -8,6 +10,8 @@
 #include <QLocale>
 
 namespace {
+const QString Alert = QStringLiteral("color: #c62828; font-weight: bold;");
+
 QLabel *counter(const char *name, QWidget *parent)
 {
     auto *label = new QLabel(parent);
@@ -17,19 +21,25 @@ QLabel *counter(const char *name, QWidget *parent)
 }
 } // namespace
 
-ServerStatusBar::ServerStatusBar(PushServer *server, QWidget *parent)
+ServerStatusBar::ServerStatusBar(PushServer *server, ClusterStatus *cluster, QWidget *parent)
     : QStatusBar(parent)
     , m_server(server)
+    , m_cluster(cluster)
 {
     m_online = counter("statusOnline", this);
+    m_clusterState = counter("statusCluster", this);
     m_listening = counter("statusListening", this);
     m_uptime = counter("statusUptime", this);
     m_pushes = counter("statusPushes", this);
     addPermanentWidget(m_online);
+    addPermanentWidget(m_clusterState);
     addPermanentWidget(m_listening);
     addPermanentWidget(m_uptime);
     addPermanentWidget(m_pushes);
+    m_clusterState->hide();
     connect(server, &PushServer::listeningChanged, this, &ServerStatusBar::refresh);
+    // A lost link must show at once, not at the next tick.
+    connect(cluster, &ClusterStatus::stateChanged, this, &ServerStatusBar::refreshCluster);
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &ServerStatusBar::refresh);
     m_timer.start();
@@ -55,12 +65,58 @@ void ServerStatusBar::refresh()
         m_uptime->setText(tr("Up %1").arg(TimeText::duration(up)));
     } else {
         m_listening->setText(tr("Not listening"));
-        m_listening->setStyleSheet(QStringLiteral("color: #c62828; font-weight: bold;"));
+        m_listening->setStyleSheet(Alert);
         m_uptime->setText(tr("Stopped"));
     }
     const Metrics &m = m_server->metrics();
-    m_pushes->setText(tr("Pushes: %1 ok · %2 fail · %3 error")
-                          .arg(locale.toString(m.pushesWith(PushStatus::Ok)),
-                              locale.toString(m.pushesWith(PushStatus::Fail)),
-                              locale.toString(m.pushesWith(PushStatus::Error))));
+    if (m_server->offlineStore()) {
+        m_pushes->setText(tr("Pushes: %1 ok · %2 fail · %3 queued · %4 error")
+                              .arg(locale.toString(m.pushesWith(PushStatus::Ok)),
+                                  locale.toString(m.pushesWith(PushStatus::Fail)),
+                                  locale.toString(m.pushesWith(PushStatus::Queued)),
+                                  locale.toString(m.pushesWith(PushStatus::Error))));
+    } else {
+        m_pushes->setText(tr("Pushes: %1 ok · %2 fail · %3 error")
+                              .arg(locale.toString(m.pushesWith(PushStatus::Ok)),
+                                  locale.toString(m.pushesWith(PushStatus::Fail)),
+                                  locale.toString(m.pushesWith(PushStatus::Error))));
+    }
+    refreshCluster();
+}
+
+void ServerStatusBar::refreshCluster()
+{
+    const ClusterLink *link = m_cluster->link();
+    if (!link) {
+        m_clusterState->hide();
+        return;
+    }
+    const QLocale locale;
+    const QString node = QString::fromUtf8(link->nodeId());
+    switch (m_cluster->state()) {
+    case ClusterStatus::State::Off:
+        break;
+    case ClusterStatus::State::Joining:
+        m_clusterState->setText(tr("Node %1 · joining the cluster…").arg(node));
+        m_clusterState->setStyleSheet(QString());
+        break;
+    case ClusterStatus::State::Up:
+        m_clusterState->setText(
+            tr("Node %1 of %2").arg(node, locale.toString(int(link->nodes().size()))));
+        m_clusterState->setStyleSheet(QString());
+        break;
+    case ClusterStatus::State::Down:
+        m_clusterState->setText(tr("Node %1 · cluster link down").arg(node));
+        m_clusterState->setStyleSheet(Alert);
+        break;
+    }
+    const Metrics &m = m_server->metrics();
+    m_clusterState->setToolTip(
+        tr("Redis: %1\n"
+           "Pushes published to other nodes: %2\n"
+           "Pushes received from other nodes: %3\n"
+           "Times the link was lost: %4")
+            .arg(link->options().url.displayString(), locale.toString(m.clusterSent),
+                locale.toString(m.clusterReceived), locale.toString(m.clusterLinkLosses)));
+    m_clusterState->show();
 }

@@ -5,6 +5,7 @@
 #include "LogPanel.h"
 #include "MainWindow.h"
 #include "MessageBanner.h"
+#include "OnlineModel.h"
 #include "PushHistoryModel.h"
 #include "PushPanel.h"
 #include "SettingsDialog.h"
@@ -23,6 +24,7 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTimer>
 
 #include <memory>
@@ -115,7 +117,7 @@ private Q_SLOTS:
         QVERIFY(client.bind("1001", m_server.get()));
         QTRY_COMPARE(onlineModel()->rowCount(), 1);
         QCOMPARE(onlineModel()->index(0, 0).data().toString(), u"1001"_s);
-        QCOMPARE(onlineModel()->index(0, 1).data().toInt(), 1);
+        QCOMPARE(onlineModel()->index(0, OnlineModel::ConnectionsColumn).data().toInt(), 1);
         QTRY_VERIFY(
             child<QLabel>(u"onlineCounts"_s)->text().startsWith(u"uids: 1 · connections: 1"_s));
         QVERIFY(child<QLabel>(u"statusOnline"_s)
@@ -283,6 +285,48 @@ private Q_SLOTS:
         QVERIFY(!client.disconnected);
         TextClient backend(m_server->textPort());
         QCOMPARE(backend.request(pushLine("stays", "after restart")), QByteArray("ok\n"));
+    }
+
+    // Offline delivery on a single node: a push to an absent uid is
+    // queued (said in the panel, the log, the status bar and the counters
+    // under the chart) and arrives when the uid binds. No cluster here: no
+    // scope switch, no node column.
+    void offlineDeliveryShowsQueued()
+    {
+        cleanup();
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        Config config = loopbackConfig();
+        config.offlineTtlMs = 60000;
+        config.offlineDb = dir.filePath(u"offline.sqlite"_s);
+        m_server = startServer(config);
+        QVERIFY(m_server);
+        openWindow(m_server.get());
+        QVERIFY(!child<QWidget>(u"onlineScope"_s)->isVisible());
+        QVERIFY(child<QTableView>(u"onlineView"_s)->isColumnHidden(OnlineModel::NodeColumn));
+        QVERIFY(!child<QLabel>(u"statusCluster"_s)->isVisible());
+        QVERIFY(!child<QLabel>(u"statsCluster"_s)->isVisible());
+        QVERIFY(child<QLabel>(u"statsOffline"_s)->isVisible());
+
+        child<QLineEdit>(u"pushTarget"_s)->setText(u"later"_s);
+        child<QPlainTextEdit>(u"pushPayload"_s)->setPlainText(u"{\"msg\":\"while away\"}"_s);
+        const PushResult r = m_window->pushPanel()->send();
+        QCOMPARE(r.status, PushStatus::Queued);
+        QCOMPARE(r.stored, 1);
+        QVERIFY2(m_window->pushPanel()->resultText().contains(
+                     u"queued: the uid is not online; stored and delivered when it binds."_s),
+            qPrintable(m_window->pushPanel()->resultText()));
+        QTRY_COMPARE(logRowsContaining(u"queued"_s, LogModel::ResultColumn), 1);
+        QTRY_VERIFY(child<QLabel>(u"statusPushes"_s)->text().contains(u"1 queued"_s));
+        QTRY_VERIFY(
+            child<QLabel>(u"statsOffline"_s)->text().startsWith(u"stored 1 · delivered 0"_s));
+
+        WsClient client(m_server->wsPort());
+        QVERIFY(client.bind("later", m_server.get()));
+        QVERIFY(client.waitForMessages(1));
+        QCOMPARE(client.messages.front(), uR"({"uid":"later","msg":"while away"})"_s);
+        QTRY_VERIFY(
+            child<QLabel>(u"statsOffline"_s)->text().startsWith(u"stored 1 · delivered 1"_s));
     }
 
     void floodKeepsLogBoundedAndWindowResponsive()

@@ -2,6 +2,7 @@
 // fed by a real gateway on loopback and real QWebSocket clients.
 #include "ConnectionsModel.h"
 #include "EventLog.h"
+#include "EventText.h"
 #include "LogExporter.h"
 #include "LogFilterProxy.h"
 #include "LogModel.h"
@@ -126,6 +127,23 @@ private Q_SLOTS:
         QCOMPARE(model.uidAt(0), QByteArray("alice"));
         QCOMPARE(model.rowOf("1001"), -1);
         QCOMPARE(resets.count(), 0);
+    }
+
+    // What the log says about pushes in a cluster: which node published
+    // one, and "0 here" for a push that went to other nodes only.
+    void pushTextsInACluster()
+    {
+        Event e = push("u1", "{}");
+        e.source = PushSource::Cluster;
+        e.peer = u"node:gw-b"_s;
+        QCOMPARE(EventText::origin(e), u"node gw-b"_s);
+        QCOMPARE(EventText::result(e), u"ok (delivered: 1)"_s);
+        e.delivered = 0;
+        QCOMPARE(EventText::result(e), u"ok (delivered: 0 here)"_s);
+        e.status = PushStatus::Queued;
+        QCOMPARE(EventText::result(e), u"queued"_s);
+        e.source = PushSource::Console;
+        QCOMPARE(EventText::origin(e), u"console"_s);
     }
 
     void onlineModelManyClientsStayConsistent()
