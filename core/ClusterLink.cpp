@@ -703,9 +703,9 @@ QStringList ClusterLink::remoteNodesOf(const QByteArray &uid) const
 
 QHash<QByteArray, QStringList> ClusterLink::remotePresence() const
 {
+    // The replica is emptied when the link goes down, and complete whenever
+    // presenceReset() is emitted (even while the join is finishing).
     QHash<QByteArray, QStringList> out;
-    if (!m_up)
-        return out;
     out.reserve(m_remote.size());
     for (auto it = m_remote.cbegin(); it != m_remote.cend(); ++it)
         out.insert(it.key(), remoteNodesOf(it.key()));
