@@ -212,6 +212,22 @@ int connectLoopback(int port, bool noDelay, int *err, int rcvbuf)
     }
     if (rcvbuf > 0)
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    // Spread the sockets over 127.0.0.1-254 (all of 127/8 is this host): one
+    // source address has some 28 000 ephemeral ports, and the seed's
+    // connection-per-push pattern leaves each in TIME_WAIT for a minute, after
+    // which connect() spends its time searching for a free port. The port is
+    // picked at connect() (IP_BIND_ADDRESS_NO_PORT), per 4-tuple.
+    static uint32_t next = 0;
+    sockaddr_in source {};
+    source.sin_family = AF_INET;
+    source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + (next++ % 254));
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<const sockaddr *>(&source), sizeof source) < 0) {
+        *err = errno;
+        ::close(fd);
+        return -1;
+    }
     sockaddr_in addr {};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(uint16_t(port));
