@@ -35,8 +35,10 @@ end_stage "build (Release)"
 say "running tests"
 cd "$BUILD_DIR"
 # No display is needed or used: UI tests run on the offscreen platform.
+# Two at a time, one per core: every test is a single event loop (plus the
+# processes it starts), and the timing checks leave room for a busy machine.
 env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
-    ctest --output-on-failure --timeout 300 "$@"
+    ctest --output-on-failure --timeout 300 --parallel "$(nproc)" "$@"
 end_stage "tests (Release)"
 
 if [ "${PUSHCONSOLE_QUICK:-0}" = 1 ]; then
@@ -71,7 +73,7 @@ env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
     ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$reports/asan" \
     UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1" \
     LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0" \
-    ctest -L core -LE epoll --output-on-failure --timeout 300 || status=$?
+    ctest -L core -LE epoll --output-on-failure --timeout 300 --parallel "$(nproc)" || status=$?
 end_stage "core tests (ASan+UBSan)"
 if [ -n "$(ls -A "$reports")" ]; then
     for report in "$reports"/*; do

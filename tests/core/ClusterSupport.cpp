@@ -11,17 +11,6 @@ namespace ClusterSupport {
 
 namespace {
 
-QProcessEnvironment headlessEnv()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("DISPLAY"));
-    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
-    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
-    env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
-    return env;
-}
-
 // Reads one RESP value from buf at pos; false when incomplete.
 bool skipReply(const QByteArray &buf, qsizetype &pos)
 {
@@ -161,7 +150,7 @@ Gateway::~Gateway()
 bool Gateway::start(const QStringList &args)
 {
     m_process = std::make_unique<QProcess>();
-    m_process->setProcessEnvironment(headlessEnv());
+    m_process->setProcessEnvironment(TestSupport::headlessEnvironment());
     m_process->setProcessChannelMode(QProcess::MergedChannels);
     m_output.clear();
     m_wsPort = m_textPort = 0;

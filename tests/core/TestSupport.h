@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QProcessEnvironment>
 #include <QTcpSocket>
 #include <QWebSocket>
 
@@ -57,6 +58,11 @@ public:
 };
 
 QByteArray pushLine(const QByteArray &uid, const QByteArray &message);
+
+// For the real binary started by a test: no display (so it runs headless
+// whatever the test's own environment) and the C locale (the messages the
+// tests check are the English ones).
+QProcessEnvironment headlessEnvironment();
 
 // Connects a plain socket (from `source` when given) and reports whether the
 // server refuses it, i.e. resets or closes it without a word. QTcpSocket is

@@ -32,21 +32,8 @@ private:
         quint16 textPort = 0;
         QByteArray output;
     };
-    Gateway launch(const QStringList &args, const QProcessEnvironment &env = headlessEnv());
-    static QProcessEnvironment headlessEnv();
+    Gateway launch(const QStringList &args, const QProcessEnvironment &env = headlessEnvironment());
 };
-
-QProcessEnvironment tst_Headless::headlessEnv()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("DISPLAY"));
-    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
-    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    // The messages checked below are the English ones.
-    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
-    env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
-    return env;
-}
 
 tst_Headless::Gateway tst_Headless::launch(const QStringList &args, const QProcessEnvironment &env)
 {
@@ -126,7 +113,7 @@ void tst_Headless::busyPortFailsClearly()
     QTcpServer squatter;
     QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
     QProcess p;
-    p.setProcessEnvironment(headlessEnv());
+    p.setProcessEnvironment(headlessEnvironment());
     p.start(QStringLiteral(PUSHCONSOLE_BINARY),
         {QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
             QStringLiteral("--ws-port=%1").arg(squatter.serverPort()),
@@ -142,7 +129,7 @@ void tst_Headless::busyPortFailsClearly()
 void tst_Headless::badOptionFailsClearly()
 {
     QProcess p;
-    p.setProcessEnvironment(headlessEnv());
+    p.setProcessEnvironment(headlessEnvironment());
     p.start(QStringLiteral(PUSHCONSOLE_BINARY),
         {QStringLiteral("--no-gui"), QStringLiteral("--heartbeat=soon")});
     QVERIFY(p.waitForFinished(10000));
@@ -180,7 +167,7 @@ void tst_Headless::exampleConfigIsValid()
 void tst_Headless::helpAndVersion()
 {
     QProcess p;
-    p.setProcessEnvironment(headlessEnv());
+    p.setProcessEnvironment(headlessEnvironment());
     p.start(QStringLiteral(PUSHCONSOLE_BINARY),
         {QStringLiteral("--help"), QStringLiteral("--lang=en")});
     QVERIFY(p.waitForFinished(10000));

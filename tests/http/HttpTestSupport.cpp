@@ -111,21 +111,10 @@ Gateway::~Gateway()
     }
 }
 
-QProcessEnvironment Gateway::environment()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("DISPLAY"));
-    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
-    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
-    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C"));
-    env.insert(QStringLiteral("LANG"), QStringLiteral("C"));
-    return env;
-}
-
 bool Gateway::start(const QStringList &extraArgs)
 {
     m_process = std::make_unique<QProcess>();
-    m_process->setProcessEnvironment(environment());
+    m_process->setProcessEnvironment(TestSupport::headlessEnvironment());
     QStringList args = {QStringLiteral("--no-gui"), QStringLiteral("--ws-bind=127.0.0.1"),
         QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0"),
         QStringLiteral("--http-port=0"), QStringLiteral("--log-level=debug")};

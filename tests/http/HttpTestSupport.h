@@ -66,8 +66,6 @@ public:
     quint16 textPort = 0;
     quint16 httpPort = 0;
 
-    static QProcessEnvironment environment();
-
 private:
     std::unique_ptr<QProcess> m_process;
     QByteArray m_out;

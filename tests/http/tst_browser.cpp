@@ -66,7 +66,7 @@ void tst_Browser::cleanupTestCase()
 
 bool tst_Browser::startBrowser()
 {
-    QProcessEnvironment env = Gateway::environment();
+    QProcessEnvironment env = TestSupport::headlessEnvironment();
     // Nothing of the test run may land in the real home directory.
     env.insert(QStringLiteral("HOME"), m_profile.path());
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_profile.filePath(QStringLiteral("config")));

@@ -28,7 +28,7 @@ private:
     static Run runBinary(const QStringList &args, int timeoutMs = 10000)
     {
         QProcess p;
-        p.setProcessEnvironment(Gateway::environment());
+        p.setProcessEnvironment(TestSupport::headlessEnvironment());
         p.start(QStringLiteral(PUSHCONSOLE_BINARY), args);
         Run r;
         r.finished = p.waitForFinished(timeoutMs);
@@ -63,7 +63,7 @@ void tst_HttpHeadless::httpPortMinusOneMeansNone()
     for (const QStringList &option : {QStringList {QStringLiteral("--http-port=-1")},
              QStringList {QStringLiteral("--http-port"), QStringLiteral("-1")}}) {
         QProcess p;
-        p.setProcessEnvironment(Gateway::environment());
+        p.setProcessEnvironment(TestSupport::headlessEnvironment());
         p.start(QStringLiteral(PUSHCONSOLE_BINARY), basicArgs() + option);
         QByteArray out;
         QVERIFY(waitFor(
