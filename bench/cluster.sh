@@ -86,7 +86,7 @@ wait_for() { # file pattern
 }
 start_gateway() { # log args...
     local log=$1; shift
-    taskset -c "$scpu" "$gw" --no-gui --ws-bind 127.0.0.1 --log-level info "$@" >"$log" 2>&1 &
+    taskset -c "$scpu" "$gw" --no-gui --ws-bind 127.0.0.1 --http-port -1 --log-level info "$@" >"$log" 2>&1 &
     pids+=($!)
     wait_for "$log" "listening ws="
 }

@@ -111,7 +111,7 @@ listening() {
 started=0
 for attempt in 1 2 3 4 5; do
     read -r ws_port text_port < <("$bench_bin" --free-ports)
-    taskset -c "$server_cpu" "$server_bin" --no-gui --ws-bind 127.0.0.1 --ws-port "$ws_port" \
+    taskset -c "$server_cpu" "$server_bin" --no-gui --ws-bind 127.0.0.1 --http-port -1 --ws-port "$ws_port" \
         --text-port "$text_port" --log-level "$log_level" "${server_args[@]}" \
         >"$server_log" 2>&1 &
     server_pid=$!
