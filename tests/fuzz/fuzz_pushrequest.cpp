@@ -90,7 +90,7 @@ void compareWithQt(const QByteArray &line, const PushRequest &r)
             }
             if (allStrings && allValid)
                 FUZZ_CHECK(r.isValid() && !r.broadcast
-                           && QList<QByteArray>(r.uids.cbegin(), r.uids.cend()) == expected);
+                    && QList<QByteArray>(r.uids.cbegin(), r.uids.cend()) == expected);
             else if (allStrings)
                 FUZZ_CHECK(r.error == "invalid uid");
         }
