@@ -109,6 +109,9 @@ void WsConnection::abortLater(const QString &reason)
     m_io->abort();
     m_state = State::Closed;
     setCloseReason(reason, 0);
+    // Off the heartbeat's lists now, or a sweep before finish() would keep
+    // finding it due and doing nothing with it.
+    m_gateway->heartbeat().forget(this);
     QMetaObject::invokeMethod(
         this, [this] { finish(QString()); }, Qt::QueuedConnection);
 }
