@@ -508,34 +508,22 @@ void ChurnPool::send(uint32_t i, const char *data, size_t size)
     Client &c = m_clients[i];
     if (!c.fd.valid())
         return;
-    if (!c.out.empty()) {
-        if (c.out.size() + size > MaxOutput) {
-            // Pongs pile up only when the server stops reading: end it here.
-            ++m_stats.internalErrors;
-            noteFailure(&m_stats.firstFailure, i, "the server does not read: output queue full");
-            c.out.clear();
-            return;
-        }
-        c.out.append(data, size);
-        return;
-    }
-    while (size > 0) {
-        const ssize_t n = ::send(c.fd.get(), data, size, MSG_NOSIGNAL);
-        if (n > 0) {
-            data += n;
-            size -= size_t(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c.out.assign(data, size);
-            c.watchingWrite = true;
-            updateInterest(i);
-            return;
-        }
-        // A write error: the read side sees the same reset and judges it.
-        return;
+    int err = 0;
+    switch (sendOrQueue(c.fd.get(), c.out, data, size, MaxOutput, &err)) {
+    case SendResult::Full:
+        // Pongs pile up only when the server stops reading: end it here.
+        ++m_stats.internalErrors;
+        noteFailure(&m_stats.firstFailure, i, "the server does not read: output queue full");
+        c.out.clear();
+        break;
+    case SendResult::Queued:
+        c.watchingWrite = true;
+        updateInterest(i);
+        break;
+    case SendResult::Failed: // the read side sees the same reset and judges it
+    case SendResult::Sent:
+    case SendResult::Appended:
+        break;
     }
 }
 

@@ -244,6 +244,34 @@ int connectLoopback(int port, bool noDelay, int *err, int rcvbuf)
     return fd;
 }
 
+SendResult sendOrQueue(
+    int fd, std::string &out, const char *data, size_t size, size_t maxQueued, int *err)
+{
+    if (!out.empty()) {
+        if (out.size() + size > maxQueued)
+            return SendResult::Full;
+        out.append(data, size);
+        return SendResult::Appended;
+    }
+    while (size > 0) {
+        const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+        if (n > 0) {
+            data += n;
+            size -= size_t(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            out.assign(data, size);
+            return SendResult::Queued;
+        }
+        *err = errno;
+        return SendResult::Failed;
+    }
+    return SendResult::Sent;
+}
+
 int socketError(int fd)
 {
     int err = 0;

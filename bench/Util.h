@@ -147,4 +147,16 @@ int connectLoopback(int port, bool noDelay, int *err, int rcvbuf = 0);
 // 0 when a non-blocking connect() succeeded, else the error.
 int socketError(int fd);
 
+enum class SendResult {
+    Sent, // all of it went to the kernel
+    Appended, // behind bytes already queued in out
+    Queued, // the kernel took part; the rest is now in out: watch for EPOLLOUT
+    Full, // out would pass maxQueued; nothing was sent or queued
+    Failed, // the kernel refused: *err says why
+};
+// Sends data on a non-blocking socket, or queues it in out behind what is
+// already waiting there, so bytes always leave in order.
+SendResult sendOrQueue(
+    int fd, std::string &out, const char *data, size_t size, size_t maxQueued, int *err);
+
 } // namespace bench

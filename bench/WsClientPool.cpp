@@ -273,30 +273,20 @@ void WsClientPool::send(uint32_t index, const char *data, size_t size)
     Client &c = m_clients[index];
     if (c.state == State::Closed)
         return;
-    if (!c.out.empty()) {
-        if (c.out.size() + size > MaxOutput) {
-            fail(index, "the server does not read: output queue full");
-            return;
-        }
-        c.out.append(data, size);
-        return;
-    }
-    while (size > 0) {
-        const ssize_t n = ::send(c.fd.get(), data, size, MSG_NOSIGNAL);
-        if (n > 0) {
-            data += n;
-            size -= size_t(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c.out.assign(data, size);
-            watchWrite(index, true);
-            return;
-        }
-        fail(index, "write: " + errorText(errno));
-        return;
+    int err = 0;
+    switch (sendOrQueue(c.fd.get(), c.out, data, size, MaxOutput, &err)) {
+    case SendResult::Full:
+        fail(index, "the server does not read: output queue full");
+        break;
+    case SendResult::Queued:
+        watchWrite(index, true);
+        break;
+    case SendResult::Failed:
+        fail(index, "write: " + errorText(err));
+        break;
+    case SendResult::Sent:
+    case SendResult::Appended:
+        break;
     }
 }
 
