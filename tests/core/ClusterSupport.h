@@ -1,5 +1,7 @@
 #pragma once
 
+#include "GatewayProcess.h"
+
 #include <QByteArray>
 #include <QList>
 #include <QProcess>
@@ -41,25 +43,7 @@ private:
 };
 
 // pushconsole --no-gui on loopback ports 0, read back from its log.
-class Gateway final
-{
-public:
-    ~Gateway();
-    // Extra arguments after the loopback defaults; waits for "listening".
-    bool start(const QStringList &args);
-    void terminate(); // SIGTERM, waits for the exit
-    void kill(); // SIGKILL, waits for the exit
-    bool isRunning() const;
-    quint16 wsPort() const { return m_wsPort; }
-    quint16 textPort() const { return m_textPort; }
-    // Everything it printed so far.
-    QByteArray output();
-
-private:
-    std::unique_ptr<QProcess> m_process;
-    quint16 m_wsPort = 0;
-    quint16 m_textPort = 0;
-    QByteArray m_output;
-};
+// A gateway in another process.
+using Gateway = TestSupport::GatewayProcess;
 
 } // namespace ClusterSupport

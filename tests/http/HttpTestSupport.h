@@ -1,5 +1,7 @@
 #pragma once
 
+#include "GatewayProcess.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QList>
@@ -50,26 +52,7 @@ Run run(const QString &program, const QStringList &arguments, int timeoutMs = 30
 QString requireProgram(const QString &name);
 
 // The real pushconsole binary, headless, all ports 0.
-class Gateway final
-{
-public:
-    ~Gateway();
-    // Starts and waits for the "listening" line; false when it did not come.
-    bool start(const QStringList &extraArgs = {});
-    // SIGTERM; true when it exited with status 0.
-    bool stop();
-    QByteArray output(); // stdout so far
-    QByteArray errors(); // stderr so far
-    QProcess &process() { return *m_process; }
-
-    quint16 wsPort = 0;
-    quint16 textPort = 0;
-    quint16 httpPort = 0;
-
-private:
-    std::unique_ptr<QProcess> m_process;
-    QByteArray m_out;
-    QByteArray m_err;
-};
+// A gateway in another process.
+using Gateway = TestSupport::GatewayProcess;
 
 } // namespace HttpTestSupport

@@ -146,23 +146,23 @@ Run tst_Browser::curlPush(quint16 httpPort, const QByteArray &body)
 void tst_Browser::pageReceivesHttpPush()
 {
     QVERIFY2(m_gateway.start(), m_gateway.output() + m_gateway.errors());
-    m_wsPort = m_gateway.wsPort;
+    m_wsPort = m_gateway.wsPort();
     // No port in the address: the page must take the gateway's real
     // WebSocket port from the page the gateway served.
     m_session =
-        openPage(QStringLiteral("http://127.0.0.1:%1/?uid=browser-1001").arg(m_gateway.httpPort));
+        openPage(QStringLiteral("http://127.0.0.1:%1/?uid=browser-1001").arg(m_gateway.httpPort()));
     QVERIFY2(!m_session.isEmpty(), qPrintable(m_cdp.error()));
 
     QVERIFY2(waitFor([&] { return pageState(m_session) == QLatin1String("bound"); }, 20000),
         qPrintable(pageState(m_session) + QLatin1Char(' ') + m_cdp.error()));
     // The bind is not acknowledged: wait until the gateway lists the uid.
     const QString uidUrl =
-        QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(m_gateway.httpPort);
+        QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(m_gateway.httpPort());
     QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
     QVERIFY(received(m_session).isEmpty());
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"锁已关闭 / lock closed","order":7})";
-    const Run push = curlPush(m_gateway.httpPort, body);
+    const Run push = curlPush(m_gateway.httpPort(), body);
     QVERIFY2(push.finished && push.exitCode == 0, push.err.constData());
     QCOMPARE(push.out, QByteArray(R"({"result":"ok","delivered":1})"));
 
@@ -216,11 +216,11 @@ void tst_Browser::pageReconnectsAfterRestart()
     QVERIFY2(waitFor([&] { return pageState(m_session) == QLatin1String("bound"); }, 30000),
         qPrintable(pageState(m_session)));
     const QString uidUrl =
-        QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(second.httpPort);
+        QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(second.httpPort());
     QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"again"})";
-    const Run push = curlPush(second.httpPort, body);
+    const Run push = curlPush(second.httpPort(), body);
     QCOMPARE(push.out, QByteArray(R"({"result":"ok","delivered":1})"));
     QStringList list;
     QVERIFY(waitFor([&] {

@@ -52,8 +52,8 @@ void tst_HttpHeadless::listeningLineNamesTheHttpPort()
 {
     Gateway g;
     QVERIFY2(g.start(), g.output() + g.errors());
-    QVERIFY(g.httpPort > 0);
-    const Reply r = request("GET", QStringLiteral("http://127.0.0.1:%1/healthz").arg(g.httpPort));
+    QVERIFY(g.httpPort() > 0);
+    const Reply r = request("GET", QStringLiteral("http://127.0.0.1:%1/healthz").arg(g.httpPort()));
     QCOMPARE(r.status, 200);
     QVERIFY(g.stop());
 }
@@ -145,7 +145,7 @@ void tst_HttpHeadless::keyFileFromIniIsUsed()
     QVERIFY2(
         g.start({QStringLiteral("--config=") + ini.fileName(), QStringLiteral("--http-port=0")}),
         g.output() + g.errors());
-    const QString url = QStringLiteral("http://127.0.0.1:%1/api/online").arg(g.httpPort);
+    const QString url = QStringLiteral("http://127.0.0.1:%1/api/online").arg(g.httpPort());
     QCOMPARE(request("GET", url).status, 401);
     QCOMPARE(request("GET", url, {}, {{"Authorization", "Bearer ini-key"}}).status, 200);
     QVERIFY(g.stop());

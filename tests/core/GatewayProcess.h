@@ -1,0 +1,45 @@
+#pragma once
+
+#include <QByteArray>
+#include <QProcess>
+#include <QStringList>
+
+#include <memory>
+
+namespace TestSupport {
+
+// The real pushconsole binary, headless on loopback ports 0 with debug
+// logging, for tests that need a gateway in another process (signals,
+// clusters, a browser). Waits by spinning the event loop.
+class GatewayProcess final
+{
+public:
+    ~GatewayProcess();
+    // Extra arguments go after the defaults (later options win); waits for
+    // the "listening" line and reads the ports from it.
+    bool start(const QStringList &args = {});
+    void terminate(); // SIGTERM, waits for the exit
+    // SIGTERM; true when it exited normally with status 0.
+    bool stop();
+    void kill(); // SIGKILL, waits for the exit
+    bool isRunning() const;
+
+    quint16 wsPort() const { return m_wsPort; }
+    quint16 textPort() const { return m_textPort; }
+    quint16 httpPort() const { return m_httpPort; }
+    QByteArray output(); // stdout so far: the event log
+    QByteArray errors(); // stderr so far
+    QProcess &process() { return *m_process; }
+
+private:
+    bool waitForExit();
+
+    std::unique_ptr<QProcess> m_process;
+    QByteArray m_out;
+    QByteArray m_err;
+    quint16 m_wsPort = 0;
+    quint16 m_textPort = 0;
+    quint16 m_httpPort = 0;
+};
+
+} // namespace TestSupport
