@@ -21,6 +21,13 @@ StreamSocket::~StreamSocket()
     close();
 }
 
+void StreamSocket::resetAndClose(int fd)
+{
+    linger lin = {1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
+    ::close(fd);
+}
+
 char *StreamSocket::scratch()
 {
     static thread_local char buffer[ScratchSize];
@@ -208,9 +215,7 @@ void StreamSocket::abort()
     if (m_fd < 0)
         return;
     releaseNotifiers();
-    linger lin = {1, 0};
-    ::setsockopt(m_fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
-    ::close(m_fd);
+    resetAndClose(m_fd);
     m_fd = -1;
     std::vector<QByteArray>().swap(m_queue);
     m_pending = 0;

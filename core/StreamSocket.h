@@ -38,6 +38,10 @@ public:
     bool failed() const override { return m_lastError != 0; }
     QString errorString() const override;
 
+    // Closes fd with a reset, not a FIN: no lingering on a dead peer, and a
+    // refused client sees at once that it was refused.
+    static void resetAndClose(int fd);
+
     // Per-thread buffer every connection reads into.
     static char *scratch();
     static constexpr qint64 ScratchSize = 64 * 1024;

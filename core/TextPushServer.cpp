@@ -4,10 +4,8 @@
 #include "EventLog.h"
 #include "Logging.h"
 #include "Metrics.h"
+#include "StreamSocket.h"
 #include "TextConnection.h"
-
-#include <sys/socket.h>
-#include <unistd.h>
 
 TextPushServer::TextPushServer(
     const Config &config, PushRouter *router, EventLog *log, Metrics *metrics, QObject *parent)
@@ -68,9 +66,7 @@ void TextPushServer::accepted(int fd, const PeerAddress &peer)
     if (!why.isEmpty()) {
         ++m_metrics->refusedText;
         m_refusals.report(why, peer.toString());
-        linger lin = {1, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
-        ::close(fd);
+        StreamSocket::resetAndClose(fd);
         return;
     }
     m_connections.insert(new TextConnection(fd, peer, this));

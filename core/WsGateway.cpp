@@ -6,6 +6,7 @@
 #include "Metrics.h"
 #include "MonotonicClock.h"
 #include "SessionRegistry.h"
+#include "StreamSocket.h"
 #include "TokenVerifier.h"
 #include "Uid.h"
 #include "WsConnection.h"
@@ -14,8 +15,6 @@
 #include <QDateTime>
 
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *log,
     Metrics *metrics, QObject *parent)
@@ -100,10 +99,7 @@ bool WsGateway::admit(const PeerAddress &peer)
 void WsGateway::accepted(int fd, const PeerAddress &peer)
 {
     if (!admit(peer)) {
-        // A reset: cheapest for us, and the client sees at once it was refused.
-        linger lin = {1, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof lin);
-        ::close(fd);
+        StreamSocket::resetAndClose(fd);
         return;
     }
     auto *c = new WsConnection(fd, peer, m_nextId++, this, m_tls);
