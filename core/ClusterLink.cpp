@@ -10,6 +10,8 @@
 #include <QHostInfo>
 #include <QRandomGenerator>
 
+#include <memory>
+
 #include <unistd.h>
 
 namespace {
@@ -481,35 +483,68 @@ void ClusterLink::handleTick(const RedisReply &reply)
     }
 }
 
-int ClusterLink::publish(NodeMask nodes, const QByteArray &line)
+void ClusterLink::publish(NodeMask nodes, const QByteArray &line, PublishHandler done)
 {
-    int sent = 0;
     QByteArray message;
     message.reserve(m_options.nodeId.size() + 1 + line.size());
     message.append(m_options.nodeId).append('\n').append(line);
+    // Shared by the node's replies: the last one to arrive answers.
+    struct Tally
+    {
+        int waiting = 1; // one for the loop below
+        int receivers = 0;
+        PublishHandler done;
+    };
+    auto tally = std::make_shared<Tally>();
+    tally->done = std::move(done);
+    const auto settle = [tally] {
+        if (--tally->waiting == 0 && tally->done)
+            tally->done(tally->receivers);
+    };
+    int sent = 0;
     while (nodes) {
         const int bit = qCountTrailingZeroBits(nodes);
         nodes &= nodes - 1;
         const Node *node = m_byBit[size_t(bit)];
         if (!node)
             continue;
-        if (m_cmd->command({"PUBLISH", node->channel, message}))
+        ++tally->waiting;
+        const bool queued = m_cmd->command(
+            {"PUBLISH", node->channel, message}, [tally, settle](const RedisReply &reply) {
+                if (reply.type == RedisReply::Type::Integer && reply.integer > 0)
+                    ++tally->receivers;
+                settle();
+            });
+        if (queued)
             ++sent;
+        else
+            settle();
     }
     m_metrics->clusterSent += quint64(sent);
-    return sent;
+    settle();
 }
 
-bool ClusterLink::publishBroadcast(const QByteArray &line)
+void ClusterLink::publishBroadcast(const QByteArray &line, PublishHandler done)
 {
-    if (!m_up || m_nodes.isEmpty())
-        return false;
+    if (!m_up || m_nodes.isEmpty() || m_remote.isEmpty()) {
+        done(0);
+        return;
+    }
     QByteArray message;
     message.reserve(m_options.nodeId.size() + 1 + line.size());
     message.append(m_options.nodeId).append('\n').append(line);
-    if (m_cmd->command({"PUBLISH", m_broadcastChannel, message}))
+    const bool queued =
+        m_cmd->command({"PUBLISH", m_broadcastChannel, message}, [done](const RedisReply &reply) {
+            // This node reads the broadcast channel too.
+            const int others = reply.type == RedisReply::Type::Integer
+                ? int(qMax<qint64>(0, reply.integer - 1))
+                : 0;
+            done(others);
+        });
+    if (queued)
         m_metrics->clusterSent += quint64(m_nodes.size());
-    return !m_remote.isEmpty();
+    else
+        done(0);
 }
 
 void ClusterLink::messageReceived(const QByteArray &channel, const QByteArray &message)

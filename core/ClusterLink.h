@@ -91,10 +91,16 @@ public:
         return it == m_remote.cend() ? 0 : it.value();
     }
     bool anyRemoteConnection() const { return m_up && !m_remote.isEmpty(); }
-    // Publishes the line to each node in the mask; returns how many.
-    int publish(NodeMask nodes, const QByteArray &line);
-    // Publishes to every other node; true when another node has a client.
-    bool publishBroadcast(const QByteArray &line);
+    // Runs once with how many of the addressed nodes received a publish
+    // (Redis's PUBLISH reply: a node whose subscription is gone does not
+    // count); 0 when the link is lost before Redis answers.
+    using PublishHandler = std::function<void(int receivers)>;
+    // Publishes the line to each node in the mask; done runs once every
+    // node's PUBLISH was answered (at once, with 0, when none could be sent).
+    void publish(NodeMask nodes, const QByteArray &line, PublishHandler done);
+    // Publishes to every other node. done gets the other nodes that received
+    // it and had a client when it was sent (0 when none had).
+    void publishBroadcast(const QByteArray &line, PublishHandler done);
     void setPushHandler(PushHandler handler) { m_onPush = std::move(handler); }
 
     // The console's side.

@@ -23,6 +23,8 @@ public:
         int maxTotal = 100000; // past it the oldest of all is dropped
     };
     using TakeHandler = std::function<void(const QList<QByteArray> &payloads)>;
+    // How many of the uids the message was durably stored for.
+    using StoreHandler = std::function<void(int stored)>;
 
     OfflineStore(const Limits &limits, Metrics *metrics, QObject *parent = nullptr)
         : QObject(parent)
@@ -33,8 +35,11 @@ public:
     const Limits &limits() const { return m_limits; }
     // False while the store cannot take messages (Redis unreachable).
     virtual bool isAvailable() const = 0;
-    // Stores payload once for each uid; returns how many were stored.
-    virtual int store(const QList<QByteArray> &uids, const QByteArray &payload) = 0;
+    // Stores payload once for each uid; done runs once with how many were
+    // stored, only after they are durable (SQLite committed, Redis replied):
+    // at once (SQLite) or when Redis answers (0 if the link is lost first).
+    virtual void store(
+        const QList<QByteArray> &uids, const QByteArray &payload, StoreHandler done) = 0;
     // Removes the uid's messages and hands them to handler, oldest first:
     // at once (SQLite) or when Redis answers. The handler always runs, with
     // an empty list when there was nothing or the store failed.

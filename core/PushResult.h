@@ -20,6 +20,9 @@ struct PushResult
     int nodes = 0; // other cluster nodes it was published to
     int stored = 0; // uids it was stored for (offline delivery)
     QByteArray error; // reason, set when status is Error
+    // The answer waits for another party (Redis): the caller's completion
+    // runs once, later, with the final result. status is meaningless here.
+    bool pending = false;
 
     // The text port's reply line, byte for byte as the seed's backends read it.
     QByteArray replyLine() const;

@@ -9,6 +9,7 @@
 #include "WsFrame.h"
 
 #include <chrono>
+#include <memory>
 #include <utility>
 
 PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent)
@@ -18,13 +19,14 @@ PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metric
     , m_metrics(metrics)
 { }
 
-PushResult PushRouter::push(const QByteArray &line, PushSource source, const QString &origin)
+PushResult PushRouter::push(
+    const QByteArray &line, PushSource source, const QString &origin, Completion done)
 {
-    return deliver(PushRequest::parse(line), line, source, origin);
+    return deliver(PushRequest::parse(line), line, source, origin, std::move(done));
 }
 
-PushResult PushRouter::deliver(
-    const PushRequest &request, const QByteArray &payload, PushSource source, const QString &origin)
+PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &payload,
+    PushSource source, const QString &origin, Completion done)
 {
     PushResult result;
     if (!request.isValid()) {
@@ -66,43 +68,85 @@ PushResult PushRouter::deliver(
         std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
     result.status = delivered > 0 || held ? PushStatus::Ok : PushStatus::Fail;
-    // What came from another node was routed there already.
-    if (Q_UNLIKELY(m_cluster || m_offline) && source != PushSource::Cluster)
-        routeBeyond(request, payload, &result);
     m_metrics->messagesOut += quint64(delivered);
     m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
+    // What came from another node was routed there already.
+    if (Q_UNLIKELY(m_cluster || m_offline) && source != PushSource::Cluster)
+        return routeBeyond(request, payload, source, origin, result, std::move(done));
     record(request, payload, source, origin, result);
     return result;
 }
 
-void PushRouter::routeBeyond(
-    const PushRequest &request, const QByteArray &payload, PushResult *result)
+PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray &payload,
+    PushSource source, const QString &origin, const PushResult &local, Completion done)
 {
+    // The parts that go to Redis answer when Redis does; the push is
+    // answered once all have. With SQLite, or nothing to send, that is now.
+    struct Pending
+    {
+        PushResult result;
+        int waiting = 1; // one for the code below
+        bool answered = false; // returned to the caller already
+        Completion done;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->result = local;
+    const auto settle = [this, pending, request, payload, source, origin] {
+        if (--pending->waiting > 0)
+            return;
+        record(request, payload, source, origin, pending->result);
+        if (pending->answered && pending->done)
+            pending->done(pending->result);
+    };
+
     if (request.broadcast) {
         // Never stored: "everyone" has no one to wait for.
-        if (m_cluster && m_cluster->publishBroadcast(payload))
-            result->status = PushStatus::Ok;
-        return;
+        if (m_cluster) {
+            ++pending->waiting;
+            m_cluster->publishBroadcast(payload, [pending, settle](int receivers) {
+                pending->result.nodes = receivers;
+                if (receivers > 0)
+                    pending->result.status = PushStatus::Ok;
+                settle();
+            });
+        }
+    } else {
+        ClusterLink::NodeMask nodes = 0;
+        QList<QByteArray> absent;
+        for (const QByteArray &uid : request.uids) {
+            const ClusterLink::NodeMask holding = m_cluster ? m_cluster->nodesHolding(uid) : 0;
+            nodes |= holding;
+            // Each uid of an array that is online nowhere gets its own copy.
+            if (!holding && m_offline && !m_registry->isOnline(uid))
+                absent.append(uid);
+        }
+        if (nodes) {
+            ++pending->waiting;
+            m_cluster->publish(nodes, payload, [pending, settle](int receivers) {
+                pending->result.nodes = receivers;
+                if (receivers > 0)
+                    pending->result.status = PushStatus::Ok;
+                settle();
+            });
+        }
+        if (!absent.isEmpty() && m_offline->isAvailable()) {
+            ++pending->waiting;
+            m_offline->store(absent, payload, [pending, settle](int stored) {
+                pending->result.stored = stored;
+                if (stored > 0 && pending->result.status == PushStatus::Fail)
+                    pending->result.status = PushStatus::Queued;
+                settle();
+            });
+        }
     }
-    ClusterLink::NodeMask nodes = 0;
-    QList<QByteArray> absent;
-    for (const QByteArray &uid : request.uids) {
-        const ClusterLink::NodeMask holding = m_cluster ? m_cluster->nodesHolding(uid) : 0;
-        nodes |= holding;
-        // Each uid of an array that is online nowhere gets its own copy.
-        if (!holding && m_offline && !m_registry->isOnline(uid))
-            absent.append(uid);
-    }
-    if (nodes) {
-        result->nodes = m_cluster->publish(nodes, payload);
-        if (result->nodes > 0)
-            result->status = PushStatus::Ok;
-    }
-    if (!absent.isEmpty() && m_offline->isAvailable()) {
-        result->stored = m_offline->store(absent, payload);
-        if (result->stored > 0 && result->status == PushStatus::Fail)
-            result->status = PushStatus::Queued;
-    }
+    settle();
+    if (pending->waiting == 0)
+        return pending->result; // answered at once, recorded already
+    pending->answered = true;
+    pending->done = std::move(done);
+    PushResult waiting = pending->result;
+    waiting.pending = true;
+    return waiting;
 }
 
 void PushRouter::deliverStored(const QByteArray &uid)
@@ -145,7 +189,7 @@ void PushRouter::sendStored(
             // Gone while Redis answered: what was stored goes back.
             if (fromStore && m_offline && m_offline->isAvailable()) {
                 for (; i < payloads.size(); ++i)
-                    m_offline->store({uid}, payloads[i]);
+                    m_offline->store({uid}, payloads[i], {});
             }
             return;
         }

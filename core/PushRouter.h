@@ -8,6 +8,8 @@
 #include <QObject>
 #include <QSet>
 
+#include <functional>
+
 struct Metrics;
 class ClusterLink;
 class EventLog;
@@ -23,14 +25,23 @@ public:
     PushRouter(
         SessionRegistry *registry, EventLog *log, Metrics *metrics, QObject *parent = nullptr);
 
+    // Runs once with the final result of a push that was answered pending.
+    using Completion = std::function<void(const PushResult &)>;
+
     // `line` is a whole request (a JSON object with a uid) and is also the
     // frame every target receives, untouched. `origin` names the sender for
-    // the log (a peer address, "console", ...).
-    PushResult push(const QByteArray &line, PushSource source, const QString &origin = QString());
+    // the log (a peer address, "console", ...). Most pushes are answered at
+    // once; one whose answer depends on Redis (a publish to other nodes, a
+    // store) returns a result with pending set, and `done` runs exactly once
+    // later with the final one (also when the link is lost meanwhile). Never
+    // called for a result that was not pending. Callers that may be gone by
+    // then guard what `done` captures.
+    PushResult push(const QByteArray &line, PushSource source, const QString &origin = QString(),
+        Completion done = {});
 
     // For callers that have parsed already.
     PushResult deliver(const PushRequest &request, const QByteArray &payload, PushSource source,
-        const QString &origin = QString());
+        const QString &origin = QString(), Completion done = {});
 
     // Cluster mode and offline delivery, both optional. Without them the
     // path of a push is the single-node one, less one test.
@@ -44,7 +55,10 @@ public:
     void retryStored();
 
 private:
-    void routeBeyond(const PushRequest &request, const QByteArray &payload, PushResult *result);
+    // Other nodes and the offline store; records the push and answers it,
+    // maybe later (see push()).
+    PushResult routeBeyond(const PushRequest &request, const QByteArray &payload, PushSource source,
+        const QString &origin, const PushResult &local, Completion done);
     void sendStored(const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore);
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);

@@ -5,6 +5,8 @@
 #include "Metrics.h"
 #include "RedisClient.h"
 
+#include <memory>
+
 namespace {
 
 // Entries are "seq stored-ms payload"; the index holds "seq uid" scored by
@@ -103,10 +105,14 @@ bool RedisOfflineStore::isAvailable() const
     return m_link->isUp();
 }
 
-int RedisOfflineStore::store(const QList<QByteArray> &uids, const QByteArray &payload)
+void RedisOfflineStore::store(
+    const QList<QByteArray> &uids, const QByteArray &payload, StoreHandler done)
 {
-    if (!isAvailable())
-        return 0;
+    if (!isAvailable() || uids.isEmpty()) {
+        if (done)
+            done(0);
+        return;
+    }
     RedisClient *redis = m_link->commands();
     const QByteArray ttl = QByteArray::number(m_limits.ttlMs);
     const QByteArray perUid = QByteArray::number(m_limits.maxPerUid);
@@ -114,23 +120,39 @@ int RedisOfflineStore::store(const QList<QByteArray> &uids, const QByteArray &pa
     const QByteArray index = Prefix + "offline:index";
     const QByteArray seq = Prefix + "offline:seq";
     const QByteArray channel = Prefix + "offline";
+    // "Stored" means Redis ran the script: counted as the replies come.
+    struct Tally
+    {
+        int waiting = 1; // one for the loop below
+        int stored = 0;
+        StoreHandler done;
+    };
+    auto tally = std::make_shared<Tally>();
+    tally->done = std::move(done);
     Metrics *metrics = m_metrics;
-    int stored = 0;
+    const auto settle = [tally] {
+        if (--tally->waiting == 0 && tally->done)
+            tally->done(tally->stored);
+    };
     for (const QByteArray &uid : uids) {
+        ++tally->waiting;
         const bool sent =
             redis->command({"EVAL", StoreScript, "3", Prefix + "offline:" + uid, index, seq, uid,
                                payload, ttl, perUid, total, channel, Prefix},
-                [metrics](const RedisReply &reply) {
-                    if (reply.type == RedisReply::Type::Integer)
+                [metrics, tally, settle](const RedisReply &reply) {
+                    if (reply.type == RedisReply::Type::Integer) {
                         metrics->offlineDropped += quint64(reply.integer);
-                    else if (!reply.isDisconnected())
+                        ++metrics->offlineStored;
+                        ++tally->stored;
+                    } else if (!reply.isDisconnected()) {
                         qCWarning(lcCluster) << "offline store:" << reply.errorString();
+                    }
+                    settle();
                 });
-        if (sent)
-            ++stored;
+        if (!sent)
+            settle();
     }
-    m_metrics->offlineStored += quint64(stored);
-    return stored;
+    settle();
 }
 
 void RedisOfflineStore::take(const QByteArray &uid, TakeHandler handler)

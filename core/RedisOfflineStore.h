@@ -20,7 +20,8 @@ public:
         const Limits &limits, ClusterLink *link, Metrics *metrics, QObject *parent = nullptr);
 
     bool isAvailable() const override;
-    int store(const QList<QByteArray> &uids, const QByteArray &payload) override;
+    void store(
+        const QList<QByteArray> &uids, const QByteArray &payload, StoreHandler done) override;
     void take(const QByteArray &uid, TakeHandler handler) override;
     QString description() const override { return QStringLiteral("redis"); }
     void purgeExpired();

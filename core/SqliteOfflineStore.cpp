@@ -108,7 +108,15 @@ bool SqliteOfflineStore::exec(QSqlQuery &query)
     return false;
 }
 
-int SqliteOfflineStore::store(const QList<QByteArray> &uids, const QByteArray &payload)
+void SqliteOfflineStore::store(
+    const QList<QByteArray> &uids, const QByteArray &payload, StoreHandler done)
+{
+    const int stored = storeNow(uids, payload);
+    if (done)
+        done(stored);
+}
+
+int SqliteOfflineStore::storeNow(const QList<QByteArray> &uids, const QByteArray &payload)
 {
     if (!m_open || uids.isEmpty())
         return 0;

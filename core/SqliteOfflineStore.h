@@ -27,7 +27,10 @@ public:
     static QString defaultPath();
 
     bool isAvailable() const override { return m_open; }
-    int store(const QList<QByteArray> &uids, const QByteArray &payload) override;
+    void store(
+        const QList<QByteArray> &uids, const QByteArray &payload, StoreHandler done) override;
+    // The same, for callers that know the store answers at once.
+    int storeNow(const QList<QByteArray> &uids, const QByteArray &payload);
     void take(const QByteArray &uid, TakeHandler handler) override;
     QString description() const override;
 

@@ -5,6 +5,7 @@
 #include "PushRouter.h"
 #include "TextPushServer.h"
 
+#include <QPointer>
 #include <QTimer>
 
 #include <cstring>
@@ -85,23 +86,62 @@ void TextConnection::handleLine(QByteArray line, QByteArray *replies)
 {
     if (line.endsWith('\r'))
         line.chop(1);
-    const PushResult result = m_server->router()->push(line, PushSource::TextPort, m_peerString);
+    const quint64 request = m_nextRequest++;
+    QPointer<TextConnection> self(this);
+    const PushResult result = m_server->router()->push(
+        line, PushSource::TextPort, m_peerString, [self, request](const PushResult &final) {
+            if (self)
+                self->answered(request, final.replyLine());
+        });
+    if (result.pending) {
+        if (m_waiting.empty())
+            m_waitingBase = request;
+        m_waiting.emplace_back();
+        return;
+    }
     switch (result.status) {
     case PushStatus::Ok:
-        replies->append("ok\n");
+        reply(QByteArrayLiteral("ok\n"), replies);
         break;
     case PushStatus::Fail:
-        replies->append("fail\n");
+        reply(QByteArrayLiteral("fail\n"), replies);
         break;
     default:
-        replies->append(result.replyLine());
+        reply(result.replyLine(), replies);
         break;
     }
 }
 
+void TextConnection::reply(const QByteArray &text, QByteArray *replies)
+{
+    if (m_waiting.empty())
+        replies->append(text);
+    else
+        m_waiting.push_back(text);
+}
+
+void TextConnection::answered(quint64 request, const QByteArray &text)
+{
+    if (m_finished || request < m_waitingBase || request - m_waitingBase >= m_waiting.size())
+        return;
+    m_waiting[size_t(request - m_waitingBase)] = text;
+    QByteArray ready;
+    int count = 0;
+    while (!m_waiting.empty() && !m_waiting.front().isNull()) {
+        ready += m_waiting.front();
+        m_waiting.pop_front();
+        ++m_waitingBase;
+        ++count;
+    }
+    send(ready, count);
+    if (m_waiting.empty() && m_closing && !m_finished)
+        m_socket.shutdownWrite(); // the last reply is out: now the FIN
+    updateReading();
+}
+
 void TextConnection::lineTooLong(QByteArray *replies, int *count)
 {
-    replies->append("error: line too long\n");
+    reply(QByteArrayLiteral("error: line too long\n"), replies);
     m_in = QByteArray();
     Event e;
     e.type = Event::Type::Push;
@@ -128,13 +168,20 @@ void TextConnection::send(const QByteArray &replies, int count)
         finish(QStringLiteral("write failed"));
         return;
     }
-    // A backend that pipelines without reading its replies is not read from
-    // until it catches up, so replies cannot pile up without bound.
-    if (m_socket.pendingBytes() > 0) {
+    if (m_socket.pendingBytes() > 0)
         m_queuedReplies += count;
-        if (m_queuedReplies >= m_server->config().maxPendingReplies)
-            m_socket.setReadEnabled(false);
-    }
+    updateReading();
+}
+
+void TextConnection::updateReading()
+{
+    // A backend that pipelines without reading its replies, or faster than
+    // Redis answers, is not read from until it catches up, so replies
+    // cannot pile up without bound.
+    if (m_finished || m_closing)
+        return; // closing: reading only drains what the peer still sends
+    const qsizetype unsent = m_queuedReplies + qsizetype(m_waiting.size());
+    m_socket.setReadEnabled(unsent < m_server->config().maxPendingReplies);
 }
 
 void TextConnection::closeGracefully()
@@ -145,7 +192,9 @@ void TextConnection::closeGracefully()
     // Replies still queued leave first; then a FIN, then we wait for the
     // peer's (bounded), reading and dropping whatever it still sends so the
     // kernel does not answer it with a reset that eats our last reply.
-    m_socket.shutdownWrite();
+    // Replies still pending go out when answered, the FIN after them.
+    if (m_waiting.empty())
+        m_socket.shutdownWrite();
     m_socket.setReadEnabled(true);
     QTimer::singleShot(m_server->config().closeTimeoutMs, this, [this] {
         m_socket.abort();
@@ -156,8 +205,7 @@ void TextConnection::closeGracefully()
 void TextConnection::socketDrained()
 {
     m_queuedReplies = 0;
-    if (!m_finished)
-        m_socket.setReadEnabled(true);
+    updateReading();
 }
 
 void TextConnection::finish(const QString &reason)

@@ -18,6 +18,7 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QShortcut>
@@ -211,8 +212,28 @@ PushResult PushPanel::send()
         r.error = composed.error.toUtf8();
         return r;
     }
-    const PushResult r =
-        m_server->router()->push(composed.line, PushSource::Console, QStringLiteral("console"));
+    PushHistoryModel::Entry entry;
+    entry.targets = m_target->text().trimmed();
+    entry.broadcast = m_broadcast->isChecked();
+    entry.payload = m_payload->toPlainText();
+    entry.time = QDateTime::currentMSecsSinceEpoch();
+    QPointer<PushPanel> self(this);
+    const PushResult r = m_server->router()->push(composed.line, PushSource::Console,
+        QStringLiteral("console"), [self, entry](const PushResult &final) {
+            if (self)
+                self->showPushResult(final, entry);
+        });
+    if (r.pending)
+        showResult(tr("%1  sending: waiting for the cluster's answer…")
+                       .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))),
+            Blue);
+    else
+        showPushResult(r, entry);
+    return r;
+}
+
+void PushPanel::showPushResult(const PushResult &r, PushHistoryModel::Entry entry)
+{
     const QString time = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
     QString text;
     switch (r.status) {
@@ -247,16 +268,10 @@ PushResult PushPanel::send()
         showResult(text, Red);
         break;
     }
-    PushHistoryModel::Entry entry;
-    entry.targets = m_target->text().trimmed();
-    entry.broadcast = m_broadcast->isChecked();
-    entry.payload = m_payload->toPlainText();
-    entry.time = QDateTime::currentMSecsSinceEpoch();
     entry.result = text;
     entry.ok = r.status == PushStatus::Ok || r.status == PushStatus::Queued;
     m_history->add(entry);
     saveHistory();
-    return r;
 }
 
 void PushPanel::showResult(const QString &text, const QString &color)

@@ -1,12 +1,12 @@
 #pragma once
 
+#include "PushHistoryModel.h"
 #include "PushResult.h"
 
 #include <QTimer>
 #include <QWidget>
 
 class OnlineModel;
-class PushHistoryModel;
 class PushServer;
 class QCheckBox;
 class QComboBox;
@@ -30,7 +30,8 @@ public:
     PushHistoryModel *history() const { return m_history; }
     QString resultText() const;
 
-    // What Send does; returns what the router answered.
+    // What Send does; returns what the router answered (maybe pending: the
+    // final answer is shown when it comes).
     PushResult send();
 
 private:
@@ -39,6 +40,7 @@ private:
     void loadHistoryEntry(const QModelIndex &index);
     void resendSelected();
     void showResult(const QString &text, const QString &color);
+    void showPushResult(const PushResult &r, PushHistoryModel::Entry entry);
     void saveHistory() const;
 
     PushServer *m_server;

@@ -193,9 +193,9 @@ void tst_ClusterParts::sqliteOrderAndPersistence()
         QString error;
         QVERIFY2(store.open(path, &error), qPrintable(error));
         QVERIFY(store.isAvailable());
-        QCOMPARE(store.store({"u1"}, "one"), 1);
-        QCOMPARE(store.store({"u1", "u2"}, "two"), 2);
-        QCOMPARE(store.store({"u1"}, QByteArray("th\0ree\n", 7)), 1);
+        QCOMPARE(store.storeNow({"u1"}, "one"), 1);
+        QCOMPARE(store.storeNow({"u1", "u2"}, "two"), 2);
+        QCOMPARE(store.storeNow({"u1"}, QByteArray("th\0ree\n", 7)), 1);
         QCOMPARE(store.count("u1"), 3);
         QCOMPARE(store.total(), 4);
     }
@@ -232,12 +232,12 @@ void tst_ClusterParts::sqliteCaps()
     QVERIFY(store.open(m_dir.filePath(QStringLiteral("caps.sqlite")), &error));
     const quint64 dropped = m_metrics.offlineDropped;
     for (int i = 1; i <= 5; ++i)
-        store.store({"a"}, QByteArray::number(i));
+        store.storeNow({"a"}, QByteArray::number(i));
     QCOMPARE(store.count("a"), 3);
     QCOMPARE(m_metrics.offlineDropped - dropped, 2u);
-    store.store({"b"}, "b1");
-    store.store({"b"}, "b2");
-    store.store({"c"}, "c1"); // six in all: a's oldest (3) goes
+    store.storeNow({"b"}, "b1");
+    store.storeNow({"b"}, "b2");
+    store.storeNow({"c"}, "c1"); // six in all: a's oldest (3) goes
     QCOMPARE(store.total(), 5);
     QCOMPARE(m_metrics.offlineDropped - dropped, 3u);
     QList<QByteArray> got;
@@ -255,10 +255,10 @@ void tst_ClusterParts::sqliteExpiry()
     QString error;
     QVERIFY(store.open(m_dir.filePath(QStringLiteral("ttl.sqlite")), &error));
     const quint64 expired = m_metrics.offlineExpired;
-    store.store({"a"}, "old");
-    store.store({"b"}, "old");
+    store.storeNow({"a"}, "old");
+    store.storeNow({"b"}, "old");
     QTest::qWait(1100);
-    store.store({"a"}, "new");
+    store.storeNow({"a"}, "new");
     QList<QByteArray> got;
     // Expired ones are skipped when taken, or purged by the timer before.
     store.take("a", [&](const QList<QByteArray> &p) { got = p; });
@@ -282,9 +282,15 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
     QVERIFY(store.isAvailable());
     QSignalSpy announced(l.get(), &ClusterLink::offlineMessageStored);
     const quint64 dropped = m_metrics.offlineDropped;
+    // "Stored" only once Redis answered: counts come in the callbacks.
+    QList<int> stored;
+    const auto count = [&](int n) { stored.append(n); };
     for (int i = 1; i <= 5; ++i)
-        QCOMPARE(store.store({"a"}, QByteArray::number(i)), 1);
-    QCOMPARE(store.store({"b", "c"}, QByteArray("x y\nz", 5)), 2);
+        store.store({"a"}, QByteArray::number(i), count);
+    store.store({"b", "c"}, QByteArray("x y\nz", 5), count);
+    QVERIFY(stored.isEmpty()); // nothing is answered before Redis is
+    QVERIFY(waitFor([&] { return stored.size() == 6; }));
+    QCOMPARE(stored, QList<int>({1, 1, 1, 1, 1, 2}));
     QVERIFY(waitFor([&] { return m_metrics.offlineDropped - dropped == 3; }));
     QCOMPARE(m_redis.integer({"LLEN", "pushconsole:offline:a"}), 2);
     QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline:index"}), 4);
@@ -323,9 +329,9 @@ void tst_ClusterParts::redisStoreExpiry()
     OfflineStore::Limits limits;
     limits.ttlMs = 1000;
     RedisOfflineStore store(limits, l.get(), &m_metrics);
-    store.store({"a"}, "old");
+    store.store({"a"}, "old", {});
     QTest::qWait(1100);
-    store.store({"a"}, "new");
+    store.store({"a"}, "new", {});
     QList<QByteArray> got = {"unset"};
     store.take("a", [&](const QList<QByteArray> &p) { got = p; });
     QVERIFY(waitFor([&] { return got != QList<QByteArray>({"unset"}); }));
@@ -333,7 +339,9 @@ void tst_ClusterParts::redisStoreExpiry()
     // Unavailable while the link is down: the store takes nothing.
     l->stop();
     QVERIFY(!store.isAvailable());
-    QCOMPARE(store.store({"a"}, "x"), 0);
+    int storedWhileDown = -1;
+    store.store({"a"}, "x", [&](int n) { storedWhileDown = n; });
+    QCOMPARE(storedWhileDown, 0);
     bool called = false;
     store.take("a", [&](const QList<QByteArray> &p) { called = p.isEmpty(); });
     QVERIFY(called);
