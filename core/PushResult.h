@@ -23,6 +23,9 @@ struct PushResult
     // The answer waits for another party (Redis): the caller's completion
     // runs once, later, with the final result. status is meaningless here.
     bool pending = false;
+    // The offline store should have taken it but could not (disk full, a
+    // Redis error): a fail the backend may retry (HTTP 503, not 404).
+    bool storeFailed = false;
 
     // The text port's reply line, byte for byte as the seed's backends read it.
     QByteArray replyLine() const;
