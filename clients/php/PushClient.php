@@ -313,20 +313,23 @@ final class PushClient
     {
         $offset = 0;
         $length = strlen($bytes);
-        while ($offset < $length) {
-            if (!$this->wait(true)) {
-                throw new PushConnectionException(
-                    sprintf('the gateway took no data for %g s', $this->timeout), [], $offset ? 1 : 0);
-            }
-            $chunk = $offset === 0 ? $bytes : substr($bytes, $offset);
+        while (true) {
             error_clear_last();
-            $written = @fwrite($this->socket, $chunk);
+            $written = @fwrite($this->socket, $offset === 0 ? $bytes : substr($bytes, $offset));
             if ($written === false) {
                 $error = error_get_last()['message'] ?? 'write failed';
                 throw new PushConnectionException(
                     'connection to the gateway lost: ' . $error, [], $offset ? 1 : 0);
             }
             $offset += $written;
+            if ($offset >= $length) {
+                return;
+            }
+            // The socket buffer is full: wait until the gateway takes more.
+            if (!$this->wait(true)) {
+                throw new PushConnectionException(
+                    sprintf('the gateway took no data for %g s', $this->timeout), [], $offset ? 1 : 0);
+            }
         }
     }
 
