@@ -16,7 +16,7 @@ window.h = {
         h.clients[name] = client;
         h.states[name] = [];
         h.messages[name] = [];
-        client.on("state", (e) => h.states[name].push({ ...e, t: performance.now() }));
+        client.on("state", (e) => h.states[name].push({ ...e, t: Date.now() }));
         client.on("message", (e) => h.messages[name].push({ text: e.text, data: e.data }));
         return true;
     },
