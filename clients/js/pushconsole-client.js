@@ -116,6 +116,9 @@ export class PushConsoleClient {
             throw new TypeError("no WebSocket class here: pass one as options.WebSocket");
         for (const key of Object.keys(DEFAULTS))
             this[`_${key}`] = positive(options[key] ?? DEFAULTS[key], key);
+        // A zero window would retry in a tight loop for ever.
+        if (this._minReconnectDelay < 1)
+            throw new TypeError("minReconnectDelay must be at least 1 ms");
         this._shouldReconnect = options.shouldReconnect;
 
         this._listeners = { message: new Set(), state: new Set() };

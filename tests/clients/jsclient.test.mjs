@@ -174,6 +174,8 @@ test("bad arguments throw at once", () => {
     assert.throws(() => connect(URL_, { token: "", ...W }), TypeError);
     assert.throws(() => connect(URL_, { getToken: "t", ...W }), TypeError);
     assert.throws(() => connect(URL_, { uid: "1", minReconnectDelay: -1, ...W }), TypeError);
+    assert.throws(() => connect(URL_, { uid: "1", minReconnectDelay: 0, ...W }), TypeError);
+    assert.throws(() => connect(URL_, { uid: "1", keepAliveInterval: NaN, ...W }), TypeError);
     assert.throws(() => connect(URL_, { uid: "1" }), /WebSocket/); // Node < 22 has none
     assert.equal(socketCount(), 0);
 });
