@@ -44,9 +44,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Pushes are logged at debug level only, so info costs nothing per push.
+# Pushes are logged at debug level only, so info costs nothing per push. The
+# reader below never answers pings: no pings, and a heartbeat longer than
+# the run, so it is not dropped half-way.
 pin 0 "$BINARY" --no-gui --ws-bind 127.0.0.1 --ws-port 0 --text-port 0 --http-port -1 \
-    --log-level info --max-output 1G >"$WORK/gateway.log" 2>&1 &
+    --log-level info --max-output 1G --ping-interval 0 --heartbeat 600m \
+    >"$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 LISTENING=""
 for _ in $(seq 100); do
