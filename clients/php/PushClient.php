@@ -1,7 +1,7 @@
 <?php
 // Push Console backend client: pushes over the gateway's push port (one JSON
 // line per push, one reply line each) on one persistent, pipelined TCP
-// connection. PHP 8.0+, standard extensions only (streams, json).
+// connection. PHP 8.1+, standard extensions only (streams, json).
 //
 //   require_once 'PushClient.php';
 //   $push = new PushConsole\PushClient('tcp://127.0.0.1:5678');
