@@ -14,8 +14,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 # (headless) runs the browser test page and the browser client, nodejs runs
 # the client's unit test, the cluster and offline tests start
 # their own redis-server on free ports, openssl makes throwaway keys and
-# certificates, and clang with its runtime builds the fuzzers.
-TEST_PACKAGES=(php-cli curl chromium nodejs redis-server openssl clang libclang-rt-14-dev)
+# certificates, clang with its runtime builds the fuzzers, and lintian checks
+# the Debian packages (tests/package).
+TEST_PACKAGES=(php-cli curl chromium nodejs redis-server openssl clang libclang-rt-14-dev lintian)
 
 stage_start=$SECONDS
 timings=()
