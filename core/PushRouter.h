@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Event.h"
 #include "PushRequest.h"
 #include "PushResult.h"
 
@@ -47,6 +48,8 @@ public:
     // path of a push is the single-node one, less one test.
     void setCluster(ClusterLink *cluster) { m_cluster = cluster; }
     void setOfflineStore(OfflineStore *store) { m_offline = store; }
+    // False when every push is answered at once: callers need no completion.
+    bool mayAnswerLater() const { return m_cluster || m_offline; }
     // uid is bound here now: hand it what was stored for it. Live pushes
     // for it wait until the stored ones are out, so it sees them in order.
     void deliverStored(const QByteArray &uid);
@@ -62,6 +65,11 @@ private:
     void sendStored(const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore);
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);
+    // The log's event for a push, less its result.
+    Event describe(const PushRequest &request, const QByteArray &payload, PushSource source,
+        const QString &origin, Event::Level level) const;
+    // Counts the push and logs `described` (when set) with its result.
+    void record(PushSource source, const Event *described, const PushResult &result);
 
     SessionRegistry *m_registry;
     EventLog *m_log;
