@@ -30,6 +30,8 @@ private Q_SLOTS:
     void tlsFileErrors_data();
     void tlsFileErrors();
     void tlsOptionsGoTogether();
+    void tlsCipherPolicy_data();
+    void tlsCipherPolicy();
 
     void tokenFromPhpBinds();
     void plainUidRefusedWhenTokensAreOn();
@@ -52,7 +54,7 @@ private:
     static bool openssl(const QStringList &args);
     QSslConfiguration clientTls() const;
     QTemporaryDir m_dir;
-    QString m_cert, m_key, m_otherKey, m_garbage;
+    QString m_cert, m_key, m_otherKey, m_garbage, m_rsaCert, m_rsaKey;
 };
 
 bool tst_Security::openssl(const QStringList &args)
@@ -79,6 +81,13 @@ void tst_Security::initTestCase()
     QVERIFY(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"),
         QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"),
         QStringLiteral("-out"), m_otherKey}));
+    // RSA as well: ECDHE-RSA suites need an RSA certificate.
+    m_rsaCert = m_dir.filePath(QStringLiteral("rsa-cert.pem"));
+    m_rsaKey = m_dir.filePath(QStringLiteral("rsa-key.pem"));
+    QVERIFY(openssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+        QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), m_rsaKey,
+        QStringLiteral("-out"), m_rsaCert, QStringLiteral("-subj"), QStringLiteral("/CN=localhost"),
+        QStringLiteral("-days"), QStringLiteral("2")}));
     QFile garbage(m_garbage);
     QVERIFY(garbage.open(QIODevice::WriteOnly));
     garbage.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
@@ -183,6 +192,66 @@ void tst_Security::tlsOptionsGoTogether()
         ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--tls-cert"), m_cert});
     QCOMPARE(r.action, ConfigLoader::Action::Fail);
     QVERIFY(r.error.contains(QLatin1String("--tls-cert and --tls-key go together")));
+}
+
+// A real `openssl s_client` against the wss:// port: only TLS 1.2 ECDHE
+// with AES-GCM or ChaCha20 (Mozilla "intermediate"), and TLS 1.3.
+void tst_Security::tlsCipherPolicy_data()
+{
+    QTest::addColumn<bool>("rsa");
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("cipher"); // empty: the handshake must fail
+
+    const auto row = [](const char *name, bool rsa, const QStringList &args, const char *cipher) {
+        QTest::newRow(name) << rsa << args << QString::fromLatin1(cipher);
+    };
+    const QString tls12 = QStringLiteral("-tls1_2");
+    const QString cipher = QStringLiteral("-cipher");
+    row("RSA: CBC with SHA-1 refused", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-SHA")}, "");
+    row("RSA: CBC with SHA-256 refused", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-SHA256")}, "");
+    row("RSA: RSA key exchange refused", true, {tls12, cipher, QStringLiteral("AES128-GCM-SHA256")},
+        "");
+    row("RSA: DHE refused", true, {tls12, cipher, QStringLiteral("DHE-RSA-AES128-GCM-SHA256")}, "");
+    row("RSA: AES-GCM accepted", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-GCM-SHA256")},
+        "ECDHE-RSA-AES128-GCM-SHA256");
+    row("RSA: ChaCha20 accepted", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-CHACHA20-POLY1305")},
+        "ECDHE-RSA-CHACHA20-POLY1305");
+    row("EC: CBC with SHA-1 refused", false,
+        {tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES256-SHA")}, "");
+    row("EC: AES-256-GCM accepted", false,
+        {tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES256-GCM-SHA384")},
+        "ECDHE-ECDSA-AES256-GCM-SHA384");
+    row("TLS 1.3 with its defaults", true, {QStringLiteral("-tls1_3")}, "TLS_AES_256_GCM_SHA384");
+    row("TLS 1.1 refused", true,
+        {QStringLiteral("-tls1_1"), cipher, QStringLiteral("ALL:@SECLEVEL=0")}, "");
+}
+
+void tst_Security::tlsCipherPolicy()
+{
+    QFETCH(bool, rsa);
+    QFETCH(QStringList, args);
+    QFETCH(QString, cipher);
+    Config config = loopbackConfig();
+    config.tlsCertificate = rsa ? m_rsaCert : m_cert;
+    config.tlsKey = rsa ? m_rsaKey : m_key;
+    auto server = startServer(config);
+    QVERIFY(server);
+    QProcess client;
+    client.start(QStringLiteral("openssl"),
+        QStringList {QStringLiteral("s_client"), QStringLiteral("-connect"),
+            QStringLiteral("127.0.0.1:%1").arg(server->wsPort())}
+            + args);
+    client.closeWriteChannel(); // end of input: s_client says goodbye after the handshake
+    QVERIFY(waitFor([&] { return client.state() == QProcess::NotRunning; }, 30000));
+    const QByteArray out = client.readAllStandardOutput() + client.readAllStandardError();
+    const QByteArray line =
+        "Cipher is " + (cipher.isEmpty() ? QByteArray("(NONE)") : cipher.toLatin1());
+    QVERIFY2(out.contains(line), out.constData());
+    QCOMPARE(client.exitCode() == 0, !cipher.isEmpty());
 }
 
 void tst_Security::tokenFromPhpBinds()
