@@ -44,6 +44,13 @@ struct Config
         QHostAddress::parseSubnet(QStringLiteral("::1/128")),
     };
     int maxUnbound = 10000; // connected but no uid yet (a connection flood)
+    // Reverse proxies whose word on the client's address is taken: their
+    // X-Forwarded-For, and with proxyProtocol their PROXY header. Per-address
+    // limits, the log and the console then see the client, not the proxy.
+    QList<QPair<QHostAddress, int>> trustedProxies;
+    // The WebSocket port expects a PROXY protocol header (v1 or v2) from
+    // trusted proxies and refuses one from anyone else.
+    bool proxyProtocol = false;
     int maxTextConnections = 1024;
     int maxPendingReplies = 4096; // unsent replies before a push connection is not read
 

@@ -70,6 +70,14 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Sources --max-conns-per-ip does not apply to, e.g. a proxy (default "
             "127.0.0.0/8,::1; \"none\" for none).")},
+    {"trusted-proxies", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Reverse proxies whose X-Forwarded-For (and PROXY header) names the client, e.g. "
+            "127.0.0.1,10.0.0.0/8 (default: none).")},
+    {"proxy-protocol", nullptr,
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "The WebSocket port expects a PROXY protocol v1/v2 header from --trusted-proxies "
+            "and refuses it from others (default off).")},
     {"max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Connections that have not sent their uid yet (default 10000).")},
@@ -203,6 +211,10 @@ public:
             return subnets(&c.textAllow);
         if (name == QLatin1String("per-ip-exempt"))
             return subnets(&c.perIpExempt);
+        if (name == QLatin1String("trusted-proxies"))
+            return subnets(&c.trustedProxies);
+        if (name == QLatin1String("proxy-protocol"))
+            return boolean(&c.proxyProtocol);
         if (name == QLatin1String("auth-secret-file"))
             return file(&c.authSecretFile);
         if (name == QLatin1String("auth-public-key"))
@@ -374,6 +386,19 @@ private:
         *out = list;
         return true;
     }
+    bool boolean(bool *out)
+    {
+        const QString v = m_value.trimmed().toLower();
+        if (v == QLatin1String("true") || v == QLatin1String("1") || v == QLatin1String("yes")) {
+            *out = true;
+            return true;
+        }
+        if (v == QLatin1String("false") || v == QLatin1String("0") || v == QLatin1String("no")) {
+            *out = false;
+            return true;
+        }
+        return fail(tr("expected true or false"));
+    }
     bool file(QString *out)
     {
         if (m_value.trimmed().isEmpty())
@@ -543,6 +568,11 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;
         result.error = tr("--tls-cert and --tls-key go together");
+    }
+    if (result.config.proxyProtocol && result.config.trustedProxies.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--proxy-protocol needs --trusted-proxies: the proxies that send "
+                          "the header");
     }
     return result;
 }

@@ -125,6 +125,15 @@ bool PushServer::start(QString *error)
         if (m_verifier)
             e.detail += QStringLiteral(" auth=")
                 + QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()));
+        if (!m_config.trustedProxies.isEmpty()) {
+            QStringList proxies;
+            for (const auto &subnet : m_config.trustedProxies)
+                proxies << subnet.first.toString() + QLatin1Char('/')
+                        + QString::number(subnet.second);
+            e.detail += QStringLiteral(" trusted-proxies=") + proxies.join(QLatin1Char(','));
+            if (m_config.proxyProtocol)
+                e.detail += QStringLiteral(" proxy-protocol=on");
+        }
         if (m_cluster) {
             e.detail += QStringLiteral(" node=%1 redis=%2")
                             .arg(QString::fromUtf8(m_cluster->nodeId()),

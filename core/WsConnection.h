@@ -32,7 +32,14 @@ public:
     ~WsConnection() override;
 
     quint64 id() const { return m_id; }
+    // The client's address: the socket's, or what a trusted proxy said.
     const PeerAddress &peer() const { return m_peer; }
+    void setPeer(const PeerAddress &peer) { m_peer = peer; }
+    // Whether the gateway counts this connection against peer()'s
+    // --max-conns-per-ip yet: not while a trusted proxy has still to say
+    // whom it is relaying.
+    bool isPerIpCounted() const { return m_perIpCounted; }
+    void setPerIpCounted(bool counted) { m_perIpCounted = counted; }
     State state() const { return m_state; }
     const QByteArray &uid() const { return m_uid; }
     void setUid(const QByteArray &uid) { m_uid = uid; }
@@ -99,4 +106,5 @@ private:
     State m_state = State::Handshake;
     quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
     bool m_finished = false;
+    bool m_perIpCounted = false;
 };

@@ -134,6 +134,18 @@ void tst_Config::errors_data()
                                    << QStringLiteral("invalid value \"soon\" for heartbeat");
     QTest::newRow("unknown section")
         << QStringList() << QByteArray("[other]\nws-port=1\n") << QStringLiteral("unknown section");
+    QTest::newRow("trusted proxy not an address")
+        << QStringList {QStringLiteral("--trusted-proxies=nginx.local")} << QByteArray()
+        << QStringLiteral("expected addresses or subnets");
+    QTest::newRow("proxy protocol from nobody")
+        << QStringList {QStringLiteral("--proxy-protocol")} << QByteArray()
+        << QStringLiteral("--proxy-protocol needs --trusted-proxies");
+    QTest::newRow("proxy protocol from nobody (INI)")
+        << QStringList() << QByteArray("proxy-protocol=true\n")
+        << QStringLiteral("--proxy-protocol needs --trusted-proxies");
+    QTest::newRow("proxy protocol maybe")
+        << QStringList() << QByteArray("trusted-proxies=127.0.0.1\nproxy-protocol=maybe\n")
+        << QStringLiteral("expected true or false");
 }
 
 void tst_Config::errors()
