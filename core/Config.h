@@ -62,6 +62,13 @@ struct Config
     QString authSecretFile; // HS256
     QString authPublicKeyFile; // RS256 or ES256
     qint64 authLeewayMs = 30 * 1000;
+    QString authAudience; // empty: "aud" not checked
+    QString authIssuer; // empty: "iss" not checked
+    qint64 authMaxAgeMs = 0; // 0: off; else "iat" required and exp - iat at most this
+    // With tokens: connections bound with one token (its jti, or its
+    // signature) may replace each other up to this many; they never close
+    // another token's connection. 0: only the per-uid cap.
+    int maxConnsPerToken = 4;
 
     // wss:// when both are set.
     QString tlsCertificate;

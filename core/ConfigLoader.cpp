@@ -60,6 +60,10 @@ const Option kOptions[] = {
     {"max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
+    {"max-conns-per-token", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "With tokens: connections bound with one token (jti); the oldest of that token is "
+            "closed, never another token's (default 4, 0: no cap).")},
     {"max-connections", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "WebSocket connections in all (default 0: the open-file limit less 512).")},
@@ -98,7 +102,15 @@ const Option kOptions[] = {
             "First message must be an RS256/ES256 token verified with this PEM key.")},
     {"auth-leeway", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP(
-            "ConfigLoader", "Clock difference allowed for exp and nbf (default 30s).")},
+            "ConfigLoader", "Clock difference allowed for exp, nbf and iat (default 30s).")},
+    {"auth-audience", QT_TRANSLATE_NOOP("ConfigLoader", "text"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Tokens must name this audience in aud (default: not checked).")},
+    {"auth-issuer", QT_TRANSLATE_NOOP("ConfigLoader", "text"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Tokens must have this iss (default: not checked).")},
+    {"auth-max-age", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Longest token lifetime: iat required, exp - iat at most this (default 0: off).")},
     {"tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key.")},
     {"tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
@@ -197,6 +209,8 @@ public:
             return size(&c.maxOutput);
         if (name == QLatin1String("max-conns-per-uid"))
             return integer(&c.maxConnsPerUid, 0, 100000);
+        if (name == QLatin1String("max-conns-per-token"))
+            return integer(&c.maxConnsPerToken, 0, 100000);
         if (name == QLatin1String("max-connections"))
             return integer(&c.maxConnections, 0, 10000000);
         if (name == QLatin1String("max-conns-per-ip"))
@@ -221,6 +235,12 @@ public:
             return file(&c.authPublicKeyFile);
         if (name == QLatin1String("auth-leeway"))
             return duration(&c.authLeewayMs, 0, true);
+        if (name == QLatin1String("auth-audience"))
+            return claimText(&c.authAudience);
+        if (name == QLatin1String("auth-issuer"))
+            return claimText(&c.authIssuer);
+        if (name == QLatin1String("auth-max-age"))
+            return duration(&c.authMaxAgeMs, 1000, true);
         if (name == QLatin1String("tls-cert"))
             return file(&c.tlsCertificate);
         if (name == QLatin1String("tls-key"))
@@ -415,6 +435,19 @@ private:
         *out = n;
         return true;
     }
+    // An "aud" or "iss" value to compare tokens with: printable, one line.
+    bool claimText(QString *out)
+    {
+        const QString v = m_value.trimmed();
+        if (v.isEmpty() || v.size() > 256)
+            return fail(tr("expected 1 to 256 characters"));
+        for (const QChar ch : v) {
+            if (!ch.isPrint())
+                return fail(tr("expected printable characters only"));
+        }
+        *out = v;
+        return true;
+    }
 
     Config *m_config;
     QString m_name, m_value, m_origin, m_error;
@@ -564,6 +597,15 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
     if (!result.config.authSecretFile.isEmpty() && !result.config.authPublicKeyFile.isEmpty()) {
         result.action = Action::Fail;
         result.error = tr("--auth-secret-file and --auth-public-key exclude each other");
+    }
+    const bool auth =
+        !result.config.authSecretFile.isEmpty() || !result.config.authPublicKeyFile.isEmpty();
+    if (!auth
+        && (!result.config.authAudience.isEmpty() || !result.config.authIssuer.isEmpty()
+            || result.config.authMaxAgeMs > 0)) {
+        result.action = Action::Fail;
+        result.error = tr("--auth-audience, --auth-issuer and --auth-max-age need "
+                          "--auth-secret-file or --auth-public-key");
     }
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;

@@ -88,8 +88,12 @@ bool PushServer::start(QString *error)
         m_log.append(std::move(e));
         return false;
     }
-    if (m_verifier)
+    if (m_verifier) {
         m_verifier->setLeeway(m_config.authLeewayMs / 1000);
+        m_verifier->setAudience(m_config.authAudience);
+        m_verifier->setIssuer(m_config.authIssuer);
+        m_verifier->setMaxAge(m_config.authMaxAgeMs / 1000);
+    }
     m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
         *error = why;

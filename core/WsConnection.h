@@ -44,6 +44,9 @@ public:
     const QByteArray &uid() const { return m_uid; }
     void setUid(const QByteArray &uid) { m_uid = uid; }
     bool isBound() const { return !m_uid.isEmpty(); }
+    // The token this connection bound with (TokenVerifier::Result::tokenKey); 0: none.
+    quint64 tokenKey() const { return m_tokenKey; }
+    void setTokenKey(quint64 key) { m_tokenKey = key; }
 
     qint64 connectedAtMs() const { return m_connectedAt; } // monotonic
     qint64 lastActivityMs() const { return m_lastActivity; } // monotonic
@@ -99,6 +102,7 @@ private:
     quint64 m_messagesOut = 0;
     quint64 m_bytesIn = 0;
     quint64 m_bytesOut = 0;
+    quint64 m_tokenKey = 0;
     int m_closeCode = 0;
     ListHook<WsConnection> m_idleHook;
     ListHook<WsConnection> m_pingHook;

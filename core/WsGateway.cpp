@@ -274,6 +274,7 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
             m_verifier->verify(message, QDateTime::currentSecsSinceEpoch());
         uid = r.uid;
         refusal = r.reason;
+        c->setTokenKey(r.tokenKey);
     } else {
         uid = Uid::fromBindMessage(message);
         refusal = "invalid uid";
@@ -294,7 +295,24 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
         c->close(WsFrame::PolicyViolation, refusal);
         return;
     }
-    WsConnection *oldest = m_registry->bind(c, uid, m_config.maxConnsPerUid);
+    if (m_verifier && !makeRoomForToken(c, uid)) {
+        ++m_metrics->refusedUidFull;
+        Event e;
+        e.type = Event::Type::Rejected;
+        e.level = Event::Level::Warning;
+        e.connection = c->id();
+        e.uid = uid;
+        e.peer = c->peer().toString();
+        e.detail = QStringLiteral("too many connections for this uid (%1), none of them with "
+                                  "this token")
+                       .arg(m_config.maxConnsPerUid);
+        m_log->append(std::move(e));
+        c->close(WsFrame::UidLimit, "too many connections for this uid");
+        return;
+    }
+    // Without tokens anyone may claim any uid, so the cap closes the oldest
+    // connection whoever it belongs to.
+    WsConnection *oldest = m_registry->bind(c, uid, m_verifier ? 0 : m_config.maxConnsPerUid);
     m_heartbeat.bound(c);
     Event e;
     e.type = Event::Type::Bound;
@@ -307,6 +325,35 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
         ++m_metrics->replacedByCap;
         oldest->close(WsFrame::UidLimit, "too many connections for this uid");
     }
+}
+
+bool WsGateway::makeRoomForToken(WsConnection *c, const QByteArray &uid)
+{
+    const SessionRegistry::Connections *list = m_registry->connections(uid);
+    if (!list)
+        return true;
+    // A token only ever displaces its own connections: whoever holds a copy
+    // of a token (a second tab, a replay) cannot close the others'.
+    WsConnection *oldestOfToken = nullptr;
+    int ofToken = 0;
+    for (WsConnection *other : *list) {
+        if (other->tokenKey() == c->tokenKey()) {
+            if (!oldestOfToken)
+                oldestOfToken = other;
+            ++ofToken;
+        }
+    }
+    const bool tokenFull = m_config.maxConnsPerToken > 0 && ofToken >= m_config.maxConnsPerToken;
+    const bool uidFull =
+        m_config.maxConnsPerUid > 0 && int(list->size()) >= m_config.maxConnsPerUid;
+    if (!tokenFull && !uidFull)
+        return true;
+    if (!oldestOfToken)
+        return false;
+    ++m_metrics->replacedByCap;
+    // close() unbinds it at once, so c takes its place.
+    oldestOfToken->close(WsFrame::UidLimit, "too many connections for this token");
+    return true;
 }
 
 void WsGateway::connectionClosing(WsConnection *c)

@@ -82,6 +82,10 @@ private:
     void evictIdle(WsConnection *c, qint64 idleMs);
     void bindTimedOut(WsConnection *c);
     void bind(WsConnection *c, QByteArrayView message);
+    // With tokens: room for c under uid, made by closing the oldest
+    // connection of c's own token if needed; false when there is none to
+    // close and the uid is full.
+    bool makeRoomForToken(WsConnection *c, const QByteArray &uid);
     void slowConsumer(WsConnection *c);
     // At accept; checkAddress false for a trusted proxy, whose client is
     // not known yet.

@@ -9,6 +9,8 @@
 #include "WsFrame.h"
 #include "WsGateway.h"
 
+#include <QDateTime>
+#include <QMessageAuthenticationCode>
 #include <QNetworkInterface>
 #include <QProcess>
 #include <QSignalSpy>
@@ -36,6 +38,8 @@ private Q_SLOTS:
     void tokenFromPhpBinds();
     void plainUidRefusedWhenTokensAreOn();
     void tokenFileErrorsStopTheStart();
+    void tokenEvictsOnlyItsOwnConnections();
+    void tokenWithoutJtiIsNamedBySignature();
 
     void perIpLimit();
     void loopbackIsExemptByDefault();
@@ -53,6 +57,8 @@ private Q_SLOTS:
 private:
     static bool openssl(const QStringList &args);
     QSslConfiguration clientTls() const;
+    QString writeSecret(const QString &name, const QByteArray &secret);
+    static QByteArray hs256Token(const QByteArray &claims, const QByteArray &secret);
     QTemporaryDir m_dir;
     QString m_cert, m_key, m_otherKey, m_garbage, m_rsaCert, m_rsaKey;
 };
@@ -331,6 +337,102 @@ void tst_Security::tokenFileErrorsStopTheStart()
     const auto both = ConfigLoader::load({QStringLiteral("pushconsole"),
         QStringLiteral("--auth-secret-file=a"), QStringLiteral("--auth-public-key=b")});
     QCOMPARE(both.action, ConfigLoader::Action::Fail);
+}
+
+QString tst_Security::writeSecret(const QString &name, const QByteArray &secret)
+{
+    const QString path = m_dir.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(secret) != secret.size())
+        qWarning() << "cannot write" << path;
+    return path;
+}
+
+QByteArray tst_Security::hs256Token(const QByteArray &claims, const QByteArray &secret)
+{
+    const auto b64 = [](const QByteArray &bytes) {
+        return bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    };
+    const QByteArray input = b64(R"({"alg":"HS256","typ":"JWT"})") + '.' + b64(claims);
+    return input + '.'
+        + b64(QMessageAuthenticationCode::hash(input, secret, QCryptographicHash::Sha256));
+}
+
+// Without tokens anyone may bind any uid, and the per-uid cap closes the
+// oldest connection whoever it belongs to: that is inherent (README). With
+// tokens a copy of one token (a leaked one, replayed) can only displace the
+// connections made with that same token.
+void tst_Security::tokenEvictsOnlyItsOwnConnections()
+{
+    const QByteArray secret(40, 'k');
+    Config config = loopbackConfig();
+    config.authSecretFile = writeSecret(QStringLiteral("cap-secret"), secret);
+    config.maxConnsPerUid = 2;
+    config.maxConnsPerToken = 1;
+    auto server = startServer(config);
+    QVERIFY(server);
+    const QByteArray exp = QByteArray::number(QDateTime::currentSecsSinceEpoch() + 300);
+    const auto token = [&](const char *jti) {
+        return hs256Token(
+            R"({"sub":"victim","exp":)" + exp + R"(,"jti":")" + QByteArray(jti) + R"("})", secret);
+    };
+
+    WsClient victim(server->wsPort());
+    QVERIFY(victim.bind(token("victim-page"), server.get()));
+    WsClient replay1(server->wsPort());
+    QVERIFY(replay1.bind(token("leaked"), server.get()));
+    QCOMPARE(server->registry()->connectionCount(), 2);
+
+    // The uid is full: the same token again replaces its own connection...
+    WsClient replay2(server->wsPort());
+    QVERIFY(replay2.waitConnected());
+    replay2.socket.sendTextMessage(QString::fromLatin1(token("leaked")));
+    QVERIFY(replay1.waitForDisconnected());
+    QCOMPARE(int(replay1.socket.closeCode()), 4001);
+    QCOMPARE(replay1.socket.closeReason(), QStringLiteral("too many connections for this token"));
+    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 2; }));
+    // ...and a token with no connection here cannot make room at all.
+    WsClient stranger(server->wsPort());
+    QVERIFY(stranger.waitConnected());
+    stranger.socket.sendTextMessage(QString::fromLatin1(token("another")));
+    QVERIFY(stranger.waitForDisconnected());
+    QCOMPARE(int(stranger.socket.closeCode()), 4001);
+    QCOMPARE(stranger.socket.closeReason(), QStringLiteral("too many connections for this uid"));
+    QCOMPARE(server->metrics().refusedUidFull, quint64(1));
+    QCOMPARE(server->metrics().replacedByCap, quint64(1));
+
+    // The victim's page was never touched: a push reaches it.
+    TextClient backend(server->textPort());
+    QCOMPARE(backend.request(pushLine("victim", "still here")), QByteArray("ok\n"));
+    QVERIFY(victim.waitForMessages(1));
+    QVERIFY(!victim.disconnected);
+    QCOMPARE(server->registry()->connectionCount(), 2);
+}
+
+void tst_Security::tokenWithoutJtiIsNamedBySignature()
+{
+    const QByteArray secret(40, 'n');
+    Config config = loopbackConfig();
+    config.authSecretFile = writeSecret(QStringLiteral("nojti-secret"), secret);
+    config.maxConnsPerToken = 2;
+    auto server = startServer(config);
+    QVERIFY(server);
+    const QByteArray exp = QByteArray::number(QDateTime::currentSecsSinceEpoch() + 300);
+    const QByteArray same = hs256Token(R"({"sub":"u","exp":)" + exp + "}", secret);
+    const QByteArray other = hs256Token(R"({"sub":"u","exp":)" + exp + R"(,"x":1})", secret);
+    WsClient a(server->wsPort()), b(server->wsPort()), c(server->wsPort());
+    QVERIFY(a.bind(same, server.get()));
+    QVERIFY(b.bind(same, server.get()));
+    QVERIFY(c.bind(other, server.get()));
+    // A third use of the same token string displaces its oldest; the other
+    // token's connection stays.
+    WsClient d(server->wsPort());
+    QVERIFY(d.waitConnected());
+    d.socket.sendTextMessage(QString::fromLatin1(same));
+    QVERIFY(a.waitForDisconnected());
+    QCOMPARE(int(a.socket.closeCode()), 4001);
+    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 3; }));
+    QVERIFY(!b.disconnected && !c.disconnected);
 }
 
 void tst_Security::perIpLimit()
