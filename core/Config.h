@@ -44,6 +44,13 @@ struct Config
         QHostAddress::parseSubnet(QStringLiteral("::1/128")),
     };
     int maxUnbound = 10000; // connected but no uid yet (a connection flood)
+    // Reverse proxies whose word on the client's address is taken: their
+    // X-Forwarded-For, and with proxyProtocol their PROXY header. Per-address
+    // limits, the log and the console then see the client, not the proxy.
+    QList<QPair<QHostAddress, int>> trustedProxies;
+    // The WebSocket port expects a PROXY protocol header (v1 or v2) from
+    // trusted proxies and refuses one from anyone else.
+    bool proxyProtocol = false;
     int maxTextConnections = 1024;
     int maxPendingReplies = 4096; // unsent replies before a push connection is not read
     // A push connection that sent nothing (and waits for no reply) this long
@@ -60,6 +67,13 @@ struct Config
     QString authSecretFile; // HS256
     QString authPublicKeyFile; // RS256 or ES256
     qint64 authLeewayMs = 30 * 1000;
+    QString authAudience; // empty: "aud" not checked
+    QString authIssuer; // empty: "iss" not checked
+    qint64 authMaxAgeMs = 0; // 0: off; else "iat" required and exp - iat at most this
+    // With tokens: connections bound with one token (its jti, or its
+    // signature) may replace each other up to this many; they never close
+    // another token's connection. 0: only the per-uid cap.
+    int maxConnsPerToken = 4;
 
     // wss:// when both are set.
     QString tlsCertificate;

@@ -60,6 +60,10 @@ const Option kOptions[] = {
     {"max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Connections one uid may hold; the oldest is closed (default 16, 0: no cap).")},
+    {"max-conns-per-token", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "With tokens: connections bound with one token (jti); the oldest of that token is "
+            "closed, never another token's (default 4, 0: no cap).")},
     {"max-connections", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "WebSocket connections in all (default 0: the open-file limit less 512).")},
@@ -70,6 +74,14 @@ const Option kOptions[] = {
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Sources --max-conns-per-ip does not apply to, e.g. a proxy (default "
             "127.0.0.0/8,::1; \"none\" for none).")},
+    {"trusted-proxies", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Reverse proxies whose X-Forwarded-For (and PROXY header) names the client, e.g. "
+            "127.0.0.1,10.0.0.0/8 (default: none).")},
+    {"proxy-protocol", nullptr,
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "The WebSocket port expects a PROXY protocol v1/v2 header from --trusted-proxies "
+            "and refuses it from others (default off).")},
     {"max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Connections that have not sent their uid yet (default 10000).")},
@@ -97,7 +109,15 @@ const Option kOptions[] = {
             "First message must be an RS256/ES256 token verified with this PEM key.")},
     {"auth-leeway", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP(
-            "ConfigLoader", "Clock difference allowed for exp and nbf (default 30s).")},
+            "ConfigLoader", "Clock difference allowed for exp, nbf and iat (default 30s).")},
+    {"auth-audience", QT_TRANSLATE_NOOP("ConfigLoader", "text"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Tokens must name this audience in aud (default: not checked).")},
+    {"auth-issuer", QT_TRANSLATE_NOOP("ConfigLoader", "text"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Tokens must have this iss (default: not checked).")},
+    {"auth-max-age", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Longest token lifetime: iat required, exp - iat at most this (default 0: off).")},
     {"tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key.")},
     {"tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
@@ -204,6 +224,8 @@ public:
             return size(&c.maxOutput);
         if (name == QLatin1String("max-conns-per-uid"))
             return integer(&c.maxConnsPerUid, 0, 100000);
+        if (name == QLatin1String("max-conns-per-token"))
+            return integer(&c.maxConnsPerToken, 0, 100000);
         if (name == QLatin1String("max-connections"))
             return integer(&c.maxConnections, 0, 10000000);
         if (name == QLatin1String("max-conns-per-ip"))
@@ -222,12 +244,22 @@ public:
             return subnets(&c.textAllow);
         if (name == QLatin1String("per-ip-exempt"))
             return subnets(&c.perIpExempt);
+        if (name == QLatin1String("trusted-proxies"))
+            return subnets(&c.trustedProxies);
+        if (name == QLatin1String("proxy-protocol"))
+            return boolean(&c.proxyProtocol);
         if (name == QLatin1String("auth-secret-file"))
             return file(&c.authSecretFile);
         if (name == QLatin1String("auth-public-key"))
             return file(&c.authPublicKeyFile);
         if (name == QLatin1String("auth-leeway"))
             return duration(&c.authLeewayMs, 0, true);
+        if (name == QLatin1String("auth-audience"))
+            return claimText(&c.authAudience);
+        if (name == QLatin1String("auth-issuer"))
+            return claimText(&c.authIssuer);
+        if (name == QLatin1String("auth-max-age"))
+            return duration(&c.authMaxAgeMs, 1000, true);
         if (name == QLatin1String("tls-cert"))
             return file(&c.tlsCertificate);
         if (name == QLatin1String("tls-key"))
@@ -411,6 +443,19 @@ private:
         *out = list;
         return true;
     }
+    bool boolean(bool *out)
+    {
+        const QString v = m_value.trimmed().toLower();
+        if (v == QLatin1String("true") || v == QLatin1String("1") || v == QLatin1String("yes")) {
+            *out = true;
+            return true;
+        }
+        if (v == QLatin1String("false") || v == QLatin1String("0") || v == QLatin1String("no")) {
+            *out = false;
+            return true;
+        }
+        return fail(tr("expected true or false"));
+    }
     bool file(QString *out)
     {
         if (m_value.trimmed().isEmpty())
@@ -425,6 +470,19 @@ private:
         if (!ok || n < minimum || n > maximum)
             return fail(tr("expected a whole number from %1 to %2").arg(minimum).arg(maximum));
         *out = n;
+        return true;
+    }
+    // An "aud" or "iss" value to compare tokens with: printable, one line.
+    bool claimText(QString *out)
+    {
+        const QString v = m_value.trimmed();
+        if (v.isEmpty() || v.size() > 256)
+            return fail(tr("expected 1 to 256 characters"));
+        for (const QChar ch : v) {
+            if (!ch.isPrint())
+                return fail(tr("expected printable characters only"));
+        }
+        *out = v;
         return true;
     }
 
@@ -577,6 +635,15 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
         result.action = Action::Fail;
         result.error = tr("--auth-secret-file and --auth-public-key exclude each other");
     }
+    const bool auth =
+        !result.config.authSecretFile.isEmpty() || !result.config.authPublicKeyFile.isEmpty();
+    if (!auth
+        && (!result.config.authAudience.isEmpty() || !result.config.authIssuer.isEmpty()
+            || result.config.authMaxAgeMs > 0)) {
+        result.action = Action::Fail;
+        result.error = tr("--auth-audience, --auth-issuer and --auth-max-age need "
+                          "--auth-secret-file or --auth-public-key");
+    }
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;
         result.error = tr("--tls-cert and --tls-key go together");
@@ -594,6 +661,11 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
             // Not the URL itself: it may hold a password.
             result.error = tr("--redis: %1").arg(why);
         }
+    }
+    if (result.config.proxyProtocol && result.config.trustedProxies.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--proxy-protocol needs --trusted-proxies: the proxies that send "
+                          "the header");
     }
     return result;
 }

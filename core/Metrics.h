@@ -23,7 +23,8 @@ struct Metrics
     quint64 evictedIdle = 0; // heartbeat timeouts
     quint64 bindTimeouts = 0;
     quint64 rejected = 0; // invalid first message, handshake, protocol
-    quint64 replacedByCap = 0; // oldest closed by the per-uid cap
+    quint64 replacedByCap = 0; // oldest closed by the per-uid cap (per-token with tokens)
+    quint64 refusedUidFull = 0; // with tokens: uid at its cap, none of it with this token
     quint64 droppedSlow = 0; // slow consumers dropped past --max-output
     quint64 kicked = 0; // closed on request (console, HTTP API)
     quint64 refusedTotal = 0; // at accept: --max-connections

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <QByteArrayView>
 #include <QHashFunctions>
 #include <QHostAddress>
+#include <QList>
+#include <QPair>
 #include <QString>
 
 #include <array>
@@ -15,13 +18,26 @@ class PeerAddress final
 public:
     PeerAddress() = default;
     static PeerAddress fromSockaddr(const sockaddr *addr);
+    // From network-order bytes, as a PROXY protocol v2 header carries them.
+    // An IPv4-mapped IPv6 address becomes IPv4, as fromSockaddr does.
+    static PeerAddress fromIPv4(const quint8 *bytes, quint16 port);
+    static PeerAddress fromIPv6(const quint8 *bytes, quint16 port);
+    // Strict text: a dotted quad without leading zeros, or an IPv6 address
+    // (inet_pton's grammar). Returns an invalid address otherwise.
+    static PeerAddress fromText(QByteArrayView text, quint16 port = 0);
+
+    bool isValid() const { return m_family != 0; }
 
     bool isIPv4() const { return m_family == 4; }
     quint16 port() const { return m_port; }
     QString host() const;
-    QString toString() const; // "1.2.3.4:5" or "[::1]:5"
+    // "1.2.3.4:5" or "[::1]:5"; without ":0" when the port is unknown (an
+    // address from X-Forwarded-For), so "1.2.3.4" or "[::1]".
+    QString toString() const;
     bool isLoopback() const;
     QHostAddress hostAddress() const;
+    bool isInSubnet(const QPair<QHostAddress, int> &subnet) const;
+    bool isInAnySubnet(const QList<QPair<QHostAddress, int>> &subnets) const;
 
     // The host part alone, for counting connections per address.
     struct Host

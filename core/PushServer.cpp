@@ -88,8 +88,12 @@ bool PushServer::start(QString *error)
         m_log.append(std::move(e));
         return false;
     }
-    if (m_verifier)
+    if (m_verifier) {
         m_verifier->setLeeway(m_config.authLeewayMs / 1000);
+        m_verifier->setAudience(m_config.authAudience);
+        m_verifier->setIssuer(m_config.authIssuer);
+        m_verifier->setMaxAge(m_config.authMaxAgeMs / 1000);
+    }
     m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
         *error = why;
@@ -125,6 +129,15 @@ bool PushServer::start(QString *error)
         if (m_verifier)
             e.detail += QStringLiteral(" auth=")
                 + QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()));
+        if (!m_config.trustedProxies.isEmpty()) {
+            QStringList proxies;
+            for (const auto &subnet : m_config.trustedProxies)
+                proxies << subnet.first.toString() + QLatin1Char('/')
+                        + QString::number(subnet.second);
+            e.detail += QStringLiteral(" trusted-proxies=") + proxies.join(QLatin1Char(','));
+            if (m_config.proxyProtocol)
+                e.detail += QStringLiteral(" proxy-protocol=on");
+        }
         if (m_cluster) {
             e.detail += QStringLiteral(" node=%1 redis=%2")
                             .arg(QString::fromUtf8(m_cluster->nodeId()),

@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QFile>
 #include <QSslCertificate>
+#include <QSslCipher>
 #include <QSslKey>
 #include <QSslSocket>
 
@@ -40,7 +41,47 @@ bool keyMatchesCertificate(const QByteArray &certificatePem, const QByteArray &k
     return match;
 }
 
+// Mozilla's "intermediate" server configuration for TLS 1.2: ECDHE key
+// exchange (forward secrecy) with AES-GCM or ChaCha20-Poly1305 only; no CBC
+// suites (SHA-1 MACs, padding oracles), no RSA key exchange, no DHE. Any
+// browser of the last ten years has one of these. The certificate decides
+// between the ECDSA and RSA halves.
+constexpr const char *Tls12Ciphers[] = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305",
+    "ECDHE-RSA-CHACHA20-POLY1305",
+};
+
+// Our TLS 1.2 list, in our order, as far as the OpenSSL in use knows it.
+// No TLS 1.3 suite is in it, so Qt leaves OpenSSL's TLS 1.3 defaults alone
+// (all of them AEAD with forward secrecy).
+QList<QSslCipher> modernCiphers()
+{
+    const QList<QSslCipher> supported = QSslConfiguration::supportedCiphers();
+    QList<QSslCipher> ciphers;
+    for (const char *name : Tls12Ciphers) {
+        for (const QSslCipher &cipher : supported) {
+            if (cipher.name() == QLatin1String(name)) {
+                ciphers.append(cipher);
+                break;
+            }
+        }
+    }
+    return ciphers;
+}
+
 } // namespace
+
+QStringList TlsContext::cipherNames()
+{
+    QStringList names;
+    for (const char *name : Tls12Ciphers)
+        names << QString::fromLatin1(name);
+    return names;
+}
 
 std::unique_ptr<TlsContext> TlsContext::load(
     const QString &certificateFile, const QString &keyFile, QString *error)
@@ -86,6 +127,14 @@ std::unique_ptr<TlsContext> TlsContext::load(
     c.setLocalCertificateChain(chain);
     c.setPrivateKey(key);
     c.setProtocol(QSsl::TlsV1_2OrLater);
+    const QList<QSslCipher> ciphers = modernCiphers();
+    if (ciphers.isEmpty()) {
+        // An empty list would mean Qt's defaults, CBC suites included.
+        *error = tr("the TLS library knows none of the ciphers %1")
+                     .arg(cipherNames().join(QLatin1Char(':')));
+        return nullptr;
+    }
+    c.setCiphers(ciphers);
     c.setPeerVerifyMode(QSslSocket::VerifyNone); // browsers do not present certificates
     const QDateTime expiry = chain.front().expiryDate();
     if (expiry < QDateTime::currentDateTimeUtc())

@@ -22,6 +22,9 @@ public:
     // Things worth a warning that do not stop the start (an expired certificate).
     const QStringList &warnings() const { return m_warnings; }
     QString subject() const;
+    // The TLS 1.2 cipher suites offered, in OpenSSL's names; TLS 1.3 keeps
+    // OpenSSL's default suites.
+    static QStringList cipherNames();
 
 private:
     QSslConfiguration m_configuration;

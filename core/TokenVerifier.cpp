@@ -2,7 +2,9 @@
 
 #include "Uid.h"
 
+#include <QCryptographicHash>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtNumeric>
@@ -123,6 +125,54 @@ Claim subjectClaim(jwt_t *jwt, QByteArray *uid)
         return Claim::Invalid;
     *uid = inner.toByteArray();
     return Claim::Ok;
+}
+
+// The JSON text of a claim, as libjwt wrote it back, decoded: a claim value
+// of any type, wrapped in an array because QJsonDocument wants a container.
+QJsonValue decodeClaim(const QByteArray &json)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson('[' + json + ']');
+    return doc.isArray() && doc.array().size() == 1 ? doc.array().first() : QJsonValue();
+}
+
+bool isClaimString(const QJsonValue &value)
+{
+    return value.isString() && !value.toString().isEmpty()
+        && value.toString().size() <= TokenVerifier::MaxClaimSize;
+}
+
+// "aud" is one string or an array of strings (RFC 7519 §4.1.3); true when
+// `expected` is among them. *valid is false for anything else.
+bool audienceMatches(const QJsonValue &aud, const QString &expected, bool *valid)
+{
+    *valid = true;
+    if (isClaimString(aud))
+        return aud.toString() == expected;
+    if (!aud.isArray() || aud.toArray().isEmpty()) {
+        *valid = false;
+        return false;
+    }
+    bool found = false;
+    for (const QJsonValue &element : aud.toArray()) {
+        if (!isClaimString(element)) {
+            *valid = false;
+            return false;
+        }
+        found = found || element.toString() == expected;
+    }
+    return found;
+}
+
+quint64 keyOf(QByteArrayView kind, QByteArrayView value)
+{
+    QCryptographicHash sha(QCryptographicHash::Sha256);
+    sha.addData(kind);
+    sha.addData(value);
+    const QByteArray digest = sha.result();
+    quint64 key = 0;
+    for (int i = 0; i < 8; ++i)
+        key = key << 8 | quint8(digest[i]);
+    return key == 0 ? 1 : key;
 }
 
 qint64 saturatingAdd(qint64 a, qint64 b)
@@ -383,6 +433,42 @@ TokenVerifier::Result TokenVerifier::verify(QByteArrayView token, qint64 nowSeco
         break;
     }
 
+    if (m_maxAge > 0) {
+        qint64 iat = 0;
+        switch (integerClaim(jwt.get(), "iat", &iat)) {
+        case Claim::Missing:
+            return refuse("missing iat");
+        case Claim::Invalid:
+            return refuse("invalid iat");
+        case Claim::Ok:
+            break;
+        }
+        if (saturatingAdd(nowSeconds, m_leeway) < iat)
+            return refuse("iat in the future");
+        if (saturatingAdd(iat, m_maxAge) < exp)
+            return refuse("token lifetime too long");
+    }
+    QByteArray json;
+    if (!m_issuer.isEmpty()) {
+        if (!claimJson(jwt.get(), "iss", &json))
+            return refuse("missing iss");
+        const QJsonValue issuer = decodeClaim(json);
+        if (!isClaimString(issuer))
+            return refuse("invalid iss");
+        if (issuer.toString() != m_issuer)
+            return refuse("wrong iss");
+    }
+    if (!m_audience.isEmpty()) {
+        if (!claimJson(jwt.get(), "aud", &json))
+            return refuse("missing aud");
+        bool valid = true;
+        const bool match = audienceMatches(decodeClaim(json), m_audience, &valid);
+        if (!valid)
+            return refuse("invalid aud");
+        if (!match)
+            return refuse("wrong aud");
+    }
+
     Result r;
     switch (subjectClaim(jwt.get(), &r.uid)) {
     case Claim::Missing:
@@ -391,6 +477,15 @@ TokenVerifier::Result TokenVerifier::verify(QByteArrayView token, qint64 nowSeco
         return refuse("invalid sub");
     case Claim::Ok:
         break;
+    }
+    if (claimJson(jwt.get(), "jti", &json)) {
+        // Any string will do (a UUID, a counter); its JSON text names it.
+        if (!isClaimString(decodeClaim(json)))
+            return refuse("invalid jti");
+        r.tokenKey = keyOf("jti:", json);
+        r.hasJti = true;
+    } else {
+        r.tokenKey = keyOf("sig:", signature);
     }
     r.ok = true;
     return r;

@@ -19,7 +19,14 @@
 //    as its HMAC secret (the classic algorithm-confusion attack);
 //  - "exp" is required, "nbf" optional, both integer seconds, both with a
 //    clock leeway;
-//  - "sub" is the uid and must be a string that passes Uid::isValid.
+//  - "sub" is the uid and must be a string that passes Uid::isValid;
+//  - "aud" and "iss" are checked when an audience or issuer is set: "aud"
+//    may be a string or an array of strings, one of them the audience;
+//  - with a maximum age, "iat" is required, may not lie in the future
+//    beyond the leeway, and exp - iat may not exceed the maximum age, so a
+//    backend cannot (by mistake or when compromised once) mint tokens that
+//    stay valid for days;
+//  - "jti", when present, is a string; it names the token (see tokenKey).
 // Result::reason is a short fixed English text, safe to send as a WebSocket
 // close reason and to log; the token itself never appears in it.
 //
@@ -46,7 +53,14 @@ public:
         bool ok = false;
         QByteArray uid; // the valid uid from "sub" when ok, empty otherwise
         QByteArray reason; // why not, when !ok: short English protocol text
+        // Which token this is, for caps per token: derived from "jti" when
+        // present, else from the signature (the same token string sent
+        // again has the same key). Never 0 when ok.
+        quint64 tokenKey = 0;
+        bool hasJti = false;
     };
+    // Longest "aud", "iss" and "jti" string, in characters.
+    static constexpr qsizetype MaxClaimSize = 256;
 
     // HS256 with the secret in `path`. Trailing spaces, tabs, CR and LF are
     // removed (so a file written by `echo` or an editor works); everything
@@ -75,6 +89,12 @@ public:
     // 0..MaxLeewaySeconds.
     qint64 leeway() const { return m_leeway; }
     void setLeeway(qint64 seconds);
+    // Empty: not checked.
+    void setAudience(const QString &audience) { m_audience = audience; }
+    void setIssuer(const QString &issuer) { m_issuer = issuer; }
+    // Longest token lifetime exp - iat in seconds; 0: no limit and no iat needed.
+    void setMaxAge(qint64 seconds) { m_maxAge = qMax<qint64>(0, seconds); }
+    qint64 maxAge() const { return m_maxAge; }
 
     // `token` is the first WebSocket message; surrounding white space is
     // ignored, as for a plain uid. `nowSeconds` is the Unix time.
@@ -85,5 +105,8 @@ private:
 
     Algorithm m_algorithm;
     QByteArray m_key; // the HMAC secret, or the PEM text handed to libjwt
+    QString m_audience;
+    QString m_issuer;
     qint64 m_leeway = DefaultLeewaySeconds;
+    qint64 m_maxAge = 0;
 };

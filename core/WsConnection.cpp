@@ -197,6 +197,13 @@ qint64 WsConnection::processHandshake(char *data, qint64 size)
         startClosing();
         return size; // nothing after a refused request is read
     }
+    // Behind a trusted proxy the client is known only now; its address
+    // may be over its limit.
+    if (!m_gateway->admitHandshake(this, handshake)) {
+        m_io->write(WsHandshake::tooManyRequests("too many connections from this address"));
+        startClosing();
+        return size;
+    }
     m_io->write(handshake.response());
     m_state = State::Open;
     m_lastActivity = MonotonicClock::nowMs();

@@ -32,11 +32,21 @@ public:
     ~WsConnection() override;
 
     quint64 id() const { return m_id; }
+    // The client's address: the socket's, or what a trusted proxy said.
     const PeerAddress &peer() const { return m_peer; }
+    void setPeer(const PeerAddress &peer) { m_peer = peer; }
+    // Whether the gateway counts this connection against peer()'s
+    // --max-conns-per-ip yet: not while a trusted proxy has still to say
+    // whom it is relaying.
+    bool isPerIpCounted() const { return m_perIpCounted; }
+    void setPerIpCounted(bool counted) { m_perIpCounted = counted; }
     State state() const { return m_state; }
     const QByteArray &uid() const { return m_uid; }
     void setUid(const QByteArray &uid) { m_uid = uid; }
     bool isBound() const { return !m_uid.isEmpty(); }
+    // The token this connection bound with (TokenVerifier::Result::tokenKey); 0: none.
+    quint64 tokenKey() const { return m_tokenKey; }
+    void setTokenKey(quint64 key) { m_tokenKey = key; }
 
     qint64 connectedAtMs() const { return m_connectedAt; } // monotonic
     qint64 lastActivityMs() const { return m_lastActivity; } // monotonic
@@ -92,6 +102,7 @@ private:
     quint64 m_messagesOut = 0;
     quint64 m_bytesIn = 0;
     quint64 m_bytesOut = 0;
+    quint64 m_tokenKey = 0;
     int m_closeCode = 0;
     ListHook<WsConnection> m_idleHook;
     ListHook<WsConnection> m_pingHook;
@@ -99,4 +110,5 @@ private:
     State m_state = State::Handshake;
     quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
     bool m_finished = false;
+    bool m_perIpCounted = false;
 };

@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "EventLog.h"
+#include "ForwardedFor.h"
 #include "Logging.h"
 #include "Metrics.h"
 #include "MonotonicClock.h"
@@ -26,6 +27,9 @@ WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *
     , m_listener([this](int fd, const PeerAddress &peer) { accepted(fd, peer); })
     , m_heartbeat(this)
     , m_refusals(log)
+    , m_intake([this](int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
+                   const ProxyHeader &header,
+                   const char *reason) { proxyHeaderRead(fd, proxy, outcome, header, reason); })
 {
     m_listener.setOverloadHandler([this] {
         Event e;
@@ -55,6 +59,10 @@ bool WsGateway::listen(QString *error)
         getrlimit(RLIMIT_NOFILE, &files);
         m_maxConnections = int(qMax<qint64>(64, qint64(files.rlim_cur) - 512));
     }
+    // The header comes first thing from a proxy; a connection that does not
+    // send it soon is not a proxy speaking the protocol.
+    m_intake.setTimeout(
+        qMin<qint64>(ProxyIntake::DefaultTimeoutMs, m_config.effectiveBindTimeoutMs()));
     if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
         return false;
     m_heartbeat.start();
@@ -68,47 +76,153 @@ void WsGateway::stopListening()
 
 bool WsGateway::isExempt(const PeerAddress &peer) const
 {
-    const QHostAddress address = peer.hostAddress();
-    for (const auto &subnet : m_config.perIpExempt) {
-        if (address.isInSubnet(subnet))
-            return true;
-    }
-    return false;
+    return peer.isInAnySubnet(m_config.perIpExempt);
 }
 
-bool WsGateway::admit(const PeerAddress &peer)
+bool WsGateway::isTrustedProxy(const PeerAddress &peer) const
+{
+    return peer.isInAnySubnet(m_config.trustedProxies);
+}
+
+bool WsGateway::admit(const PeerAddress &peer, bool checkAddress)
 {
     QString why;
-    if (m_connections.size() >= m_maxConnections) {
+    // Connections waiting for their PROXY header hold a descriptor and no
+    // uid like any other.
+    if (m_connections.size() + m_intake.size() >= m_maxConnections) {
         ++m_metrics->refusedTotal;
         why = QStringLiteral("connection limit reached (%1)").arg(m_maxConnections);
-    } else if (m_heartbeat.unboundCount() >= m_config.maxUnbound) {
+    } else if (m_heartbeat.unboundCount() + m_intake.size() >= m_config.maxUnbound) {
         ++m_metrics->refusedUnbound;
         why = QStringLiteral("too many connections without a uid (%1)").arg(m_config.maxUnbound);
-    } else if (m_perIp.value(peer.hostKey()) >= m_config.maxConnsPerIp && !isExempt(peer)) {
-        ++m_metrics->refusedPerIp;
-        why = QStringLiteral("too many connections from this address (%1)")
-                  .arg(m_config.maxConnsPerIp);
     } else {
-        return true;
+        return !checkAddress || admitAddress(peer);
     }
     m_refusals.report(why, peer.toString());
     return false;
 }
 
+bool WsGateway::admitAddress(const PeerAddress &client)
+{
+    if (m_perIp.value(client.hostKey()) < m_config.maxConnsPerIp || isExempt(client))
+        return true;
+    ++m_metrics->refusedPerIp;
+    m_refusals.report(
+        QStringLiteral("too many connections from this address (%1)").arg(m_config.maxConnsPerIp),
+        client.toString());
+    return false;
+}
+
 void WsGateway::accepted(int fd, const PeerAddress &peer)
 {
-    if (!admit(peer)) {
+    const bool proxy = isTrustedProxy(peer);
+    if (!admit(peer, !proxy)) {
         StreamSocket::resetAndClose(fd);
         return;
     }
+    if (proxy && m_config.proxyProtocol) {
+        m_intake.add(fd, peer);
+        return;
+    }
+    open(fd, peer, !proxy);
+}
+
+void WsGateway::proxyHeaderRead(int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
+    const ProxyHeader &header, const char *reason)
+{
+    if (outcome != ProxyIntake::Outcome::Ok) {
+        if (outcome == ProxyIntake::Outcome::Closed) {
+            qCDebug(lcGateway) << "proxy connection gone" << proxy.toString() << reason;
+            return;
+        }
+        // A proxy that sends no header or a broken one is misconfigured:
+        // worth a line, but one a second at most.
+        ++m_metrics->rejected;
+        m_refusals.report(QStringLiteral("PROXY header refused: %1").arg(QLatin1String(reason)),
+            proxy.toString());
+        return;
+    }
+    const PeerAddress client = header.hasAddress ? header.source : proxy;
+    qCDebug(lcGateway) << "PROXY header from" << proxy.toString() << "client" << client.toString();
+    if (isTrustedProxy(client)) {
+        // A proxy behind a proxy: its X-Forwarded-For names the client.
+        open(fd, client, false);
+        return;
+    }
+    if (!admitAddress(client)) {
+        StreamSocket::resetAndClose(fd);
+        return;
+    }
+    open(fd, client, true);
+}
+
+void WsGateway::open(int fd, const PeerAddress &peer, bool counted)
+{
     auto *c = new WsConnection(fd, peer, m_nextId++, this, m_tls);
     m_connections.insert(c);
-    ++m_perIp[peer.hostKey()];
+    if (counted)
+        countPerIp(c);
     m_heartbeat.track(c);
     ++m_metrics->connectionsAccepted;
     ++m_metrics->connectionsOpen;
     qCDebug(lcGateway) << "accepted" << c->id() << peer.toString();
+}
+
+void WsGateway::countPerIp(WsConnection *c)
+{
+    ++m_perIp[c->peer().hostKey()];
+    c->setPerIpCounted(true);
+}
+
+bool WsGateway::admitHandshake(WsConnection *c, const WsHandshake &handshake)
+{
+    if (c->isPerIpCounted()) {
+        // Anyone can write this header; only a trusted proxy's is believed.
+        if (!handshake.forwardedFor.isEmpty())
+            qCDebug(lcGateway) << "X-Forwarded-For ignored: not from a trusted proxy" << c->id()
+                               << c->peer().toString();
+        return true;
+    }
+    const PeerAddress proxy = c->peer();
+    PeerAddress client = proxy;
+    if (!handshake.forwardedFor.isEmpty()) {
+        const char *error = "";
+        if (ForwardedFor::resolve(
+                handshake.forwardedFor, m_config.trustedProxies, &client, &error)) {
+            qCDebug(lcGateway) << "client" << c->id() << client.toString() << "via"
+                               << proxy.toString();
+        } else {
+            client = proxy;
+            warnForwardedFor(c, error);
+        }
+    }
+    if (!admitAddress(client)) {
+        c->setPeer(client);
+        c->setCloseReason(QStringLiteral("too many connections from this address (%1)")
+                              .arg(m_config.maxConnsPerIp),
+            0);
+        return false;
+    }
+    c->setPeer(client);
+    countPerIp(c);
+    return true;
+}
+
+void WsGateway::warnForwardedFor(const WsConnection *c, const char *error)
+{
+    const qint64 now = MonotonicClock::nowMs();
+    if (m_forwardedForWarnedAt != 0 && now - m_forwardedForWarnedAt < 1000) {
+        qCDebug(lcGateway) << error << c->id() << c->peer().toString();
+        return;
+    }
+    m_forwardedForWarnedAt = now;
+    Event e;
+    e.type = Event::Type::Error;
+    e.level = Event::Level::Warning;
+    e.connection = c->id();
+    e.peer = c->peer().toString();
+    e.detail = QStringLiteral("%1: the proxy's address counts instead").arg(QLatin1String(error));
+    m_log->append(std::move(e));
 }
 
 void WsGateway::connectionOpened(WsConnection *c, const WsHandshake &handshake)
@@ -120,8 +234,6 @@ void WsGateway::connectionOpened(WsConnection *c, const WsHandshake &handshake)
     e.connection = c->id();
     e.peer = c->peer().toString();
     e.detail = QString::fromUtf8(handshake.path);
-    if (!handshake.forwardedFor.isEmpty())
-        e.detail += QLatin1String(" forwarded-for=") + QString::fromLatin1(handshake.forwardedFor);
     m_log->append(std::move(e));
 }
 
@@ -162,6 +274,7 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
             m_verifier->verify(message, QDateTime::currentSecsSinceEpoch());
         uid = r.uid;
         refusal = r.reason;
+        c->setTokenKey(r.tokenKey);
     } else {
         uid = Uid::fromBindMessage(message);
         refusal = "invalid uid";
@@ -182,7 +295,24 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
         c->close(WsFrame::PolicyViolation, refusal);
         return;
     }
-    WsConnection *oldest = m_registry->bind(c, uid, m_config.maxConnsPerUid);
+    if (m_verifier && !makeRoomForToken(c, uid)) {
+        ++m_metrics->refusedUidFull;
+        Event e;
+        e.type = Event::Type::Rejected;
+        e.level = Event::Level::Warning;
+        e.connection = c->id();
+        e.uid = uid;
+        e.peer = c->peer().toString();
+        e.detail = QStringLiteral("too many connections for this uid (%1), none of them with "
+                                  "this token")
+                       .arg(m_config.maxConnsPerUid);
+        m_log->append(std::move(e));
+        c->close(WsFrame::UidLimit, "too many connections for this uid");
+        return;
+    }
+    // Without tokens anyone may claim any uid, so the cap closes the oldest
+    // connection whoever it belongs to.
+    WsConnection *oldest = m_registry->bind(c, uid, m_verifier ? 0 : m_config.maxConnsPerUid);
     m_heartbeat.bound(c);
     Event e;
     e.type = Event::Type::Bound;
@@ -197,6 +327,35 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
     }
 }
 
+bool WsGateway::makeRoomForToken(WsConnection *c, const QByteArray &uid)
+{
+    const SessionRegistry::Connections *list = m_registry->connections(uid);
+    if (!list)
+        return true;
+    // A token only ever displaces its own connections: whoever holds a copy
+    // of a token (a second tab, a replay) cannot close the others'.
+    WsConnection *oldestOfToken = nullptr;
+    int ofToken = 0;
+    for (WsConnection *other : *list) {
+        if (other->tokenKey() == c->tokenKey()) {
+            if (!oldestOfToken)
+                oldestOfToken = other;
+            ++ofToken;
+        }
+    }
+    const bool tokenFull = m_config.maxConnsPerToken > 0 && ofToken >= m_config.maxConnsPerToken;
+    const bool uidFull =
+        m_config.maxConnsPerUid > 0 && int(list->size()) >= m_config.maxConnsPerUid;
+    if (!tokenFull && !uidFull)
+        return true;
+    if (!oldestOfToken)
+        return false;
+    ++m_metrics->replacedByCap;
+    // close() unbinds it at once, so c takes its place.
+    oldestOfToken->close(WsFrame::UidLimit, "too many connections for this token");
+    return true;
+}
+
 void WsGateway::connectionClosing(WsConnection *c)
 {
     m_registry->unbind(c);
@@ -208,9 +367,11 @@ void WsGateway::connectionFinished(WsConnection *c, const QString &reason, int c
     m_registry->unbind(c);
     m_heartbeat.forget(c);
     m_connections.remove(c);
-    const auto ip = m_perIp.find(c->peer().hostKey());
-    if (ip != m_perIp.end() && --ip.value() <= 0)
-        m_perIp.erase(ip);
+    if (c->isPerIpCounted()) {
+        const auto ip = m_perIp.find(c->peer().hostKey());
+        if (ip != m_perIp.end() && --ip.value() <= 0)
+            m_perIp.erase(ip);
+    }
     --m_metrics->connectionsOpen;
     Event e;
     e.type = Event::Type::Closed;
@@ -296,6 +457,7 @@ void WsGateway::closeAll(quint16 code, const QByteArray &reason)
 {
     m_closingAll = true;
     m_allClosedSignalled = false;
+    m_intake.clear(); // not clients yet: nothing to say goodbye to
     const QList<WsConnection *> all = m_connections.values();
     for (WsConnection *c : all)
         c->close(code, reason);

@@ -2,6 +2,7 @@
 
 #include "Heartbeat.h"
 #include "Listener.h"
+#include "ProxyIntake.h"
 #include "RefusalReporter.h"
 
 #include <QHash>
@@ -20,6 +21,12 @@ class WsConnection;
 // The WebSocket side: accepts connections, binds each to the uid its first
 // message names, keeps the registry and the heartbeat up to date, and
 // reports every step to the event log.
+//
+// Per-address limits apply to the client: for a connection from a trusted
+// proxy (--trusted-proxies) that is the address its PROXY header or
+// X-Forwarded-For names, so such a connection is counted once that is
+// known (after the PROXY header, or at the HTTP handshake) and refused then
+// if its client is over the limit.
 class WsGateway final : public QObject
 {
     Q_OBJECT
@@ -41,6 +48,8 @@ public:
     QString addressString() const { return m_listener.addressString(); }
 
     int connectionCount() const { return int(m_connections.size()); }
+    // Connections from trusted proxies still waiting for their PROXY header.
+    int proxyHeadersPending() const { return m_intake.size(); }
     // Closes every connection of uid; returns how many there were.
     int kick(const QByteArray &uid, const QString &reason);
     // Close handshake with every client; allClosed() follows, at the latest
@@ -57,6 +66,12 @@ private:
     friend class Heartbeat;
 
     void accepted(int fd, const PeerAddress &peer);
+    void proxyHeaderRead(int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
+        const ProxyHeader &header, const char *reason);
+    void open(int fd, const PeerAddress &peer, bool countPerIp);
+    // Before the 101: resolves the client behind a trusted proxy and counts
+    // it; false when that client is over --max-conns-per-ip.
+    bool admitHandshake(WsConnection *c, const WsHandshake &handshake);
     void connectionOpened(WsConnection *c, const WsHandshake &handshake);
     void connectionActive(WsConnection *c);
     void messageReceived(WsConnection *c, quint8 opcode, QByteArrayView data);
@@ -67,9 +82,19 @@ private:
     void evictIdle(WsConnection *c, qint64 idleMs);
     void bindTimedOut(WsConnection *c);
     void bind(WsConnection *c, QByteArrayView message);
+    // With tokens: room for c under uid, made by closing the oldest
+    // connection of c's own token if needed; false when there is none to
+    // close and the uid is full.
+    bool makeRoomForToken(WsConnection *c, const QByteArray &uid);
     void slowConsumer(WsConnection *c);
-    bool admit(const PeerAddress &peer);
+    // At accept; checkAddress false for a trusted proxy, whose client is
+    // not known yet.
+    bool admit(const PeerAddress &peer, bool checkAddress);
+    bool admitAddress(const PeerAddress &client);
     bool isExempt(const PeerAddress &peer) const;
+    bool isTrustedProxy(const PeerAddress &peer) const;
+    void countPerIp(WsConnection *c);
+    void warnForwardedFor(const WsConnection *c, const char *error);
     void checkAllClosed();
 
     const Config &m_config;
@@ -79,12 +104,14 @@ private:
     Listener m_listener;
     Heartbeat m_heartbeat;
     RefusalReporter m_refusals;
+    ProxyIntake m_intake;
     const TlsContext *m_tls = nullptr;
     const TokenVerifier *m_verifier = nullptr;
     QSet<WsConnection *> m_connections;
     QHash<PeerAddress::Host, int> m_perIp;
     int m_maxConnections = 0; // resolved at listen()
     quint64 m_nextId = 1;
+    qint64 m_forwardedForWarnedAt = 0; // monotonic ms: one warning a second at most
     bool m_closingAll = false;
     bool m_allClosedSignalled = false;
 };

@@ -24,6 +24,15 @@ bool containsToken(QByteArrayView value, QByteArrayView token)
 
 WsHandshake::Result WsHandshake::parse(QByteArrayView data, WsHandshake *out)
 {
+    // A PROXY protocol header (v1 text or v2 binary) where a request should
+    // start: the connection did not come from a trusted proxy, or the proxy
+    // sends a header the gateway was not told to expect.
+    static constexpr char v2Signature[] = "\r\n\r\n\0\r\nQUIT\n";
+    if (data.startsWith("PROXY ")
+        || (data.size() >= 12 && data.first(12) == QByteArrayView(v2Signature, 12))) {
+        out->error = "unexpected PROXY protocol header";
+        return Result::BadRequest;
+    }
     const qsizetype end = data.indexOf("\r\n\r\n");
     if (end < 0) {
         // Reject early what cannot become HTTP, so random bytes get an answer
@@ -92,8 +101,11 @@ WsHandshake::Result WsHandshake::parse(QByteArrayView data, WsHandshake *out)
             version = value;
         else if (name.compare("Origin", Qt::CaseInsensitive) == 0)
             out->origin = value.toByteArray();
-        else if (name.compare("X-Forwarded-For", Qt::CaseInsensitive) == 0)
-            out->forwardedFor = value.toByteArray();
+        else if (name.compare("X-Forwarded-For", Qt::CaseInsensitive) == 0) {
+            if (!out->forwardedFor.isEmpty())
+                out->forwardedFor += ',';
+            out->forwardedFor += value;
+        }
     }
     out->path = parts[1].toByteArray();
     if (!upgrade || !connectionUpgrade) {
@@ -134,6 +146,18 @@ QByteArray WsHandshake::response() const
            "Connection: Upgrade\r\n"
            "Sec-WebSocket-Accept: "
         + acceptKey(key) + "\r\n\r\n";
+}
+
+QByteArray WsHandshake::tooManyRequests(QByteArrayView reason)
+{
+    const QByteArray body = "This is a WebSocket endpoint of pushconsole: " + reason.toByteArray()
+        + ".\nTry again later.\n";
+    return "HTTP/1.1 429 Too Many Requests\r\n"
+           "Retry-After: 10\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "Connection: close\r\n"
+           "Content-Length: "
+        + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
 QByteArray WsHandshake::refusal(Result result, QByteArrayView reason)

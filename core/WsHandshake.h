@@ -20,7 +20,9 @@ struct WsHandshake
     QByteArray path;
     QByteArray key;
     QByteArray origin;
-    QByteArray forwardedFor; // X-Forwarded-For, for operators behind a proxy
+    // Every X-Forwarded-For line, joined with commas in order (RFC 9110
+    // §5.3); only believed from a trusted proxy (see ForwardedFor).
+    QByteArray forwardedFor;
     qsizetype size = 0; // bytes the request took, its blank line included
     const char *error = "";
 
@@ -29,4 +31,6 @@ struct WsHandshake
     QByteArray response() const;
     // A complete HTTP response that refuses the request and closes.
     static QByteArray refusal(Result result, QByteArrayView reason);
+    // 429: the client behind a trusted proxy is over --max-conns-per-ip.
+    static QByteArray tooManyRequests(QByteArrayView reason);
 };

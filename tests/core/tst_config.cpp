@@ -17,6 +17,7 @@ private Q_SLOTS:
     void errors_data();
     void errors();
     void durationsAndSizes();
+    void proxyAndTokenOptions();
     void helpAndVersion();
     void logLineFormat();
 
@@ -134,6 +135,33 @@ void tst_Config::errors_data()
                                    << QStringLiteral("invalid value \"soon\" for heartbeat");
     QTest::newRow("unknown section")
         << QStringList() << QByteArray("[other]\nws-port=1\n") << QStringLiteral("unknown section");
+    QTest::newRow("trusted proxy not an address")
+        << QStringList {QStringLiteral("--trusted-proxies=nginx.local")} << QByteArray()
+        << QStringLiteral("expected addresses or subnets");
+    QTest::newRow("proxy protocol from nobody")
+        << QStringList {QStringLiteral("--proxy-protocol")} << QByteArray()
+        << QStringLiteral("--proxy-protocol needs --trusted-proxies");
+    QTest::newRow("proxy protocol from nobody (INI)")
+        << QStringList() << QByteArray("proxy-protocol=true\n")
+        << QStringLiteral("--proxy-protocol needs --trusted-proxies");
+    QTest::newRow("proxy protocol maybe")
+        << QStringList() << QByteArray("trusted-proxies=127.0.0.1\nproxy-protocol=maybe\n")
+        << QStringLiteral("expected true or false");
+    QTest::newRow("audience without auth")
+        << QStringList {QStringLiteral("--auth-audience=push")} << QByteArray()
+        << QStringLiteral("need --auth-secret-file or --auth-public-key");
+    QTest::newRow("max age without auth")
+        << QStringList {QStringLiteral("--auth-max-age=5m")} << QByteArray()
+        << QStringLiteral("need --auth-secret-file or --auth-public-key");
+    QTest::newRow("max age too short") << QStringList {QStringLiteral("--auth-secret-file=s"),
+        QStringLiteral("--auth-max-age=10ms")}
+                                       << QByteArray() << QStringLiteral("expected a duration");
+    QTest::newRow("empty issuer") << QStringList {QStringLiteral("--auth-secret-file=s"),
+        QStringLiteral("--auth-issuer= ")}
+                                  << QByteArray() << QStringLiteral("expected 1 to 256 characters");
+    QTest::newRow("negative token cap")
+        << QStringList {QStringLiteral("--max-conns-per-token=-1")} << QByteArray()
+        << QStringLiteral("expected a whole number from 0");
 }
 
 void tst_Config::errors()
@@ -162,13 +190,50 @@ void tst_Config::durationsAndSizes()
     QCOMPARE(ConfigLoader::parseSize(QStringLiteral("1.5M")), qint64(-1));
 }
 
+void tst_Config::proxyAndTokenOptions()
+{
+    const auto defaults = ConfigLoader::load({QStringLiteral("pushconsole")});
+    QVERIFY(defaults.config.trustedProxies.isEmpty()); // nobody's word is taken by default
+    QVERIFY(!defaults.config.proxyProtocol);
+    QCOMPARE(defaults.config.maxConnsPerToken, 4);
+    QCOMPARE(defaults.config.authMaxAgeMs, qint64(0));
+
+    const auto r = ConfigLoader::load({QStringLiteral("pushconsole"),
+        QStringLiteral("--trusted-proxies=127.0.0.1, 10.0.0.0/8,::1"),
+        QStringLiteral("--proxy-protocol"), QStringLiteral("--auth-secret-file=s"),
+        QStringLiteral("--auth-audience=push.example.com"),
+        QStringLiteral("--auth-issuer=https://shop.example.com"),
+        QStringLiteral("--auth-max-age=10m"), QStringLiteral("--max-conns-per-token=0")});
+    QCOMPARE(r.action, ConfigLoader::Action::Run);
+    const Config &c = r.config;
+    QCOMPARE(c.trustedProxies.size(), 3);
+    QCOMPARE(c.trustedProxies[0], QHostAddress::parseSubnet(QStringLiteral("127.0.0.1/32")));
+    QCOMPARE(c.trustedProxies[1], QHostAddress::parseSubnet(QStringLiteral("10.0.0.0/8")));
+    QCOMPARE(c.trustedProxies[2], QHostAddress::parseSubnet(QStringLiteral("::1/128")));
+    QVERIFY(c.proxyProtocol);
+    QCOMPARE(c.authAudience, QStringLiteral("push.example.com"));
+    QCOMPARE(c.authIssuer, QStringLiteral("https://shop.example.com"));
+    QCOMPARE(c.authMaxAgeMs, qint64(600000));
+    QCOMPARE(c.maxConnsPerToken, 0);
+
+    const QString ini = writeIni("trusted-proxies=10.1.2.3\nproxy-protocol=yes\n"
+                                 "max-conns-per-token=2\n");
+    const auto fromIni =
+        ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--config"), ini});
+    QCOMPARE(fromIni.action, ConfigLoader::Action::Run);
+    QCOMPARE(fromIni.config.trustedProxies.size(), 1);
+    QVERIFY(fromIni.config.proxyProtocol);
+    QCOMPARE(fromIni.config.maxConnsPerToken, 2);
+}
+
 void tst_Config::helpAndVersion()
 {
     auto r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--help")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowHelp);
     for (const char *option : {"--ws-bind", "--ws-port", "--text-bind", "--text-port",
              "--heartbeat", "--ping-interval", "--max-line", "--max-message", "--max-conns-per-uid",
-             "--log-level", "--no-gui", "--config"})
+             "--log-level", "--no-gui", "--config", "--trusted-proxies", "--proxy-protocol",
+             "--max-conns-per-token", "--auth-audience", "--auth-issuer", "--auth-max-age"})
         QVERIFY2(r.helpText.contains(QLatin1String(option)), option);
     r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--version")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowVersion);

@@ -9,6 +9,8 @@
 #include "WsFrame.h"
 #include "WsGateway.h"
 
+#include <QDateTime>
+#include <QMessageAuthenticationCode>
 #include <QNetworkInterface>
 #include <QProcess>
 #include <QSignalSpy>
@@ -30,10 +32,14 @@ private Q_SLOTS:
     void tlsFileErrors_data();
     void tlsFileErrors();
     void tlsOptionsGoTogether();
+    void tlsCipherPolicy_data();
+    void tlsCipherPolicy();
 
     void tokenFromPhpBinds();
     void plainUidRefusedWhenTokensAreOn();
     void tokenFileErrorsStopTheStart();
+    void tokenEvictsOnlyItsOwnConnections();
+    void tokenWithoutJtiIsNamedBySignature();
 
     void perIpLimit();
     void loopbackIsExemptByDefault();
@@ -51,8 +57,10 @@ private Q_SLOTS:
 private:
     static bool openssl(const QStringList &args);
     QSslConfiguration clientTls() const;
+    QString writeSecret(const QString &name, const QByteArray &secret);
+    static QByteArray hs256Token(const QByteArray &claims, const QByteArray &secret);
     QTemporaryDir m_dir;
-    QString m_cert, m_key, m_otherKey, m_garbage;
+    QString m_cert, m_key, m_otherKey, m_garbage, m_rsaCert, m_rsaKey;
 };
 
 bool tst_Security::openssl(const QStringList &args)
@@ -79,6 +87,13 @@ void tst_Security::initTestCase()
     QVERIFY(openssl({QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("EC"),
         QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"),
         QStringLiteral("-out"), m_otherKey}));
+    // RSA as well: ECDHE-RSA suites need an RSA certificate.
+    m_rsaCert = m_dir.filePath(QStringLiteral("rsa-cert.pem"));
+    m_rsaKey = m_dir.filePath(QStringLiteral("rsa-key.pem"));
+    QVERIFY(openssl({QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+        QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), m_rsaKey,
+        QStringLiteral("-out"), m_rsaCert, QStringLiteral("-subj"), QStringLiteral("/CN=localhost"),
+        QStringLiteral("-days"), QStringLiteral("2")}));
     QFile garbage(m_garbage);
     QVERIFY(garbage.open(QIODevice::WriteOnly));
     garbage.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
@@ -185,6 +200,66 @@ void tst_Security::tlsOptionsGoTogether()
     QVERIFY(r.error.contains(QLatin1String("--tls-cert and --tls-key go together")));
 }
 
+// A real `openssl s_client` against the wss:// port: only TLS 1.2 ECDHE
+// with AES-GCM or ChaCha20 (Mozilla "intermediate"), and TLS 1.3.
+void tst_Security::tlsCipherPolicy_data()
+{
+    QTest::addColumn<bool>("rsa");
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("cipher"); // empty: the handshake must fail
+
+    const auto row = [](const char *name, bool rsa, const QStringList &args, const char *cipher) {
+        QTest::newRow(name) << rsa << args << QString::fromLatin1(cipher);
+    };
+    const QString tls12 = QStringLiteral("-tls1_2");
+    const QString cipher = QStringLiteral("-cipher");
+    row("RSA: CBC with SHA-1 refused", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-SHA")}, "");
+    row("RSA: CBC with SHA-256 refused", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-SHA256")}, "");
+    row("RSA: RSA key exchange refused", true, {tls12, cipher, QStringLiteral("AES128-GCM-SHA256")},
+        "");
+    row("RSA: DHE refused", true, {tls12, cipher, QStringLiteral("DHE-RSA-AES128-GCM-SHA256")}, "");
+    row("RSA: AES-GCM accepted", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-AES128-GCM-SHA256")},
+        "ECDHE-RSA-AES128-GCM-SHA256");
+    row("RSA: ChaCha20 accepted", true,
+        {tls12, cipher, QStringLiteral("ECDHE-RSA-CHACHA20-POLY1305")},
+        "ECDHE-RSA-CHACHA20-POLY1305");
+    row("EC: CBC with SHA-1 refused", false,
+        {tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES256-SHA")}, "");
+    row("EC: AES-256-GCM accepted", false,
+        {tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES256-GCM-SHA384")},
+        "ECDHE-ECDSA-AES256-GCM-SHA384");
+    row("TLS 1.3 with its defaults", true, {QStringLiteral("-tls1_3")}, "TLS_AES_256_GCM_SHA384");
+    row("TLS 1.1 refused", true,
+        {QStringLiteral("-tls1_1"), cipher, QStringLiteral("ALL:@SECLEVEL=0")}, "");
+}
+
+void tst_Security::tlsCipherPolicy()
+{
+    QFETCH(bool, rsa);
+    QFETCH(QStringList, args);
+    QFETCH(QString, cipher);
+    Config config = loopbackConfig();
+    config.tlsCertificate = rsa ? m_rsaCert : m_cert;
+    config.tlsKey = rsa ? m_rsaKey : m_key;
+    auto server = startServer(config);
+    QVERIFY(server);
+    QProcess client;
+    client.start(QStringLiteral("openssl"),
+        QStringList {QStringLiteral("s_client"), QStringLiteral("-connect"),
+            QStringLiteral("127.0.0.1:%1").arg(server->wsPort())}
+            + args);
+    client.closeWriteChannel(); // end of input: s_client says goodbye after the handshake
+    QVERIFY(waitFor([&] { return client.state() == QProcess::NotRunning; }, 30000));
+    const QByteArray out = client.readAllStandardOutput() + client.readAllStandardError();
+    const QByteArray line =
+        "Cipher is " + (cipher.isEmpty() ? QByteArray("(NONE)") : cipher.toLatin1());
+    QVERIFY2(out.contains(line), out.constData());
+    QCOMPARE(client.exitCode() == 0, !cipher.isEmpty());
+}
+
 void tst_Security::tokenFromPhpBinds()
 {
     const QString secretFile = m_dir.filePath(QStringLiteral("secret"));
@@ -262,6 +337,102 @@ void tst_Security::tokenFileErrorsStopTheStart()
     const auto both = ConfigLoader::load({QStringLiteral("pushconsole"),
         QStringLiteral("--auth-secret-file=a"), QStringLiteral("--auth-public-key=b")});
     QCOMPARE(both.action, ConfigLoader::Action::Fail);
+}
+
+QString tst_Security::writeSecret(const QString &name, const QByteArray &secret)
+{
+    const QString path = m_dir.filePath(name);
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(secret) != secret.size())
+        qWarning() << "cannot write" << path;
+    return path;
+}
+
+QByteArray tst_Security::hs256Token(const QByteArray &claims, const QByteArray &secret)
+{
+    const auto b64 = [](const QByteArray &bytes) {
+        return bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    };
+    const QByteArray input = b64(R"({"alg":"HS256","typ":"JWT"})") + '.' + b64(claims);
+    return input + '.'
+        + b64(QMessageAuthenticationCode::hash(input, secret, QCryptographicHash::Sha256));
+}
+
+// Without tokens anyone may bind any uid, and the per-uid cap closes the
+// oldest connection whoever it belongs to: that is inherent (README). With
+// tokens a copy of one token (a leaked one, replayed) can only displace the
+// connections made with that same token.
+void tst_Security::tokenEvictsOnlyItsOwnConnections()
+{
+    const QByteArray secret(40, 'k');
+    Config config = loopbackConfig();
+    config.authSecretFile = writeSecret(QStringLiteral("cap-secret"), secret);
+    config.maxConnsPerUid = 2;
+    config.maxConnsPerToken = 1;
+    auto server = startServer(config);
+    QVERIFY(server);
+    const QByteArray exp = QByteArray::number(QDateTime::currentSecsSinceEpoch() + 300);
+    const auto token = [&](const char *jti) {
+        return hs256Token(
+            R"({"sub":"victim","exp":)" + exp + R"(,"jti":")" + QByteArray(jti) + R"("})", secret);
+    };
+
+    WsClient victim(server->wsPort());
+    QVERIFY(victim.bind(token("victim-page"), server.get()));
+    WsClient replay1(server->wsPort());
+    QVERIFY(replay1.bind(token("leaked"), server.get()));
+    QCOMPARE(server->registry()->connectionCount(), 2);
+
+    // The uid is full: the same token again replaces its own connection...
+    WsClient replay2(server->wsPort());
+    QVERIFY(replay2.waitConnected());
+    replay2.socket.sendTextMessage(QString::fromLatin1(token("leaked")));
+    QVERIFY(replay1.waitForDisconnected());
+    QCOMPARE(int(replay1.socket.closeCode()), 4001);
+    QCOMPARE(replay1.socket.closeReason(), QStringLiteral("too many connections for this token"));
+    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 2; }));
+    // ...and a token with no connection here cannot make room at all.
+    WsClient stranger(server->wsPort());
+    QVERIFY(stranger.waitConnected());
+    stranger.socket.sendTextMessage(QString::fromLatin1(token("another")));
+    QVERIFY(stranger.waitForDisconnected());
+    QCOMPARE(int(stranger.socket.closeCode()), 4001);
+    QCOMPARE(stranger.socket.closeReason(), QStringLiteral("too many connections for this uid"));
+    QCOMPARE(server->metrics().refusedUidFull, quint64(1));
+    QCOMPARE(server->metrics().replacedByCap, quint64(1));
+
+    // The victim's page was never touched: a push reaches it.
+    TextClient backend(server->textPort());
+    QCOMPARE(backend.request(pushLine("victim", "still here")), QByteArray("ok\n"));
+    QVERIFY(victim.waitForMessages(1));
+    QVERIFY(!victim.disconnected);
+    QCOMPARE(server->registry()->connectionCount(), 2);
+}
+
+void tst_Security::tokenWithoutJtiIsNamedBySignature()
+{
+    const QByteArray secret(40, 'n');
+    Config config = loopbackConfig();
+    config.authSecretFile = writeSecret(QStringLiteral("nojti-secret"), secret);
+    config.maxConnsPerToken = 2;
+    auto server = startServer(config);
+    QVERIFY(server);
+    const QByteArray exp = QByteArray::number(QDateTime::currentSecsSinceEpoch() + 300);
+    const QByteArray same = hs256Token(R"({"sub":"u","exp":)" + exp + "}", secret);
+    const QByteArray other = hs256Token(R"({"sub":"u","exp":)" + exp + R"(,"x":1})", secret);
+    WsClient a(server->wsPort()), b(server->wsPort()), c(server->wsPort());
+    QVERIFY(a.bind(same, server.get()));
+    QVERIFY(b.bind(same, server.get()));
+    QVERIFY(c.bind(other, server.get()));
+    // A third use of the same token string displaces its oldest; the other
+    // token's connection stays.
+    WsClient d(server->wsPort());
+    QVERIFY(d.waitConnected());
+    d.socket.sendTextMessage(QString::fromLatin1(same));
+    QVERIFY(a.waitForDisconnected());
+    QCOMPARE(int(a.socket.closeCode()), 4001);
+    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 3; }));
+    QVERIFY(!b.disconnected && !c.disconnected);
 }
 
 void tst_Security::perIpLimit()

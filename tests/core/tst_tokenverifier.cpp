@@ -33,6 +33,9 @@ private Q_SLOTS:
     void malformed();
     void surroundingWhiteSpace();
     void leeway();
+    void audienceIssuerMaxAge_data();
+    void audienceIssuerMaxAge();
+    void tokenKey();
     void algorithmConfusion_data();
     void algorithmConfusion();
     void publicKeys_data();
@@ -455,6 +458,126 @@ void tst_TokenVerifier::leeway()
     QVERIFY(!v->verify(token(Now, Now), std::numeric_limits<qint64>::min()).ok);
 }
 
+void tst_TokenVerifier::audienceIssuerMaxAge_data()
+{
+    QTest::addColumn<QByteArray>("payload");
+    QTest::addColumn<QString>("audience"); // empty: not checked
+    QTest::addColumn<QString>("issuer");
+    QTest::addColumn<int>("maxAge"); // seconds, 0: off
+    QTest::addColumn<QByteArray>("reason"); // empty: accepted
+
+    const auto at = [](qint64 offset) { return QByteArray::number(Now + offset); };
+    const QByteArray exp = R"("sub":"1001","exp":)" + at(300);
+    const auto row = [](const char *name, const QByteArray &claims, const char *aud,
+                         const char *iss, int maxAge, const char *reason) {
+        QTest::newRow(name) << QByteArray('{' + claims + '}') << QString::fromUtf8(aud)
+                            << QString::fromUtf8(iss) << maxAge << QByteArray(reason);
+    };
+    row("nothing checked, nothing there", exp, "", "", 0, "");
+    row("not checked: any aud and iss", exp + R"(,"aud":5,"iss":["x"])", "", "", 0, "");
+    row("aud string", exp + R"(,"aud":"push")", "push", "", 0, "");
+    row("aud array", exp + R"(,"aud":["api","push"])", "push", "", 0, "");
+    row("aud escaped", exp + R"(,"aud":"push")", "push", "", 0, "");
+    row("aud missing", exp, "push", "", 0, "missing aud");
+    row("aud other", exp + R"(,"aud":"api")", "push", "", 0, "wrong aud");
+    row("aud array without it", exp + R"(,"aud":["api","pushx"])", "push", "", 0, "wrong aud");
+    row("aud case differs", exp + R"(,"aud":"Push")", "push", "", 0, "wrong aud");
+    row("aud number", exp + R"(,"aud":1)", "push", "", 0, "invalid aud");
+    row("aud null", exp + R"(,"aud":null)", "push", "", 0, "invalid aud");
+    row("aud empty array", exp + R"(,"aud":[])", "push", "", 0, "invalid aud");
+    row("aud array with a number", exp + R"(,"aud":["push",1])", "push", "", 0, "invalid aud");
+    row("aud nested array", exp + R"(,"aud":[["push"]])", "push", "", 0, "invalid aud");
+    row("aud object", exp + R"(,"aud":{"push":1})", "push", "", 0, "invalid aud");
+    row("iss", exp + R"(,"iss":"https://shop.example")", "", "https://shop.example", 0, "");
+    row("iss missing", exp, "", "shop", 0, "missing iss");
+    row("iss other", exp + R"(,"iss":"evil")", "", "shop", 0, "wrong iss");
+    row("iss array", exp + R"(,"iss":["shop"])", "", "shop", 0, "invalid iss");
+    row("iss empty", exp + R"(,"iss":"")", "", "shop", 0, "invalid iss");
+    row("aud and iss", exp + R"(,"aud":"push","iss":"shop")", "push", "shop", 0, "");
+
+    row("max age: lifetime equal", R"("sub":"1","iat":)" + at(0) + R"(,"exp":)" + at(300), "", "",
+        300, "");
+    row("max age: lifetime one second over", R"("sub":"1","iat":)" + at(0) + R"(,"exp":)" + at(301),
+        "", "", 300, "token lifetime too long");
+    row("max age: year-long token", R"("sub":"1","iat":)" + at(-10) + R"(,"exp":)" + at(31536000),
+        "", "", 3600, "token lifetime too long");
+    row("max age: iat missing", exp, "", "", 300, "missing iat");
+    row("max age: iat as string", exp + R"(,"iat":")" + at(0) + R"(")", "", "", 300, "invalid iat");
+    row("max age: iat with fraction", exp + R"(,"iat":)" + at(0) + ".5", "", "", 300,
+        "invalid iat");
+    row("max age: iat within leeway", R"("sub":"1","iat":)" + at(30) + R"(,"exp":)" + at(60), "",
+        "", 300, "");
+    row("max age: iat in the future", R"("sub":"1","iat":)" + at(31) + R"(,"exp":)" + at(60), "",
+        "", 300, "iat in the future");
+    row("max age: extreme iat", R"("sub":"1","iat":-9223372036854775807,"exp":)" + at(60), "", "",
+        300, "token lifetime too long");
+    row("max age: iat far future",
+        R"("sub":"1","iat":9223372036854775807,"exp":9223372036854775807)", "", "", 300,
+        "iat in the future");
+    row("no max age: iat unchecked", exp + R"(,"iat":"whenever")", "", "", 0, "");
+}
+
+void tst_TokenVerifier::audienceIssuerMaxAge()
+{
+    QFETCH(QByteArray, payload);
+    QFETCH(QString, audience);
+    QFETCH(QString, issuer);
+    QFETCH(int, maxAge);
+    QFETCH(QByteArray, reason);
+    QString error;
+    auto v = TokenVerifier::fromSecret(m_secret, &error);
+    QVERIFY(v);
+    v->setAudience(audience);
+    v->setIssuer(issuer);
+    v->setMaxAge(maxAge);
+    const QByteArray token = hs256(Hs256Header, payload, m_secret);
+    const auto r = v->verify(token, Now);
+    QCOMPARE(r.reason, reason);
+    QCOMPARE(r.ok, reason.isEmpty());
+    checkReasonIsSafe(r, token);
+}
+
+// The key the per-token cap counts by: the jti when there is one, else the
+// token's own signature.
+void tst_TokenVerifier::tokenKey()
+{
+    const QByteArray exp = QByteArray::number(Now + 60);
+    const auto key = [&](const QByteArray &claims) {
+        const auto r = m_hs->verify(hs256(Hs256Header, '{' + claims + '}', m_secret), Now);
+        return r.ok ? r.tokenKey : 0;
+    };
+    const quint64 a = key(R"("sub":"1","exp":)" + exp + R"(,"jti":"a")");
+    QVERIFY(a != 0);
+    // Another token (another uid, another expiry) with the same jti is the same token...
+    QCOMPARE(key(R"("sub":"2","exp":)" + QByteArray::number(Now + 61) + R"(,"jti":"a")"), a);
+    // ...another jti is not.
+    QVERIFY(key(R"("sub":"1","exp":)" + exp + R"(,"jti":"b")") != a);
+    // Without jti: the same token string sent twice is one token, any change another.
+    const QByteArray plain = hs256(Hs256Header, R"({"sub":"1","exp":)" + exp + "}", m_secret);
+    const auto r1 = m_hs->verify(plain, Now);
+    QVERIFY(r1.ok && r1.tokenKey != 0 && !r1.hasJti);
+    QCOMPARE(m_hs->verify(plain, Now + 1).tokenKey, r1.tokenKey);
+    QVERIFY(key(R"("sub":"1","exp":)" + QByteArray::number(Now + 61)) != r1.tokenKey);
+    QVERIFY(
+        m_hs->verify(
+                hs256(Hs256Header, R"({"sub":"1","exp":)" + exp + R"(,"jti":"a"})", m_secret), Now)
+            .hasJti);
+
+    const auto refused = [&](const QByteArray &jti) {
+        return m_hs
+            ->verify(hs256(Hs256Header, R"({"sub":"1","exp":)" + exp + R"(,"jti":)" + jti + '}',
+                         m_secret),
+                Now)
+            .reason;
+    };
+    QCOMPARE(refused("1"), QByteArray("invalid jti"));
+    QCOMPARE(refused(R"("")"), QByteArray("invalid jti"));
+    QCOMPARE(refused("null"), QByteArray("invalid jti"));
+    QCOMPARE(refused(R"(["a"])"), QByteArray("invalid jti"));
+    QCOMPARE(refused('"' + QByteArray(257, 'j') + '"'), QByteArray("invalid jti"));
+    QCOMPARE(refused('"' + QByteArray(256, 'j') + '"'), QByteArray());
+}
+
 void tst_TokenVerifier::algorithmConfusion_data()
 {
     QTest::addColumn<QString>("publicKey");
@@ -726,6 +849,13 @@ void tst_TokenVerifier::phpMintedToken()
     QCOMPARE(v->verify(token, now + 300 + 31).reason, QByteArray("token expired"));
     // And only this secret verifies it.
     QCOMPARE(m_hs->verify(token, now).reason, QByteArray("bad signature"));
+    // It names itself (jti) and says when it was made (iat), so it passes a
+    // five-minute --auth-max-age and no shorter one.
+    QVERIFY(r.hasJti);
+    v->setMaxAge(300);
+    QVERIFY(v->verify(token, now).ok);
+    v->setMaxAge(299);
+    QCOMPARE(v->verify(token, now).reason, QByteArray("token lifetime too long"));
 }
 
 void tst_TokenVerifier::phpTokenRefusedElsewhere()

@@ -36,6 +36,21 @@ const TokenVerifier &verifier()
     return *v;
 }
 
+// Audience, issuer and maximum age set: the claim checks they add.
+const TokenVerifier &strictVerifier()
+{
+    static const std::unique_ptr<TokenVerifier> v = [] {
+        QString error;
+        auto made = TokenVerifier::fromSecret(Secret, &error);
+        FUZZ_CHECK(made);
+        made->setAudience(QStringLiteral("push"));
+        made->setIssuer(QStringLiteral("shop"));
+        made->setMaxAge(300);
+        return made;
+    }();
+    return *v;
+}
+
 QByteArray b64(const QByteArray &bytes)
 {
     return bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
@@ -52,9 +67,12 @@ void checkResult(const TokenVerifier::Result &r, const QByteArray &token)
 {
     static const QSet<QByteArray> reasons = {"malformed token", "token too long",
         "algorithm not allowed", "bad signature", "token expired", "token not yet valid",
-        "missing exp", "invalid exp", "invalid nbf", "missing sub", "invalid sub"};
+        "missing exp", "invalid exp", "invalid nbf", "missing sub", "invalid sub", "invalid jti",
+        "missing iat", "invalid iat", "iat in the future", "token lifetime too long", "missing iss",
+        "invalid iss", "wrong iss", "missing aud", "invalid aud", "wrong aud"};
     if (r.ok) {
         FUZZ_CHECK(Uid::isValid(r.uid));
+        FUZZ_CHECK(r.tokenKey != 0);
         FUZZ_CHECK(r.reason.isEmpty());
         FUZZ_CHECK(token.trimmed().size() <= TokenVerifier::MaxTokenSize);
     } else {
@@ -98,7 +116,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         break;
     }
     }
-    const auto r = verifier().verify(token, Now);
+    const bool strict = (uchar(input[0]) / 3) % 2 == 1;
+    const TokenVerifier &v = strict ? strictVerifier() : verifier();
+    const auto r = v.verify(token, Now);
     checkResult(r, token);
     if (r.ok) {
         // What libjwt (jansson) read as "sub" is what Qt's parser reads.
@@ -106,9 +126,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             QByteArray::fromBase64(token.split('.').value(1), QByteArray::Base64UrlEncoding);
         const QJsonObject claims = QJsonDocument::fromJson(payload).object();
         FUZZ_CHECK(claims.value(QLatin1String("sub")).toString().toUtf8() == r.uid);
+        if (strict) {
+            FUZZ_CHECK(claims.value(QLatin1String("iss")).toString() == QLatin1String("shop"));
+            const qint64 iat = claims.value(QLatin1String("iat")).toInteger(-1);
+            const qint64 exp = claims.value(QLatin1String("exp")).toInteger(-1);
+            FUZZ_CHECK(iat <= Now + v.leeway() && exp - iat <= 300);
+        }
     }
     // Deterministic and stateless: the same answer twice.
-    const auto again = verifier().verify(token, Now);
-    FUZZ_CHECK(again.ok == r.ok && again.uid == r.uid && again.reason == r.reason);
+    const auto again = v.verify(token, Now);
+    FUZZ_CHECK(again.ok == r.ok && again.uid == r.uid && again.reason == r.reason
+        && again.tokenKey == r.tokenKey);
     return 0;
 }

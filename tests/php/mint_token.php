@@ -1,7 +1,9 @@
 <?php
 // Mints a signed uid token for a pushconsole started with
 // --auth-secret-file SECRET_FILE: a JWT (HS256) whose "sub" is the uid,
-// valid for 5 minutes. The page sends it as its first WebSocket message.
+// valid for 5 minutes ("iat" is there for --auth-max-age) and named by a
+// random "jti" (the per-token connection cap). The page sends it as its
+// first WebSocket message.
 // Usage: php mint_token.php SECRET_FILE UID      (prints the token)
 // tests/core/tst_tokenverifier.cpp runs this file and the README shows it.
 
@@ -13,7 +15,13 @@ function b64url(string $bytes): string
 function mint_uid_token(string $secret, string $uid, int $ttl = 300): string
 {
     $header = b64url(json_encode(['alg' => 'HS256', 'typ' => 'JWT']));
-    $claims = b64url(json_encode(['sub' => $uid, 'exp' => time() + $ttl]));
+    $now = time();
+    $claims = b64url(json_encode([
+        'sub' => $uid,
+        'iat' => $now,
+        'exp' => $now + $ttl,
+        'jti' => bin2hex(random_bytes(16)),
+    ]));
     $signature = b64url(hash_hmac('sha256', "$header.$claims", $secret, true));
     return "$header.$claims.$signature";
 }
