@@ -139,7 +139,11 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
         [this](const QString &why) { goDown(tr("lost the connection to Redis: %1").arg(why)); });
     connect(m_sub, &RedisClient::connectionLost, this, [this](const QString &why) {
         m_subscribed = false;
-        goDown(tr("lost the subscription connection to Redis: %1").arg(why));
+        // Pushes published to this node would be lost until it subscribes
+        // again: the others must stop routing here now, not after the TTL.
+        const bool withdrawn = withdraw();
+        goDown(tr("lost the subscription connection to Redis: %1").arg(why)
+            + (withdrawn ? tr("; presence withdrawn until it is back") : QString()));
     });
     const auto attemptFailed = [this](const QString &why) {
         // Once per outage; the backoff keeps trying quietly.
@@ -226,15 +230,23 @@ void ClusterLink::stop()
 {
     m_stopped = true;
     m_tick.stop();
-    if (m_cmd->isReady() && m_registered) {
-        m_cmd->command({"EVAL", LeaveScript, "4", key("nodes"), nodeKey(m_options.nodeId),
-            nodeKey(m_options.nodeId, "uids"), nodeKey(m_options.nodeId, "ver"), m_options.nodeId,
-            m_token, m_presenceChannel});
-    }
-    m_registered = false;
+    withdraw();
     m_up = false;
     // The process may exit before the loop turns again.
     m_cmd->flush();
+}
+
+bool ClusterLink::withdraw()
+{
+    if (!m_registered)
+        return false;
+    m_registered = false;
+    // Sent after the registration on the same connection: Redis applies
+    // them in that order.
+    return m_cmd->isReady()
+        && m_cmd->command({"EVAL", LeaveScript, "4", key("nodes"), nodeKey(m_options.nodeId),
+            nodeKey(m_options.nodeId, "uids"), nodeKey(m_options.nodeId, "ver"), m_options.nodeId,
+            m_token, m_presenceChannel});
 }
 
 void ClusterLink::commandReady()
@@ -509,8 +521,8 @@ void ClusterLink::publish(NodeMask nodes, const QByteArray &line, PublishHandler
         if (!node)
             continue;
         ++tally->waiting;
-        const bool queued = m_cmd->command(
-            {"PUBLISH", node->channel, message}, [tally, settle](const RedisReply &reply) {
+        const bool queued =
+            sendPublish(node->channel, message, [tally, settle](const RedisReply &reply) {
                 if (reply.type == RedisReply::Type::Integer && reply.integer > 0)
                     ++tally->receivers;
                 settle();
@@ -533,18 +545,48 @@ void ClusterLink::publishBroadcast(const QByteArray &line, PublishHandler done)
     QByteArray message;
     message.reserve(m_options.nodeId.size() + 1 + line.size());
     message.append(m_options.nodeId).append('\n').append(line);
-    const bool queued =
-        m_cmd->command({"PUBLISH", m_broadcastChannel, message}, [done](const RedisReply &reply) {
-            // This node reads the broadcast channel too.
-            const int others = reply.type == RedisReply::Type::Integer
-                ? int(qMax<qint64>(0, reply.integer - 1))
-                : 0;
-            done(others);
-        });
+    const bool queued = sendPublish(m_broadcastChannel, message, [done](const RedisReply &reply) {
+        // This node reads the broadcast channel too.
+        const int others =
+            reply.type == RedisReply::Type::Integer ? int(qMax<qint64>(0, reply.integer - 1)) : 0;
+        done(others);
+    });
     if (queued)
         m_metrics->clusterSent += quint64(m_nodes.size());
     else
         done(0);
+}
+
+bool ClusterLink::sendPublish(const QByteArray &channel, const QByteArray &message,
+    std::function<void(const RedisReply &)> handler)
+{
+    // The message waits in hiredis's buffer until written, and the push's
+    // record (at most its line) in the router until answered.
+    const qint64 cost = 2 * message.size() + PublishOverhead;
+    if (m_inFlightBytes + cost > m_options.maxInFlightBytes) {
+        ++m_metrics->clusterPublishRefused;
+        if (!m_inFlightReported) {
+            m_inFlightReported = true;
+            report(true,
+                QStringLiteral("node=%1 publish=refused in-flight=%2 limit=%3 reason=\"%4\"")
+                    .arg(QString::fromUtf8(m_options.nodeId))
+                    .arg(m_inFlightBytes)
+                    .arg(m_options.maxInFlightBytes)
+                    .arg(tr("Redis answers slower than pushes to other nodes come in; they "
+                            "answer fail until it catches up (--cluster-max-in-flight)")));
+        }
+        return false;
+    }
+    const bool sent = m_cmd->command({"PUBLISH", channel, message},
+        [this, cost, handler = std::move(handler)](const RedisReply &reply) {
+            m_inFlightBytes -= cost;
+            if (m_inFlightBytes <= m_options.maxInFlightBytes / 2)
+                m_inFlightReported = false;
+            handler(reply);
+        });
+    if (sent)
+        m_inFlightBytes += cost;
+    return sent;
 }
 
 void ClusterLink::messageReceived(const QByteArray &channel, const QByteArray &message)

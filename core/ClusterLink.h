@@ -32,14 +32,18 @@ struct ClusterNodeInfo
 // Presence: each node keeps in Redis a liveness key with a TTL that its
 // tick renews, and the set of uids bound on it. Nodes announce every change
 // on a presence channel, numbered per node, and each node keeps a replica of
-// who holds what on the other nodes, so routing a push never waits for
-// Redis: the reply on the push port stays synchronous and in order. A node
-// whose liveness key expired (it crashed) is reaped by the first tick that
-// notices, and its entries go with it.
+// who holds what on the other nodes, so deciding where a push goes never
+// waits for Redis. A node whose liveness key expired (it crashed) is reaped
+// by the first tick that notices, and its entries go with it. A node whose
+// subscription is lost cannot receive pushes: it withdraws its presence at
+// once (while its command link still works) and registers again once it
+// has subscribed again.
 //
 // Routing: a push for a uid bound elsewhere is published to the channel of
 // exactly the nodes holding it; a broadcast goes to a channel every node
-// reads. Pushes that come in from Redis are delivered locally only.
+// reads. Its answer waits for Redis's reply to the PUBLISH, which counts
+// the nodes that received it. Pushes that come in from Redis are delivered
+// locally only.
 //
 // While Redis cannot be reached the replica is empty: the node serves its
 // own clients, reconnects with backoff and registers its uids again.
@@ -59,6 +63,9 @@ public:
         QByteArray nodeId;
         qint64 ttlMs = 15000; // a silent node is dropped after this
         int timeoutMs = 3000; // connect and command timeout
+        // Publishes awaiting Redis's answer, in bytes they hold (see
+        // publish()); past it a publish is refused at once.
+        qint64 maxInFlightBytes = 64 * 1024 * 1024;
     };
 
     ClusterLink(const Options &options, SessionRegistry *registry, EventLog *log, Metrics *metrics,
@@ -97,10 +104,21 @@ public:
     using PublishHandler = std::function<void(int receivers)>;
     // Publishes the line to each node in the mask; done runs once every
     // node's PUBLISH was answered (at once, with 0, when none could be sent).
+    //
+    // Memory: each PUBLISH until answered holds its message in hiredis's
+    // buffer (until written) and the push's record in the router, plus
+    // about PublishOverhead bytes of handlers. Their sum is capped by
+    // maxInFlightBytes, whoever pushes (push port, HTTP API, console): past
+    // it a node is not published to (done counts it as not received), so a
+    // Redis slower than the pushes cannot make the process grow. Each
+    // PUBLISH is answered within the command timeout, or the link drops and
+    // answers all.
     void publish(NodeMask nodes, const QByteArray &line, PublishHandler done);
     // Publishes to every other node. done gets the other nodes that received
     // it and had a client when it was sent (0 when none had).
     void publishBroadcast(const QByteArray &line, PublishHandler done);
+    static constexpr qint64 PublishOverhead = 1024;
+    qint64 publishBytesInFlight() const { return m_inFlightBytes; }
     void setPushHandler(PushHandler handler) { m_onPush = std::move(handler); }
 
     // The console's side.
@@ -143,6 +161,12 @@ private:
     void subscribedTo(const QByteArray &channel);
     void tryUp();
     void goDown(const QString &reason);
+    // Removes this node's presence from Redis now (when registered) and
+    // tells the others; false when nothing was sent.
+    bool withdraw();
+    // Sends one PUBLISH within the in-flight cap; false when not sent.
+    bool sendPublish(const QByteArray &channel, const QByteArray &message,
+        std::function<void(const RedisReply &)> handler);
     void sendRegister();
     void loadAll();
     void loadNode(Node *node);
@@ -182,5 +206,7 @@ private:
     qint64 m_pingSeq = 0;
     qint64 m_lastEchoMs = 0;
     qint64 m_upSinceMs = 0;
+    qint64 m_inFlightBytes = 0; // publishes awaiting Redis (see publish())
+    bool m_inFlightReported = false; // the cap was hit: logged once until it eases
     PushHandler m_onPush;
 };

@@ -46,6 +46,11 @@ struct Config
     int maxUnbound = 10000; // connected but no uid yet (a connection flood)
     int maxTextConnections = 1024;
     int maxPendingReplies = 4096; // unsent replies before a push connection is not read
+    // A push connection that sent nothing (and waits for no reply) this long
+    // is closed, and so is one whose line stays unfinished this long (a
+    // slowloris holding one of --max-text-conns). 0: off.
+    qint64 textIdleTimeoutMs = 5 * 60 * 1000;
+    qint64 textLineTimeoutMs = 30 * 1000;
 
     // The push port admits loopback and these subnets; everyone else is
     // refused at accept.
@@ -66,6 +71,11 @@ struct Config
     QString nodeId; // empty: hostname-pid
     qint64 clusterTtlMs = 15 * 1000; // a node that stops renewing is dropped after this
     qint64 redisTimeoutMs = 3000; // connect and command timeout
+    // Read at start; keeps the password off the command line (ps shows it).
+    QString redisPasswordFile;
+    // Bytes of pushes published to other nodes and not answered by Redis
+    // yet (overhead included); past it such pushes answer fail at once.
+    qint64 clusterMaxInFlight = 64 * 1024 * 1024;
     // Offline delivery: pushes to a uid online nowhere wait this long for
     // it (0: off, the reply is "fail").
     qint64 offlineTtlMs = 0;

@@ -78,6 +78,13 @@ const Option kOptions[] = {
     {"max-pending-replies", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Unread replies before a push connection is no longer read (default 4096).")},
+    {"text-idle-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Close a push connection silent this long, 0 to never (default 5m).")},
+    {"text-line-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Close a push connection whose line stays unfinished this long, 0 to never "
+            "(default 30s).")},
     {"text-allow", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Besides loopback, admit these sources to the push port, e.g. "
@@ -108,6 +115,14 @@ const Option kOptions[] = {
             "A node that stops renewing its presence is dropped after this (default 15s).")},
     {"redis-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP("ConfigLoader", "Connect and command timeout for Redis (default 3s).")},
+    {"redis-password-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Log in to Redis with the password in this file (read at start), not one in the "
+            "URL.")},
+    {"cluster-max-in-flight", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Pushes to other nodes awaiting Redis, in bytes; past it they answer fail (default "
+            "64M).")},
     {"offline-ttl", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them "
@@ -206,6 +221,10 @@ public:
             return integer(&c.maxTextConnections, 1, 1000000);
         if (name == QLatin1String("max-pending-replies"))
             return integer(&c.maxPendingReplies, 1, 10000000);
+        if (name == QLatin1String("text-idle-timeout"))
+            return duration(&c.textIdleTimeoutMs, 100, true);
+        if (name == QLatin1String("text-line-timeout"))
+            return duration(&c.textLineTimeoutMs, 100, true);
         if (name == QLatin1String("text-allow"))
             return subnets(&c.textAllow);
         if (name == QLatin1String("per-ip-exempt"))
@@ -226,9 +245,27 @@ public:
                 c.redisUrl.clear();
                 return true;
             }
-            if (!RedisUrl::parse(value, &why).isValid())
+            // Whether the password may be in it is checked once every
+            // option is known (see load()).
+            if (!RedisUrl::parse(value, &why).isValid()
+                && !RedisUrl::parse(value, nullptr, RedisUrl::PasswordSource::File).isValid())
                 return fail(why);
             c.redisUrl = value.trimmed();
+            return true;
+        }
+        if (name == QLatin1String("redis-password-file")) {
+            // Read when the server starts, like the API key file.
+            if (value.trimmed().isEmpty()) {
+                c.redisPasswordFile.clear();
+                return true;
+            }
+            return file(&c.redisPasswordFile);
+        }
+        if (name == QLatin1String("cluster-max-in-flight")) {
+            if (!size(&c.clusterMaxInFlight))
+                return false;
+            if (c.clusterMaxInFlight < 64 * 1024)
+                return fail(tr("expected a size from 64K to 1G"));
             return true;
         }
         if (name == QLatin1String("node-id")) {
@@ -571,6 +608,20 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;
         result.error = tr("--tls-cert and --tls-key go together");
+    }
+    const Config &c = result.config;
+    if (!c.redisPasswordFile.isEmpty() && c.redisUrl.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--redis-password-file needs --redis");
+    } else if (!c.redisUrl.isEmpty()) {
+        QString why;
+        const auto source = c.redisPasswordFile.isEmpty() ? RedisUrl::PasswordSource::Url
+                                                          : RedisUrl::PasswordSource::File;
+        if (!RedisUrl::parse(c.redisUrl, &why, source).isValid()) {
+            result.action = Action::Fail;
+            // Not the URL itself: it may hold a password.
+            result.error = tr("--redis: %1").arg(why);
+        }
     }
     return result;
 }

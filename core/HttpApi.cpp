@@ -48,8 +48,9 @@ QString isoTime(qint64 msSinceEpoch)
 // an unknown path. Must agree with addRoutes().
 QByteArray allowedMethods(const QString &path)
 {
-    if (path == QLatin1String("/") || path == QLatin1String("/healthz")
-        || path == QLatin1String("/metrics") || path == QLatin1String("/api/online"))
+    if (path == QLatin1String("/") || path == QLatin1String("/client.js")
+        || path == QLatin1String("/healthz") || path == QLatin1String("/metrics")
+        || path == QLatin1String("/api/online"))
         return QByteArrayLiteral("GET");
     if (path == QLatin1String("/api/push"))
         return QByteArrayLiteral("POST");
@@ -104,6 +105,15 @@ void HttpApi::addRoutes()
     QHttpServer &http = *m_http;
     http.route(QStringLiteral("/"), Method::Get,
         [this](const QHttpServerRequest &, QHttpServerResponder &&r) { page(r); });
+    // The browser client (clients/js), public like the page; any origin may
+    // import it (module scripts are fetched with CORS).
+    http.route(QStringLiteral("/client.js"), Method::Get,
+        [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
+            QFile script(QStringLiteral(":/pushconsole/client.js"));
+            script.open(QIODevice::ReadOnly);
+            reply(r, 200, "text/javascript; charset=utf-8", script.readAll(),
+                {{QByteArrayLiteral("Access-Control-Allow-Origin"), QByteArrayLiteral("*")}});
+        });
     http.route(QStringLiteral("/healthz"), Method::Get,
         [this](const QHttpServerRequest &, QHttpServerResponder &&r) { health(r); });
     http.route(QStringLiteral("/metrics"), Method::Get,

@@ -30,11 +30,16 @@ struct Metrics
     quint64 refusedPerIp = 0; // at accept: --max-conns-per-ip
     quint64 refusedUnbound = 0; // at accept: --max-unbound
     quint64 refusedText = 0; // push port: not allowed or over --max-text-conns
+    quint64 refusedTextHttp = 0; // push port: an HTTP request (a web page), closed
+    quint64 textIdleTimeouts = 0; // push connections closed by --text-idle-timeout
+    quint64 textLineTimeouts = 0; // push connections closed by --text-line-timeout
     quint64 pushes[SourceCount][StatusCount] = {};
     // Cluster mode (--redis).
     quint64 clusterSent = 0; // push messages published to other nodes
     quint64 clusterReceived = 0; // pushes other nodes published to this one
     quint64 clusterLinkLosses = 0; // times the link to Redis went down
+    // Publishes answered fail at once: --cluster-max-in-flight was reached.
+    quint64 clusterPublishRefused = 0;
     // Offline delivery (--offline-ttl).
     quint64 offlineStored = 0;
     quint64 offlineDelivered = 0;

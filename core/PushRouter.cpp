@@ -89,10 +89,18 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
     };
     auto pending = std::make_shared<Pending>();
     pending->result = local;
-    const auto settle = [this, pending, request, payload, source, origin] {
+    // Kept until Redis answers: what the log shows (a few KiB at most, and
+    // only when it logs pushes), never the request itself (up to 10 000
+    // uids) nor its line (up to --max-line).
+    std::shared_ptr<const Event> described;
+    if (m_log->captures(Event::Level::Debug)) {
+        described = std::make_shared<const Event>(
+            describe(request, payload, source, origin, Event::Level::Debug));
+    }
+    const auto settle = [this, pending, source, described] {
         if (--pending->waiting > 0)
             return;
-        record(request, payload, source, origin, pending->result);
+        record(source, described.get(), pending->result);
         if (pending->answered && pending->done)
             pending->done(pending->result);
     };
@@ -174,25 +182,42 @@ void PushRouter::setOfflineStore(OfflineStore *store, const OfflineDelivery::Opt
 void PushRouter::record(const PushRequest &request, const QByteArray &payload, PushSource source,
     const QString &origin, const PushResult &result)
 {
-    m_metrics->countPush(source, result.status);
     // A malformed request is a bug in some backend: worth a warning. Single
     // pushes are too many to print by default.
     const Event::Level level =
         result.status == PushStatus::Error ? Event::Level::Warning : Event::Level::Debug;
-    if (!m_log->captures(level))
+    if (!m_log->captures(level)) {
+        record(source, nullptr, result);
         return;
+    }
+    const Event e = describe(request, payload, source, origin, level);
+    record(source, &e, result);
+}
+
+void PushRouter::record(PushSource source, const Event *described, const PushResult &result)
+{
+    m_metrics->countPush(source, result.status);
+    if (!described)
+        return;
+    Event e = *described;
+    e.status = result.status;
+    e.delivered = result.delivered;
+    e.detail = QString::fromUtf8(result.error);
+    if (result.storeFailed && e.detail.isEmpty())
+        e.detail = QStringLiteral("the offline store could not take it");
+    m_log->append(std::move(e));
+}
+
+Event PushRouter::describe(const PushRequest &request, const QByteArray &payload, PushSource source,
+    const QString &origin, Event::Level level) const
+{
     Event e;
     e.type = Event::Type::Push;
     e.level = level;
     e.source = source;
-    e.status = result.status;
-    e.delivered = result.delivered;
     e.peer = origin;
     e.size = payload.size();
     e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);
-    e.detail = QString::fromUtf8(result.error);
-    if (result.storeFailed && e.detail.isEmpty())
-        e.detail = QStringLiteral("the offline store could not take it");
     if (request.broadcast) {
         e.uid = QByteArrayLiteral("*");
     } else if (request.uids.size() == 1) {
@@ -204,5 +229,5 @@ void PushRouter::record(const PushRequest &request, const QByteArray &payload, P
         if (request.uids.size() > Shown)
             e.uid += ",…(+" + QByteArray::number(request.uids.size() - Shown) + ')';
     }
-    m_log->append(std::move(e));
+    return e;
 }

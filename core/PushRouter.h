@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Event.h"
 #include "OfflineDelivery.h"
 #include "PushRequest.h"
 #include "PushResult.h"
@@ -50,6 +51,8 @@ public:
     // follows the registry and the store by itself.
     void setOfflineStore(OfflineStore *store, const OfflineDelivery::Options &options = {});
     OfflineDelivery *offlineDelivery() const { return m_delivery.get(); }
+    // False when every push is answered at once: callers need no completion.
+    bool mayAnswerLater() const { return m_cluster || m_offline; }
 
 private:
     // Other nodes and the offline store; records the push and answers it,
@@ -61,6 +64,11 @@ private:
         Completion done);
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);
+    // The log's event for a push, less its result.
+    Event describe(const PushRequest &request, const QByteArray &payload, PushSource source,
+        const QString &origin, Event::Level level) const;
+    // Counts the push and logs `described` (when set) with its result.
+    void record(PushSource source, const Event *described, const PushResult &result);
 
     SessionRegistry *m_registry;
     EventLog *m_log;

@@ -151,15 +151,25 @@ bool PushServer::startExtensions(QString *error)
     if (!m_cluster && !m_config.redisUrl.isEmpty()) {
         QString why;
         ClusterLink::Options o;
-        o.url = RedisUrl::parse(m_config.redisUrl, &why);
+        const bool fromFile = !m_config.redisPasswordFile.isEmpty();
+        o.url = RedisUrl::parse(m_config.redisUrl, &why,
+            fromFile ? RedisUrl::PasswordSource::File : RedisUrl::PasswordSource::Url);
         if (!o.url.isValid()) {
             *error = tr("invalid Redis URL: %1").arg(why);
             return false;
+        }
+        if (fromFile) {
+            o.url.password = RedisUrl::readPasswordFile(m_config.redisPasswordFile, &why);
+            if (o.url.password.isEmpty()) {
+                *error = why;
+                return false;
+            }
         }
         o.nodeId =
             m_config.nodeId.isEmpty() ? ClusterLink::defaultNodeId() : m_config.nodeId.toUtf8();
         o.ttlMs = m_config.clusterTtlMs;
         o.timeoutMs = int(m_config.redisTimeoutMs);
+        o.maxInFlightBytes = m_config.clusterMaxInFlight;
         m_cluster = std::make_unique<ClusterLink>(o, &m_registry, &m_log, &m_metrics);
         m_cluster->setPushHandler([this](const QByteArray &origin, const QByteArray &line) {
             m_router.push(

@@ -1,6 +1,8 @@
 #include "RedisUrl.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
 #include <QUrl>
 
 QString RedisUrl::displayString() const
@@ -13,7 +15,7 @@ QString RedisUrl::displayString() const
     return s;
 }
 
-RedisUrl RedisUrl::parse(const QString &text, QString *error)
+RedisUrl RedisUrl::parse(const QString &text, QString *error, PasswordSource source)
 {
     const auto fail = [error](const QString &why) {
         if (error)
@@ -52,8 +54,51 @@ RedisUrl RedisUrl::parse(const QString &text, QString *error)
     }
     r.user = url.userName(QUrl::FullyDecoded).toUtf8();
     r.password = url.password(QUrl::FullyDecoded).toUtf8();
+    if (source == PasswordSource::File) {
+        // Two passwords: which one is meant cannot be guessed.
+        if (!url.password().isNull())
+            return fail(QCoreApplication::translate("RedisUrl",
+                "the password comes from --redis-password-file: leave it out of the URL"));
+        return r;
+    }
     if (!r.user.isEmpty() && r.password.isEmpty())
-        return fail(QCoreApplication::translate(
-            "RedisUrl", "a user name needs a password (redis://user:password@host)"));
+        return fail(QCoreApplication::translate("RedisUrl",
+            "a user name needs a password (redis://user:password@host, or "
+            "--redis-password-file)"));
     return r;
+}
+
+QByteArray RedisUrl::readPasswordFile(const QString &path, QString *error)
+{
+    const auto fail = [&](const QString &why) {
+        *error = why;
+        return QByteArray();
+    };
+    // A password is short; a large file is the wrong file.
+    constexpr qint64 MaxSize = 64 * 1024;
+    const QFileInfo info(path);
+    if (info.isDir())
+        return fail(
+            QCoreApplication::translate("RedisUrl", "the Redis password file \"%1\" is a directory")
+                .arg(path));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(QCoreApplication::translate(
+            "RedisUrl", "cannot read the Redis password file \"%1\": %2")
+                        .arg(path, file.errorString()));
+    const QByteArray data = file.read(MaxSize + 1);
+    if (data.size() > MaxSize)
+        return fail(QCoreApplication::translate(
+            "RedisUrl", "the Redis password file \"%1\" is larger than 64 KiB")
+                        .arg(path));
+    const QByteArray password = data.trimmed();
+    if (password.isEmpty())
+        return fail(
+            QCoreApplication::translate("RedisUrl", "the Redis password file \"%1\" is empty")
+                .arg(path));
+    if (password.contains('\n') || password.contains('\r'))
+        return fail(QCoreApplication::translate(
+            "RedisUrl", "the Redis password file \"%1\" holds more than one line")
+                        .arg(path));
+    return password;
 }

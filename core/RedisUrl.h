@@ -5,9 +5,16 @@
 
 // Where the cluster's Redis is and how to log in:
 //     redis://[[user]:password@]host[:port][/db]
-// The password may be percent-encoded; an IPv6 host goes in brackets.
+// The password may be percent-encoded; an IPv6 host goes in brackets. It may
+// come from a file instead (--redis-password-file), so that it is not on
+// the command line for every user to see in ps.
 struct RedisUrl
 {
+    enum class PasswordSource : quint8 {
+        Url, // in the URL, or none
+        File, // from a file: never in the URL; a user name alone is fine
+    };
+
     QString host;
     quint16 port = 6379;
     int db = 0;
@@ -19,5 +26,10 @@ struct RedisUrl
     QString displayString() const;
 
     // Returns an invalid RedisUrl and sets *error (when given) to what is wrong.
-    static RedisUrl parse(const QString &text, QString *error = nullptr);
+    static RedisUrl parse(
+        const QString &text, QString *error = nullptr, PasswordSource source = PasswordSource::Url);
+    // The password in path, surrounding white space trimmed. Empty, with
+    // *error naming the file, when it is missing, unreadable, empty or not
+    // one line.
+    static QByteArray readPasswordFile(const QString &path, QString *error);
 };

@@ -4,8 +4,11 @@
 #include "EventLog.h"
 #include "Logging.h"
 #include "Metrics.h"
+#include "MonotonicClock.h"
 #include "StreamSocket.h"
 #include "TextConnection.h"
+
+#include <algorithm>
 
 TextPushServer::TextPushServer(
     const Config &config, PushRouter *router, EventLog *log, Metrics *metrics, QObject *parent)
@@ -24,10 +27,22 @@ TextPushServer::TextPushServer(
         e.detail = QStringLiteral("out of file descriptors: push connection refused");
         m_log->append(std::move(e));
     });
+    connect(&m_sweep, &QTimer::timeout, this, &TextPushServer::sweep);
 }
 
 bool TextPushServer::listen(QString *error)
 {
+    // One timer for every connection; a quarter of the shorter timeout (at
+    // most a second) keeps a close within that much of its deadline.
+    qint64 shortest = 0;
+    for (qint64 timeout : {m_config.textIdleTimeoutMs, m_config.textLineTimeoutMs}) {
+        if (timeout > 0)
+            shortest = shortest ? std::min(shortest, timeout) : timeout;
+    }
+    if (shortest > 0)
+        m_sweep.start(int(std::clamp<qint64>(shortest / 4, 25, 1000)));
+    else
+        m_sweep.stop();
     return m_listener.listen(m_config.textBind, m_config.textPort, error);
 }
 
@@ -72,6 +87,24 @@ void TextPushServer::accepted(int fd, const PeerAddress &peer)
     m_connections.insert(new TextConnection(fd, peer, this));
     ++m_metrics->textConnectionsOpen;
     qCDebug(lcText) << "push connection from" << peer.toString();
+}
+
+void TextPushServer::refusedHttp(TextConnection *c)
+{
+    ++m_metrics->refusedTextHttp;
+    // Rate-limited like every refusal: a page can open connections in a loop.
+    m_refusals.report(
+        QStringLiteral("push port: HTTP request (a web page?); connection closed, nothing pushed"),
+        c->peer().toString());
+}
+
+void TextPushServer::sweep()
+{
+    const qint64 now = MonotonicClock::nowMs();
+    // A copy: a connection may finish (and leave the set) while checked.
+    const QList<TextConnection *> all = m_connections.values();
+    for (TextConnection *c : all)
+        c->checkTimeouts(now);
 }
 
 void TextPushServer::finished(TextConnection *c, const QString &reason)

@@ -5,6 +5,7 @@
 
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 
 struct Config;
 struct Metrics;
@@ -34,12 +35,15 @@ public:
     static bool isAllowed(const QHostAddress &peer, const QList<QPair<QHostAddress, int>> &allow);
     PushRouter *router() const { return m_router; }
     EventLog *eventLog() const { return m_log; }
+    Metrics *metrics() const { return m_metrics; }
 
 private:
     friend class TextConnection;
     void accepted(int fd, const PeerAddress &peer);
 
     void finished(TextConnection *c, const QString &reason);
+    void refusedHttp(TextConnection *c);
+    void sweep();
 
     const Config &m_config;
     PushRouter *m_router;
@@ -48,4 +52,5 @@ private:
     Listener m_listener;
     RefusalReporter m_refusals;
     QSet<TextConnection *> m_connections;
+    QTimer m_sweep; // idle and line timeouts
 };

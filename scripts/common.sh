@@ -12,9 +12,13 @@ BUILD_PACKAGES=(
     qt6-base-dev qt6-websockets-dev qt6-httpserver-dev qt6-tools-dev qt6-tools-dev-tools
     qt6-l10n-tools qt6-translations-l10n qt6-qpa-plugins libqt6svg6 libgl-dev libssl-dev
     libhiredis-dev libqt6sql6-sqlite
+    help2man  # the manual page, generated from --help
     fonts-noto-cjk
     libjwt-dev libssl-dev   # signed uid tokens (libjwt, and OpenSSL to read keys)
 )
+
+# What building the Debian packages needs besides (scripts/package.sh).
+PACKAGE_PACKAGES=(help2man dpkg-dev fakeroot)
 
 say() { printf '==> %s\n' "$*"; }
 

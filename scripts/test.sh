@@ -11,10 +11,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Real programs the tests drive: php-cli runs the seed's own PHP callback and
 # the token minting snippet, curl scrapes /metrics and posts pushes, chromium
-# (headless) runs the browser test page, the cluster and offline tests start
+# (headless) runs the browser test page and the browser client, nodejs runs
+# the client's unit test, the cluster and offline tests start
 # their own redis-server on free ports, openssl makes throwaway keys and
-# certificates, and clang with its runtime builds the fuzzers.
-TEST_PACKAGES=(php-cli curl chromium redis-server openssl clang libclang-rt-14-dev)
+# certificates, clang with its runtime builds the fuzzers, and lintian checks
+# the Debian packages (tests/package).
+TEST_PACKAGES=(php-cli curl chromium nodejs redis-server openssl clang libclang-rt-14-dev lintian)
 
 stage_start=$SECONDS
 timings=()

@@ -49,6 +49,46 @@ quint16 freePort()
     return probe.serverPort();
 }
 
+RedisConnection::RedisConnection(quint16 port, const QByteArray &password)
+{
+    m_socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
+    TestSupport::waitFor(
+        [&] {
+            return m_socket.state() == QAbstractSocket::ConnectedState
+                || m_socket.state() == QAbstractSocket::UnconnectedState;
+        },
+        2000);
+    if (!password.isEmpty() && command({"AUTH", password}) != "+OK\r\n")
+        m_socket.abort();
+}
+
+QByteArray RedisConnection::command(const QList<QByteArray> &args)
+{
+    if (!isConnected())
+        return {};
+    QByteArray request = '*' + QByteArray::number(args.size()) + "\r\n";
+    for (const QByteArray &a : args)
+        request += '$' + QByteArray::number(a.size()) + "\r\n" + a + "\r\n";
+    m_socket.write(request);
+    QByteArray reply;
+    const bool complete = TestSupport::waitFor(
+        [&] {
+            reply += m_socket.readAll();
+            qsizetype pos = 0;
+            return skipReply(reply, pos) && pos == reply.size();
+        },
+        5000);
+    return complete ? reply : QByteArray();
+}
+
+qint64 RedisConnection::integer(const QList<QByteArray> &args)
+{
+    const QByteArray reply = command(args);
+    if (!reply.startsWith(':'))
+        return -1;
+    return reply.mid(1).trimmed().toLongLong();
+}
+
 RedisServer::~RedisServer()
 {
     stop();
@@ -61,11 +101,13 @@ bool RedisServer::start(quint16 port)
     m_port = port;
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::MergedChannels);
-    m_process->start(QStringLiteral("redis-server"),
-        {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
-            QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
-            QStringLiteral("--appendonly"), QStringLiteral("no"),
-            QStringLiteral("--protected-mode"), QStringLiteral("yes")});
+    QStringList args = {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
+        QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
+        QStringLiteral("--appendonly"), QStringLiteral("no"), QStringLiteral("--protected-mode"),
+        QStringLiteral("yes")};
+    if (!m_password.isEmpty())
+        args << QStringLiteral("--requirepass") << QString::fromUtf8(m_password);
+    m_process->start(QStringLiteral("redis-server"), args);
     if (!m_process->waitForStarted(5000)) {
         qWarning("cannot start redis-server: %s", qPrintable(m_process->errorString()));
         return false;
@@ -108,29 +150,8 @@ QString RedisServer::url() const
 
 QByteArray RedisServer::command(const QList<QByteArray> &args) const
 {
-    QTcpSocket socket;
-    socket.connectToHost(QHostAddress(QHostAddress::LocalHost), m_port);
-    if (!TestSupport::waitFor(
-            [&] {
-                return socket.state() == QAbstractSocket::ConnectedState
-                    || socket.state() == QAbstractSocket::UnconnectedState;
-            },
-            2000)
-        || socket.state() != QAbstractSocket::ConnectedState)
-        return {};
-    QByteArray request = '*' + QByteArray::number(args.size()) + "\r\n";
-    for (const QByteArray &a : args)
-        request += '$' + QByteArray::number(a.size()) + "\r\n" + a + "\r\n";
-    socket.write(request);
-    QByteArray reply;
-    const bool complete = TestSupport::waitFor(
-        [&] {
-            reply += socket.readAll();
-            qsizetype pos = 0;
-            return skipReply(reply, pos) && pos == reply.size();
-        },
-        5000);
-    return complete ? reply : QByteArray();
+    RedisConnection connection(m_port, m_password);
+    return connection.command(args);
 }
 
 qint64 RedisServer::integer(const QList<QByteArray> &args) const

@@ -18,11 +18,29 @@ namespace ClusterSupport {
 // number up front (it cannot report the one it picked).
 quint16 freePort();
 
+// One connection to Redis kept open, for commands that must get through
+// while new connections are refused (CONFIG SET maxclients).
+class RedisConnection final
+{
+public:
+    RedisConnection(quint16 port, const QByteArray &password = QByteArray());
+    bool isConnected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
+    // The reply in RESP as it came, e.g. ":1\r\n"; empty on failure.
+    QByteArray command(const QList<QByteArray> &args);
+    // Convenience for integer replies; -1 on anything else.
+    qint64 integer(const QList<QByteArray> &args);
+
+private:
+    QTcpSocket m_socket;
+};
+
 // redis-server on loopback, no persistence, stopped with the object.
 class RedisServer final
 {
 public:
     ~RedisServer();
+    // Before start(): clients must AUTH with it (requirepass).
+    void setPassword(const QByteArray &password) { m_password = password; }
     // Starts on port (a free one when 0) and waits until it answers PING.
     bool start(quint16 port = 0);
     // SIGTERM and wait; the port stays ours for a restart.
@@ -40,6 +58,7 @@ public:
 private:
     std::unique_ptr<QProcess> m_process;
     quint16 m_port = 0;
+    QByteArray m_password;
 };
 
 // pushconsole --no-gui on loopback ports 0, read back from its log.

@@ -3,6 +3,9 @@
 #include "TestSupport.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QUrl>
 
 using namespace ClusterSupport;
 using namespace TestSupport;
@@ -22,6 +25,8 @@ private Q_SLOTS:
     void killedNodeExpires();
     void gracefulStopLeavesAtOnce();
     void redisOutage();
+    void lostSubscriptionWithdrawsAtOnce();
+    void passwordFile();
     void badRedisUrlFailsClearly();
 
 private:
@@ -285,6 +290,148 @@ void tst_Cluster::redisOutage()
     QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "late"}), 1);
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "remote"}), 1);
+}
+
+void tst_Cluster::lostSubscriptionWithdrawsAtOnce()
+{
+    // The default TTL (15 s): what happens within a second is not expiry.
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b")));
+    WsClient rider(b.wsPort());
+    QVERIFY(rider.bind("42"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "before"), "ok\n"), QByteArray("ok\n"));
+
+    // Cut b's subscription alone and keep it from coming back: Redis
+    // refuses new connections while the ones up stay (this one too).
+    RedisConnection admin(m_redis->port());
+    QVERIFY(admin.isConnected());
+    const QList<QByteArray> clients = admin.command({"CLIENT", "LIST"}).split('\n');
+    QByteArray subscription;
+    int open = 0;
+    for (const QByteArray &c : clients) {
+        if (!c.contains("id="))
+            continue;
+        ++open;
+        if (c.contains(" name=pushconsole:b:sub "))
+            subscription = c.mid(c.indexOf("id=") + 3).split(' ').front();
+    }
+    QVERIFY(!subscription.isEmpty());
+    QCOMPARE(admin.command({"CONFIG", "SET", "maxclients", QByteArray::number(open - 1)}),
+        QByteArray("+OK\r\n"));
+    QElapsedTimer clock;
+    clock.start();
+    QCOMPARE(admin.integer({"CLIENT", "KILL", "ID", subscription}), 1);
+
+    // b cannot receive pushes: it takes itself out of Redis at once and
+    // tells a, rather than leaving its presence to expire.
+    QVERIFY(waitFor(
+        [&] {
+            return admin.integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+                && admin.integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
+        },
+        1500));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "cut"), "fail\n", 1500), QByteArray("fail\n"));
+    QVERIFY2(clock.elapsed() < 2000, QByteArray::number(clock.elapsed()).constData());
+    QVERIFY(waitFor([&] {
+        return b.output().contains("warning cluster state=down node=b")
+            && b.output().contains("presence withdrawn");
+    }));
+    // b's own clients are still served by b.
+    TextClient onB(b.textPort());
+    QCOMPARE(onB.request(pushLine("42", "local")), QByteArray("ok\n"));
+
+    // Back: b subscribes, registers its uids again, and a routes to it.
+    QCOMPARE(admin.command({"CONFIG", "SET", "maxclients", "10000"}), QByteArray("+OK\r\n"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("42", "back"), "ok\n", 15000), QByteArray("ok\n"));
+    QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "42"}), 1);
+    QVERIFY(rider.waitForMessages(3));
+    QCOMPARE(rider.messages,
+        QList<QString>({QString::fromUtf8(pushLine("42", "before")),
+            QString::fromUtf8(pushLine("42", "local")),
+            QString::fromUtf8(pushLine("42", "back"))}));
+}
+
+void tst_Cluster::passwordFile()
+{
+    const QByteArray password = "s3cret-Pa55 word";
+    RedisServer secured;
+    secured.setPassword(password);
+    QVERIFY(secured.start());
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const auto write = [&](const QString &name, const QByteArray &content) {
+        QFile f(dir.filePath(name));
+        f.open(QIODevice::WriteOnly);
+        f.write(content);
+        return f.fileName();
+    };
+    const QString good = write(QStringLiteral("pw"), "  " + password + "\n"); // trimmed
+    const QString url = QStringLiteral("--redis=%1").arg(secured.url());
+
+    // From the file, and (still) in the URL.
+    Gateway a, b;
+    QVERIFY(a.start({url, QStringLiteral("--redis-password-file=%1").arg(good),
+        QStringLiteral("--node-id=a")}));
+    QVERIFY(
+        b.start({QStringLiteral("--redis=redis://:%1@127.0.0.1:%2")
+                     .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromUtf8(password))))
+                     .arg(secured.port()),
+            QStringLiteral("--node-id=b")}));
+    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
+    QVERIFY(waitFor([&] { return b.output().contains("info cluster state=up node=b"); }));
+    WsClient rider(b.wsPort());
+    QVERIFY(rider.bind("7"));
+    QCOMPARE(pushUntil(a.textPort(), pushLine("7", "through auth"), "ok\n"), QByteArray("ok\n"));
+    // Neither ps nor the log shows it.
+    QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(a.process().processId()));
+    QVERIFY(cmdline.open(QIODevice::ReadOnly));
+    QVERIFY(!cmdline.readAll().contains("s3cret"));
+    QVERIFY(!a.output().contains("s3cret"));
+    QVERIFY(!b.output().contains("s3cret"));
+
+    // A wrong password in the file: up, serving locally, saying why.
+    Gateway wrong;
+    QVERIFY(wrong.start({url,
+        QStringLiteral("--redis-password-file=%1").arg(write(QStringLiteral("wrong"), "nope")),
+        QStringLiteral("--node-id=w")}));
+    QVERIFY(waitFor([&] {
+        return wrong.output().contains("warning cluster state=down node=w")
+            && wrong.output().contains("AUTH");
+    }));
+
+    // Files that cannot be used stop the start, naming the file.
+    const auto failsToStart = [&](const QStringList &args, const QByteArray &message, int code) {
+        QProcess p;
+        p.setProcessEnvironment(headlessEnvironment());
+        p.start(QStringLiteral(PUSHCONSOLE_BINARY),
+            QStringList {QStringLiteral("--no-gui"), QStringLiteral("--ws-port=0"),
+                QStringLiteral("--text-port=0"), QStringLiteral("--http-port=0")}
+                + args);
+        if (!p.waitForFinished(10000) || p.exitCode() != code) {
+            qWarning("exit %d: %s", p.exitCode(), p.readAllStandardError().constData());
+            return false;
+        }
+        const QByteArray err = p.readAllStandardError();
+        if (!err.contains(message)) {
+            qWarning("%s", err.constData());
+            return false;
+        }
+        return true;
+    };
+    const QString missing = dir.filePath(QStringLiteral("missing"));
+    QVERIFY(failsToStart({url, QStringLiteral("--redis-password-file=%1").arg(missing)},
+        "cannot read the Redis password file \"" + missing.toUtf8() + '"', 1));
+    const QString empty = write(QStringLiteral("empty"), " \n\n");
+    QVERIFY(failsToStart({url, QStringLiteral("--redis-password-file=%1").arg(empty)},
+        "the Redis password file \"" + empty.toUtf8() + "\" is empty", 1));
+    QVERIFY(failsToStart({url, QStringLiteral("--redis-password-file=%1").arg(dir.path())},
+        "the Redis password file \"" + dir.path().toUtf8() + "\" is a directory", 1));
+    QVERIFY(failsToStart({QStringLiteral("--redis-password-file=%1").arg(good)},
+        "--redis-password-file needs --redis", 2));
+    QVERIFY(failsToStart({QStringLiteral("--redis=redis://:pw@127.0.0.1:1"),
+                             QStringLiteral("--redis-password-file=%1").arg(good)},
+        "leave it out of the URL", 2));
 }
 
 void tst_Cluster::badRedisUrlFailsClearly()

@@ -11,12 +11,14 @@
 #include "TestMain.h"
 #include "TestSupport.h"
 
+#include <QFile>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 
 #include <csignal>
+#include <unistd.h>
 
 using namespace ClusterSupport;
 using namespace TestSupport;
@@ -60,6 +62,7 @@ private Q_SLOTS:
     void redisUrl_data();
     void redisUrl();
     void options();
+    void passwordFromFile();
     void sqliteOrderAndPersistence();
     void sqliteCaps();
     void sqliteExpiry();
@@ -220,6 +223,95 @@ void tst_ClusterParts::options()
         QVERIFY2(r.action == ConfigLoader::Action::Fail, b.arg);
         QVERIFY2(r.error.contains(QString::fromLatin1(b.message)), qPrintable(r.error));
     }
+
+    // The cap on publishes awaiting Redis.
+    QCOMPARE(load({}).config.clusterMaxInFlight, 64 * 1024 * 1024);
+    QCOMPARE(load({QStringLiteral("--cluster-max-in-flight=1M")}).config.clusterMaxInFlight,
+        1024 * 1024);
+    r = load({QStringLiteral("--cluster-max-in-flight=1K")});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QVERIFY2(
+        r.error.contains(QStringLiteral("expected a size from 64K to 1G")), qPrintable(r.error));
+
+    // The password file: its name only (read at start); the URL then names
+    // at most a user, and the file needs a URL.
+    QVERIFY(load({}).config.redisPasswordFile.isEmpty());
+    r = load({QStringLiteral("--redis=redis://push@h"),
+        QStringLiteral("--redis-password-file=/run/secrets/redis")});
+    QCOMPARE(r.action, ConfigLoader::Action::Run);
+    QCOMPARE(r.config.redisPasswordFile, QStringLiteral("/run/secrets/redis"));
+    r = load({QStringLiteral("--redis=redis://push@h")});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QVERIFY2(r.error.contains(QStringLiteral("a user name needs a password")), qPrintable(r.error));
+    r = load(
+        {QStringLiteral("--redis=redis://:secret@h"), QStringLiteral("--redis-password-file=f")});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QVERIFY2(r.error.contains(QStringLiteral("leave it out of the URL")), qPrintable(r.error));
+    QVERIFY2(!r.error.contains(QStringLiteral("secret")), qPrintable(r.error));
+    r = load({QStringLiteral("--redis-password-file=f")});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QCOMPARE(r.error, QStringLiteral("--redis-password-file needs --redis"));
+}
+
+void tst_ClusterParts::passwordFromFile()
+{
+    const auto write = [&](const QString &name, const QByteArray &content) {
+        QFile f(m_dir.filePath(name));
+        f.open(QIODevice::WriteOnly);
+        f.write(content);
+        return f.fileName();
+    };
+    QString error;
+    QCOMPARE(RedisUrl::readPasswordFile(write(QStringLiteral("p1"), "\t pass word \r\n"), &error),
+        QByteArray("pass word"));
+    QVERIFY(
+        RedisUrl::readPasswordFile(write(QStringLiteral("p2"), "one\ntwo\n"), &error).isEmpty());
+    QVERIFY2(error.contains(QStringLiteral("holds more than one line")), qPrintable(error));
+    const QString big = write(QStringLiteral("p3"), QByteArray(70000, 'x'));
+    QVERIFY(RedisUrl::readPasswordFile(big, &error).isEmpty());
+    QCOMPARE(
+        error, QStringLiteral("the Redis password file \"%1\" is larger than 64 KiB").arg(big));
+    const QString locked = write(QStringLiteral("p4"), "secret");
+    QFile::setPermissions(locked, QFileDevice::WriteOwner);
+    if (::geteuid() != 0) { // root reads it anyway
+        QVERIFY(RedisUrl::readPasswordFile(locked, &error).isEmpty());
+        QVERIFY2(error.startsWith(
+                     QStringLiteral("cannot read the Redis password file \"%1\": ").arg(locked)),
+            qPrintable(error));
+    }
+
+    // With the password from a file, the URL may name a user alone.
+    RedisUrl url = RedisUrl::parse(
+        QStringLiteral("redis://push@h:6380"), &error, RedisUrl::PasswordSource::File);
+    QVERIFY(url.isValid());
+    QCOMPARE(url.user, QByteArray("push"));
+    QVERIFY(url.password.isEmpty());
+    QVERIFY(RedisUrl::parse(QStringLiteral("redis://h"), &error, RedisUrl::PasswordSource::File)
+                .isValid());
+    QVERIFY(!RedisUrl::parse(
+        QStringLiteral("redis://push:pw@h"), &error, RedisUrl::PasswordSource::File)
+                 .isValid());
+    QVERIFY(
+        !RedisUrl::parse(QStringLiteral("redis://:pw@h"), &error, RedisUrl::PasswordSource::File)
+             .isValid());
+
+    // Logs in with it: AUTH user password (ACL) on a server that needs it.
+    RedisServer secured;
+    secured.setPassword("from-a-file");
+    QVERIFY(secured.start());
+    QCOMPARE(secured.command({"ACL", "SETUSER", "push", "on", ">pushpw", "~*", "&*", "+@all"}),
+        QByteArray("+OK\r\n"));
+    RedisClient::Options o;
+    o.url = RedisUrl::parse(QStringLiteral("redis://push@127.0.0.1:%1").arg(secured.port()), &error,
+        RedisUrl::PasswordSource::File);
+    o.url.password = RedisUrl::readPasswordFile(write(QStringLiteral("p5"), "pushpw\n"), &error);
+    RedisClient client(o);
+    client.start();
+    QVERIFY(waitFor([&] { return client.isReady(); }));
+    RedisReply reply;
+    QVERIFY(client.command({"ACL", "WHOAMI"}, [&](const RedisReply &r) { reply = r; }));
+    QVERIFY(waitFor([&] { return !reply.isDisconnected(); }));
+    QCOMPARE(reply.string, QByteArray("push"));
 }
 
 void tst_ClusterParts::sqliteOrderAndPersistence()
