@@ -95,6 +95,10 @@ struct Config
     qint64 offlineTtlMs = 0;
     int offlineMaxPerUid = 100;
     int offlineMaxTotal = 100000;
+    // Payload bytes: one push of the largest default size (--max-line) fits
+    // a uid; Redis keeps the total in memory, so a quarter of a 1 GiB one.
+    qint64 offlineMaxBytesPerUid = 1024 * 1024;
+    qint64 offlineMaxBytes = 256 * 1024 * 1024;
     QString offlineDb; // single node; empty: offline.sqlite in the application data folder
 
     Event::Level logLevel = Event::Level::Info;

@@ -153,6 +153,13 @@ const Option kOptions[] = {
     {"offline-max-total", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Stored messages in all; the oldest is dropped (default 100000).")},
+    {"offline-max-bytes-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Stored payload bytes per uid; the oldest is dropped, a larger push is not stored "
+            "(default 1M).")},
+    {"offline-max-bytes", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Stored payload bytes in all; the oldest is dropped (default 256M).")},
     {"offline-db", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "SQLite file of the offline store on a single node (default: offline.sqlite in the "
@@ -321,6 +328,10 @@ public:
             return integer(&c.offlineMaxPerUid, 1, 1000000);
         if (name == QLatin1String("offline-max-total"))
             return integer(&c.offlineMaxTotal, 1, 100000000);
+        if (name == QLatin1String("offline-max-bytes-per-uid"))
+            return sizeIn(&c.offlineMaxBytesPerUid, 1024, qint64(1) << 30);
+        if (name == QLatin1String("offline-max-bytes"))
+            return sizeIn(&c.offlineMaxBytes, 1024, qint64(1) << 40);
         if (name == QLatin1String("offline-db"))
             return file(&c.offlineDb);
         if (name == QLatin1String("log-buffer"))
@@ -422,6 +433,23 @@ private:
             return fail(tr("expected a size from 16 bytes to 1G, such as 65536, 64K or 1M"));
         *out = bytes;
         return true;
+    }
+    bool sizeIn(qint64 *out, qint64 minimum, qint64 maximum)
+    {
+        const qint64 bytes = ConfigLoader::parseSize(m_value);
+        if (bytes < minimum || bytes > maximum)
+            return fail(tr("expected a size from %1 to %2, such as 64K, 1M or 2G")
+                            .arg(sizeText(minimum), sizeText(maximum)));
+        *out = bytes;
+        return true;
+    }
+    static QString sizeText(qint64 bytes)
+    {
+        if (bytes >= (qint64(1) << 30))
+            return QStringLiteral("%1G").arg(bytes >> 30);
+        if (bytes >= (qint64(1) << 20))
+            return QStringLiteral("%1M").arg(bytes >> 20);
+        return QStringLiteral("%1K").arg(bytes >> 10);
     }
     bool subnets(QList<QPair<QHostAddress, int>> *out)
     {

@@ -535,6 +535,21 @@ QByteArray HttpApi::metricsText() const
     out.sample(
         "pushconsole_refused_connections_total", {{"limit", "push_port"}}, double(m.refusedText));
 
+    // Offline delivery (--offline-ttl); zero without it.
+    out.counter("pushconsole_offline_stored_total",
+        "Messages stored for uids online nowhere, one per uid.", m.offlineStored);
+    out.counter("pushconsole_offline_delivered_total",
+        "Stored messages sent to a connection of their uid.", m.offlineDelivered);
+    out.counter("pushconsole_offline_dropped_total",
+        "Stored messages dropped by the caps (oldest first), or not stored as over them.",
+        m.offlineDropped);
+    out.counter("pushconsole_offline_expired_total",
+        "Stored messages older than --offline-ttl, never delivered.", m.offlineExpired);
+    out.counter("pushconsole_offline_store_errors_total",
+        "Stores, reads and acknowledgements the offline store could not do (disk full, a "
+        "Redis error); such pushes were answered fail.",
+        m.offlineStoreErrors);
+
     double bounds[std::size(Metrics::LatencyBoundsNs)];
     for (size_t i = 0; i < std::size(bounds); ++i)
         bounds[i] = double(Metrics::LatencyBoundsNs[i]) / 1e9;

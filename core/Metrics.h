@@ -44,8 +44,11 @@ struct Metrics
     // Offline delivery (--offline-ttl).
     quint64 offlineStored = 0;
     quint64 offlineDelivered = 0;
-    quint64 offlineDropped = 0; // the oldest, dropped by a cap
+    quint64 offlineDropped = 0; // the oldest, dropped by a cap; or refused, over the caps
     quint64 offlineExpired = 0; // older than the TTL, never delivered
+    // A store, read or acknowledgement the offline store could not do (disk
+    // full, a Redis error); a push that failed so was answered fail.
+    quint64 offlineStoreErrors = 0;
 
     // Time PushRouter spends delivering one valid push (writing its frame to
     // every target), as a histogram. Upper bounds in nanoseconds; the last

@@ -41,7 +41,7 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     const QByteArrayView head(
         header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
     int delivered = 0;
-    bool held = false;
+    QList<QByteArray> behind; // backlogs being delivered: stored behind them
     const auto send = [&](WsConnection *c) {
         if (c->sendFrame(head, payload))
             ++delivered;
@@ -51,13 +51,9 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     } else {
         for (const QByteArray &uid : request.uids) {
             if (const SessionRegistry::Connections *list = m_registry->connections(uid)) {
-                if (Q_UNLIKELY(!m_held.isEmpty())) {
-                    const auto wait = m_held.find(uid);
-                    if (wait != m_held.end()) {
-                        wait.value().append(payload);
-                        held = true;
-                        continue;
-                    }
+                if (Q_UNLIKELY(m_delivery) && m_delivery->holdsBack(uid)) {
+                    behind.append(uid);
+                    continue;
                 }
                 for (WsConnection *c : *list)
                     send(c);
@@ -67,18 +63,20 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     m_metrics->observePushLatency(
         std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
-    result.status = delivered > 0 || held ? PushStatus::Ok : PushStatus::Fail;
+    result.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
     m_metrics->messagesOut += quint64(delivered);
     m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
-    // What came from another node was routed there already.
-    if (Q_UNLIKELY(m_cluster || m_offline) && source != PushSource::Cluster)
-        return routeBeyond(request, payload, source, origin, result, std::move(done));
+    // What came from another node was routed there already (but may have
+    // to wait behind a backlog here).
+    if (Q_UNLIKELY(m_cluster || m_offline) && (source != PushSource::Cluster || !behind.isEmpty()))
+        return routeBeyond(request, payload, source, origin, result, behind, std::move(done));
     record(request, payload, source, origin, result);
     return result;
 }
 
 PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray &payload,
-    PushSource source, const QString &origin, const PushResult &local, Completion done)
+    PushSource source, const QString &origin, const PushResult &local,
+    const QList<QByteArray> &behind, Completion done)
 {
     // The parts that go to Redis answer when Redis does; the push is
     // answered once all have. With SQLite, or nothing to send, that is now.
@@ -107,9 +105,10 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             pending->done(pending->result);
     };
 
+    const bool beyond = source != PushSource::Cluster;
     if (request.broadcast) {
         // Never stored: "everyone" has no one to wait for.
-        if (m_cluster) {
+        if (m_cluster && beyond) {
             ++pending->waiting;
             m_cluster->publishBroadcast(payload, [pending, settle](int receivers) {
                 pending->result.nodes = receivers;
@@ -120,13 +119,15 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
         }
     } else {
         ClusterLink::NodeMask nodes = 0;
-        QList<QByteArray> absent;
+        QList<QByteArray> toStore = behind;
         for (const QByteArray &uid : request.uids) {
+            if (!beyond)
+                break;
             const ClusterLink::NodeMask holding = m_cluster ? m_cluster->nodesHolding(uid) : 0;
             nodes |= holding;
             // Each uid of an array that is online nowhere gets its own copy.
             if (!holding && m_offline && !m_registry->isOnline(uid))
-                absent.append(uid);
+                toStore.append(uid);
         }
         if (nodes) {
             ++pending->waiting;
@@ -137,14 +138,26 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
                 settle();
             });
         }
-        if (!absent.isEmpty() && m_offline->isAvailable()) {
+        if (!toStore.isEmpty() && !m_offline->isAvailable()) {
+            // Redis is out of reach: the node cannot tell an absent uid
+            // from one elsewhere, nor keep it. A fail worth retrying.
+            pending->result.storeFailed = true;
+        } else if (!toStore.isEmpty()) {
             ++pending->waiting;
-            m_offline->store(absent, payload, [pending, settle](int stored) {
+            // queued only when every uid has it: a partial store is a fail
+            // (a retry may store it twice for some; delivery is at least
+            // once anyway).
+            m_offline->store(toStore, payload, [pending, settle](int stored, int failed) {
                 pending->result.stored = stored;
-                if (stored > 0 && pending->result.status == PushStatus::Fail)
+                if (failed > 0)
+                    pending->result.storeFailed = true;
+                else if (stored > 0 && pending->result.status == PushStatus::Fail)
                     pending->result.status = PushStatus::Queued;
                 settle();
             });
+            // Sent after any read the backlog has under way: it must read again.
+            for (const QByteArray &uid : behind)
+                m_delivery->appended(uid);
         }
     }
     settle();
@@ -157,75 +170,13 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
     return waiting;
 }
 
-void PushRouter::deliverStored(const QByteArray &uid)
+void PushRouter::setOfflineStore(OfflineStore *store, const OfflineDelivery::Options &options)
 {
-    if (!m_offline || m_held.contains(uid))
-        return;
-    if (!m_offline->isAvailable()) {
-        // Bounded: an outage with more binds than this waits for rebinds.
-        if (m_missed.size() < 100000)
-            m_missed.insert(uid);
-        return;
-    }
-    m_held.insert(uid, {});
-    // SQLite answers at once, Redis later; either way exactly once.
-    m_offline->take(uid, [this, uid](const QList<QByteArray> &stored) {
-        const QList<QByteArray> live = m_held.take(uid);
-        sendStored(uid, stored, true);
-        sendStored(uid, live, false);
-    });
-}
-
-void PushRouter::retryStored()
-{
-    const QSet<QByteArray> missed = std::exchange(m_missed, {});
-    for (const QByteArray &uid : missed) {
-        if (m_registry->isOnline(uid))
-            deliverStored(uid);
-    }
-}
-
-void PushRouter::sendStored(
-    const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore)
-{
-    char header[WsFrame::MaxHeaderSize];
-    for (qsizetype i = 0; i < payloads.size(); ++i) {
-        const QByteArray &payload = payloads[i];
-        // Looked up per message, like a push: the uid may have gone meanwhile.
-        const SessionRegistry::Connections *list = m_registry->connections(uid);
-        if (!list) {
-            // Gone while Redis answered: what was stored goes back.
-            if (fromStore && m_offline && m_offline->isAvailable()) {
-                for (; i < payloads.size(); ++i)
-                    m_offline->store({uid}, payloads[i], {});
-            }
-            return;
-        }
-        const QByteArrayView head(
-            header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
-        int delivered = 0;
-        for (WsConnection *c : *list) {
-            if (c->sendFrame(head, payload))
-                ++delivered;
-        }
-        m_metrics->messagesOut += quint64(delivered);
-        m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
-        if (fromStore)
-            m_metrics->offlineDelivered += delivered > 0 ? 1 : 0;
-        if (!fromStore || !m_log->captures(Event::Level::Debug))
-            continue;
-        Event e;
-        e.type = Event::Type::Push;
-        e.level = Event::Level::Debug;
-        e.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
-        e.delivered = delivered;
-        e.uid = uid;
-        e.peer = QStringLiteral("offline store");
-        e.size = payload.size();
-        e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);
-        e.detail = QStringLiteral("stored while offline");
-        m_log->append(std::move(e));
-    }
+    m_delivery.reset();
+    m_offline = store;
+    if (store)
+        m_delivery =
+            std::make_unique<OfflineDelivery>(m_registry, store, m_log, m_metrics, options);
 }
 
 void PushRouter::record(const PushRequest &request, const QByteArray &payload, PushSource source,
@@ -252,6 +203,8 @@ void PushRouter::record(PushSource source, const Event *described, const PushRes
     e.status = result.status;
     e.delivered = result.delivered;
     e.detail = QString::fromUtf8(result.error);
+    if (result.storeFailed && e.detail.isEmpty())
+        e.detail = QStringLiteral("the offline store could not take it");
     m_log->append(std::move(e));
 }
 

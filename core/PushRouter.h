@@ -1,15 +1,15 @@
 #pragma once
 
 #include "Event.h"
+#include "OfflineDelivery.h"
 #include "PushRequest.h"
 #include "PushResult.h"
 
-#include <QHash>
 #include <QList>
 #include <QObject>
-#include <QSet>
 
 #include <functional>
+#include <memory>
 
 struct Metrics;
 class ClusterLink;
@@ -47,22 +47,21 @@ public:
     // Cluster mode and offline delivery, both optional. Without them the
     // path of a push is the single-node one, less one test.
     void setCluster(ClusterLink *cluster) { m_cluster = cluster; }
-    void setOfflineStore(OfflineStore *store) { m_offline = store; }
+    // Stored messages are delivered by an OfflineDelivery made here, which
+    // follows the registry and the store by itself.
+    void setOfflineStore(OfflineStore *store, const OfflineDelivery::Options &options = {});
+    OfflineDelivery *offlineDelivery() const { return m_delivery.get(); }
     // False when every push is answered at once: callers need no completion.
     bool mayAnswerLater() const { return m_cluster || m_offline; }
-    // uid is bound here now: hand it what was stored for it. Live pushes
-    // for it wait until the stored ones are out, so it sees them in order.
-    void deliverStored(const QByteArray &uid);
-    // The store is reachable again: deliver to the uids that bound while
-    // it was not.
-    void retryStored();
 
 private:
     // Other nodes and the offline store; records the push and answers it,
     // maybe later (see push()).
+    // `behind`: uids online here whose backlog is being delivered; the push
+    // is stored behind it.
     PushResult routeBeyond(const PushRequest &request, const QByteArray &payload, PushSource source,
-        const QString &origin, const PushResult &local, Completion done);
-    void sendStored(const QByteArray &uid, const QList<QByteArray> &payloads, bool fromStore);
+        const QString &origin, const PushResult &local, const QList<QByteArray> &behind,
+        Completion done);
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);
     // The log's event for a push, less its result.
@@ -76,6 +75,5 @@ private:
     Metrics *m_metrics;
     ClusterLink *m_cluster = nullptr;
     OfflineStore *m_offline = nullptr;
-    QHash<QByteArray, QList<QByteArray>> m_held; // uid -> live pushes behind its stored ones
-    QSet<QByteArray> m_missed; // bound while the store was unreachable
+    std::unique_ptr<OfflineDelivery> m_delivery;
 };

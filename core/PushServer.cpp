@@ -198,18 +198,10 @@ bool PushServer::startExtensions(QString *error)
         limits.ttlMs = m_config.offlineTtlMs;
         limits.maxPerUid = m_config.offlineMaxPerUid;
         limits.maxTotal = m_config.offlineMaxTotal;
+        limits.maxBytesPerUid = m_config.offlineMaxBytesPerUid;
+        limits.maxBytes = m_config.offlineMaxBytes;
         if (m_cluster) {
             m_offline = std::make_unique<RedisOfflineStore>(limits, m_cluster.get(), &m_metrics);
-            // A node stored for a uid it thought offline; if it is here, take.
-            connect(m_cluster.get(), &ClusterLink::offlineMessageStored, this,
-                [this](const QByteArray &uid) {
-                    if (m_registry.isOnline(uid))
-                        m_router.deliverStored(uid);
-                });
-            connect(m_cluster.get(), &ClusterLink::linkChanged, this, [this](bool up) {
-                if (up)
-                    m_router.retryStored();
-            });
         } else {
             auto store = std::make_unique<SqliteOfflineStore>(limits, &m_metrics);
             const QString path = m_config.offlineDb.isEmpty() ? SqliteOfflineStore::defaultPath()
@@ -218,9 +210,14 @@ bool PushServer::startExtensions(QString *error)
                 return false;
             m_offline = std::move(store);
         }
-        connect(&m_registry, &SessionRegistry::uidOnline, this,
-            [this](const QByteArray &uid) { m_router.deliverStored(uid); });
-        m_router.setOfflineStore(m_offline.get());
+        m_offline->setEventLog(&m_log);
+        // Stored messages go out at the pace each client reads, within its
+        // output cap; the delivery follows binds and the store by itself.
+        OfflineDelivery::Options delivery;
+        delivery.maxOutput = m_config.maxOutput;
+        delivery.maxMessage = m_config.maxLine;
+        delivery.lowWaterBytes = qMin(delivery.lowWaterBytes, m_config.maxOutput / 4);
+        m_router.setOfflineStore(m_offline.get(), delivery);
     }
     return true;
 }

@@ -132,7 +132,10 @@ void WsConnection::finish(const QString &reason, int code)
         m_gateway->connectionFinished(this, m_closeReason, m_closeCode);
 }
 
-void WsConnection::socketDrained() { }
+void WsConnection::socketDrained()
+{
+    Q_EMIT outputDrained();
+}
 
 void WsConnection::socketReadable()
 {

@@ -67,6 +67,11 @@ public:
     void abort(const QString &reason);
     void setCloseReason(const QString &reason, int code);
 
+Q_SIGNALS:
+    // Everything queued was handed to the kernel. A stored backlog is sent
+    // at this pace (PushRouter) and acknowledged to its store on it.
+    void outputDrained();
+
 private:
     friend class Heartbeat;
 

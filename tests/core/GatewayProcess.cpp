@@ -23,7 +23,11 @@ bool GatewayProcess::start(const QStringList &args)
         QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0"),
         QStringLiteral("--http-port=0"), QStringLiteral("--log-level=debug")};
     all += args;
-    m_process->start(QStringLiteral(PUSHCONSOLE_BINARY), all);
+    if (m_launcher.isEmpty())
+        m_process->start(QStringLiteral(PUSHCONSOLE_BINARY), all);
+    else
+        m_process->start(m_launcher.front(),
+            m_launcher.mid(1) + QStringList {QStringLiteral(PUSHCONSOLE_BINARY)} + all);
     const QRegularExpression listening(QStringLiteral(
         R"(listening ws=127\.0\.0\.1:(\d+) text=127\.0\.0\.1:(\d+)(?: http=127\.0\.0\.1:(\d+))?)"));
     waitFor(

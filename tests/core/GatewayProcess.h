@@ -18,6 +18,10 @@ public:
     // Extra arguments go after the defaults (later options win); waits for
     // the "listening" line and reads the ports from it.
     bool start(const QStringList &args = {});
+    // Run the binary through this command (program and its arguments, the
+    // binary and its arguments follow), e.g. to start it under a resource
+    // limit. Applies to the next start().
+    void setLauncher(const QStringList &launcher) { m_launcher = launcher; }
     void terminate(); // SIGTERM, waits for the exit
     // SIGTERM; true when it exited normally with status 0.
     bool stop();
@@ -35,6 +39,7 @@ private:
     bool waitForExit();
 
     std::unique_ptr<QProcess> m_process;
+    QStringList m_launcher;
     QByteArray m_out;
     QByteArray m_err;
     quint16 m_wsPort = 0;

@@ -13,6 +13,8 @@
 
 #include <QFile>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 
 #include <csignal>
@@ -20,6 +22,32 @@
 
 using namespace ClusterSupport;
 using namespace TestSupport;
+
+namespace {
+
+// Reads all of a uid's messages and acknowledges them, as a delivery that
+// handed them all over would. *ok tells a failed read from an empty one.
+QList<QByteArray> takeAll(OfflineStore &store, const QByteArray &uid, bool *ok = nullptr)
+{
+    auto got = std::make_shared<QList<OfflineStore::Message>>();
+    auto answer = std::make_shared<int>(-1);
+    store.fetch(uid, 0, qint64(1) << 40,
+        [got, answer](bool fine, const QList<OfflineStore::Message> &messages) {
+            *got = messages;
+            *answer = fine ? 1 : 0;
+        });
+    waitFor([&] { return *answer >= 0; });
+    if (!got->isEmpty())
+        store.acknowledge(uid, got->last().seq);
+    if (ok)
+        *ok = *answer == 1;
+    QList<QByteArray> payloads;
+    for (const OfflineStore::Message &m : *got)
+        payloads.append(m.payload);
+    return payloads;
+}
+
+} // namespace
 
 // The parts of cluster mode and offline delivery one by one, in process:
 // the Redis URL and the options, both offline stores and their caps, the
@@ -38,8 +66,10 @@ private Q_SLOTS:
     void sqliteOrderAndPersistence();
     void sqliteCaps();
     void sqliteExpiry();
+    void sqliteByteCapsAndFailures();
     void redisStoreOrderCapsAndTake();
     void redisStoreExpiry();
+    void redisByteCapsKeepCountsInStep();
     void redisClientReconnects();
     void redisClientCommandTimeout();
     void presenceForTheConsole();
@@ -149,11 +179,15 @@ void tst_ClusterParts::options()
     QCOMPARE(r.config.clusterTtlMs, 15000);
     QCOMPARE(r.config.offlineMaxPerUid, 100);
     QCOMPARE(r.config.offlineMaxTotal, 100000);
+    QCOMPARE(r.config.offlineMaxBytesPerUid, 1024 * 1024);
+    QCOMPARE(r.config.offlineMaxBytes, 256 * 1024 * 1024);
 
     r = load({QStringLiteral("--redis=redis://:pw@h:1/3"), QStringLiteral("--node-id=gw-1.a_b"),
         QStringLiteral("--cluster-ttl=5s"), QStringLiteral("--redis-timeout=500ms"),
         QStringLiteral("--offline-ttl=3600"), QStringLiteral("--offline-max-per-uid=7"),
-        QStringLiteral("--offline-max-total=70"), QStringLiteral("--offline-db=/tmp/x.sqlite")});
+        QStringLiteral("--offline-max-total=70"), QStringLiteral("--offline-db=/tmp/x.sqlite"),
+        QStringLiteral("--offline-max-bytes-per-uid=64K"),
+        QStringLiteral("--offline-max-bytes=2G")});
     QCOMPARE(r.action, ConfigLoader::Action::Run);
     QCOMPARE(r.config.redisUrl, QStringLiteral("redis://:pw@h:1/3"));
     QCOMPARE(r.config.nodeId, QStringLiteral("gw-1.a_b"));
@@ -163,6 +197,8 @@ void tst_ClusterParts::options()
     QCOMPARE(r.config.offlineMaxPerUid, 7);
     QCOMPARE(r.config.offlineMaxTotal, 70);
     QCOMPARE(r.config.offlineDb, QStringLiteral("/tmp/x.sqlite"));
+    QCOMPARE(r.config.offlineMaxBytesPerUid, 64 * 1024);
+    QCOMPARE(r.config.offlineMaxBytes, qint64(2) << 30);
     QCOMPARE(load({QStringLiteral("--offline-ttl=30m")}).config.offlineTtlMs, 30 * 60 * 1000);
 
     const struct
@@ -178,6 +214,9 @@ void tst_ClusterParts::options()
         {"--offline-ttl=soon", "--offline-ttl: invalid value"},
         {"--offline-ttl=500ms", "expected 0 (off) or a duration"},
         {"--offline-max-per-uid=0", "--offline-max-per-uid: invalid value"},
+        {"--offline-max-bytes-per-uid=100", "expected a size from 1K to 1G"},
+        {"--offline-max-bytes-per-uid=2G", "--offline-max-bytes-per-uid: invalid value"},
+        {"--offline-max-bytes=lots", "expected a size from 1K to 1024G"},
     };
     for (const auto &b : bad) {
         r = load({QString::fromLatin1(b.arg)});
@@ -295,16 +334,12 @@ void tst_ClusterParts::sqliteOrderAndPersistence()
     QString error;
     QVERIFY2(store.open(path, &error), qPrintable(error));
     QCOMPARE(store.total(), 4);
-    QList<QByteArray> got;
     bool called = false;
-    store.take("u1", [&](const QList<QByteArray> &p) {
-        got = p;
-        called = true;
-    });
+    store.fetch(
+        "u1", 0, 1 << 20, [&](bool, const QList<OfflineStore::Message> &) { called = true; });
     QVERIFY(called); // SQLite answers at once
-    QCOMPARE(got, QList<QByteArray>({"one", "two", QByteArray("th\0ree\n", 7)}));
-    store.take("u1", [&](const QList<QByteArray> &p) { got = p; });
-    QVERIFY(got.isEmpty());
+    QCOMPARE(takeAll(store, "u1"), QList<QByteArray>({"one", "two", QByteArray("th\0ree\n", 7)}));
+    QVERIFY(takeAll(store, "u1").isEmpty());
     QCOMPARE(store.total(), 1);
 
     // A path that cannot be a database says so.
@@ -332,11 +367,8 @@ void tst_ClusterParts::sqliteCaps()
     store.storeNow({"c"}, "c1"); // six in all: a's oldest (3) goes
     QCOMPARE(store.total(), 5);
     QCOMPARE(m_metrics.offlineDropped - dropped, 3u);
-    QList<QByteArray> got;
-    store.take("a", [&](const QList<QByteArray> &p) { got = p; });
-    QCOMPARE(got, QList<QByteArray>({"4", "5"}));
-    store.take("b", [&](const QList<QByteArray> &p) { got = p; });
-    QCOMPARE(got, QList<QByteArray>({"b1", "b2"}));
+    QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"4", "5"}));
+    QCOMPARE(takeAll(store, "b"), QList<QByteArray>({"b1", "b2"}));
 }
 
 void tst_ClusterParts::sqliteExpiry()
@@ -351,13 +383,79 @@ void tst_ClusterParts::sqliteExpiry()
     store.storeNow({"b"}, "old");
     QTest::qWait(1100);
     store.storeNow({"a"}, "new");
-    QList<QByteArray> got;
     // Expired ones are skipped when taken, or purged by the timer before.
-    store.take("a", [&](const QList<QByteArray> &p) { got = p; });
-    QCOMPARE(got, QList<QByteArray>({"new"}));
+    QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"new"}));
     store.purgeExpired();
     QCOMPARE(store.total(), 0);
     QCOMPARE(m_metrics.offlineExpired - expired, 2u);
+}
+
+void tst_ClusterParts::sqliteByteCapsAndFailures()
+{
+    const QString path = m_dir.filePath(QStringLiteral("bytes.sqlite"));
+    OfflineStore::Limits limits;
+    limits.ttlMs = 60000;
+    limits.maxBytesPerUid = 10;
+    limits.maxBytes = 25;
+    SqliteOfflineStore store(limits, &m_metrics);
+    QString error;
+    QVERIFY(store.open(path, &error));
+    const quint64 dropped = m_metrics.offlineDropped;
+    for (const char *p : {"aaa1", "aaa2", "aaa3"})
+        QCOMPARE(store.storeNow({"a"}, p), 1);
+    // 12 bytes for a: its oldest goes.
+    QCOMPARE(store.count("a"), 2);
+    QCOMPARE(store.bytes("a"), 8);
+    QCOMPARE(m_metrics.offlineDropped - dropped, 1u);
+    QCOMPARE(store.storeNow({"b"}, "bbbbbbbbb"), 1);
+    QCOMPARE(store.storeNow({"c"}, "cccccccc"), 1);
+    QCOMPARE(store.totalBytes(), 25);
+    // 26 in all: the oldest of all (a's second) goes.
+    QCOMPARE(store.storeNow({"c"}, "c"), 1);
+    QCOMPARE(store.totalBytes(), 22);
+    QCOMPARE(m_metrics.offlineDropped - dropped, 2u);
+    // Over what one uid may hold, or an array over what all may: refused,
+    // counted, and nothing else goes for it.
+    QCOMPARE(store.storeNow({"d"}, "12345678901"), 0);
+    QCOMPARE(store.storeNow({"x", "y", "z"}, "123456789"), 0);
+    QCOMPARE(m_metrics.offlineDropped - dropped, 6u);
+    QCOMPARE(store.total(), 4);
+
+    // The database is locked by someone else: every statement is checked,
+    // the store answers failed and nothing changes, in the file or the
+    // counts.
+    const quint64 errors = m_metrics.offlineStoreErrors;
+    {
+        QSqlDatabase locker =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("locker"));
+        locker.setDatabaseName(path);
+        QVERIFY(locker.open());
+        QSqlQuery lock(locker);
+        QVERIFY(lock.exec(QStringLiteral("BEGIN IMMEDIATE")));
+        int stored = -1, failed = -1;
+        store.store({"a", "e"}, "zzzzzzzzz", [&](int s, int f) {
+            stored = s;
+            failed = f;
+        });
+        QCOMPARE(stored, 0);
+        QCOMPARE(failed, 2);
+        QVERIFY(m_metrics.offlineStoreErrors > errors);
+        QVERIFY(lock.exec(QStringLiteral("ROLLBACK")));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("locker"));
+    QCOMPARE(store.total(), 4);
+    QCOMPARE(store.totalBytes(), 22);
+    QCOMPARE(store.count("e"), 0);
+    QCOMPARE(m_metrics.offlineDropped - dropped, 6u);
+    QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"aaa3"}));
+    QCOMPARE(takeAll(store, "c"), QList<QByteArray>({"cccccccc", "c"}));
+    QCOMPARE(store.totalBytes(), 9);
+
+    // Counts and bytes come back from the file.
+    SqliteOfflineStore again(limits, &m_metrics);
+    QVERIFY(again.open(path, &error));
+    QCOMPARE(again.total(), 1);
+    QCOMPARE(again.bytes("b"), 9);
 }
 
 void tst_ClusterParts::redisStoreOrderCapsAndTake()
@@ -376,7 +474,7 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
     const quint64 dropped = m_metrics.offlineDropped;
     // "Stored" only once Redis answered: counts come in the callbacks.
     QList<int> stored;
-    const auto count = [&](int n) { stored.append(n); };
+    const auto count = [&](int n, int failed) { stored.append(failed ? -1 : n); };
     for (int i = 1; i <= 5; ++i)
         store.store({"a"}, QByteArray::number(i), count);
     store.store({"b", "c"}, QByteArray("x y\nz", 5), count);
@@ -385,31 +483,47 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
     QCOMPARE(stored, QList<int>({1, 1, 1, 1, 1, 2}));
     QVERIFY(waitFor([&] { return m_metrics.offlineDropped - dropped == 3; }));
     QCOMPARE(m_redis.integer({"LLEN", "pushconsole:offline:a"}), 2);
-    QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline:index"}), 4);
+    QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 4);
     QVERIFY(waitFor([&] { return announced.size() == 7; }));
     QCOMPARE(announced.at(6).at(0).toByteArray(), QByteArray("c"));
 
-    // Two takes at once (two nodes binding the same uid): one gets all.
+    // Two nodes binding the same uid read at once: reading removes
+    // nothing, so both see all (at least once); acknowledging removes.
     SessionRegistry otherRegistry;
     auto other = link("store2", &otherRegistry);
     QVERIFY(other);
     RedisOfflineStore otherStore(limits, other.get(), &m_metrics);
-    QList<QByteArray> first, second;
+    QList<OfflineStore::Message> first, second;
     int answered = 0;
-    store.take("a", [&](const QList<QByteArray> &p) {
-        first = p;
+    store.fetch("a", 0, 1 << 20, [&](bool, const QList<OfflineStore::Message> &m) {
+        first = m;
         ++answered;
     });
-    otherStore.take("a", [&](const QList<QByteArray> &p) {
-        second = p;
+    otherStore.fetch("a", 0, 1 << 20, [&](bool, const QList<OfflineStore::Message> &m) {
+        second = m;
         ++answered;
     });
     QVERIFY(waitFor([&] { return answered == 2; }));
-    QCOMPARE(first + second, QList<QByteArray>({"4", "5"}));
-    QVERIFY(first.isEmpty() || second.isEmpty());
-    store.take("b", [&](const QList<QByteArray> &p) { first = p; });
-    QVERIFY(waitFor([&] { return first == QList<QByteArray>({QByteArray("x y\nz", 5)}); }));
-    QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline:index"}), 1);
+    QCOMPARE(first.size(), 2);
+    QCOMPARE(first.front().payload, QByteArray("4"));
+    QCOMPARE(first.back().payload, QByteArray("5"));
+    QCOMPARE(second.size(), 2);
+    QCOMPARE(second.front().seq, first.front().seq);
+    // A read after a sequence number starts behind it, within a byte budget.
+    QList<OfflineStore::Message> rest;
+    answered = 0;
+    store.fetch("a", first.front().seq, 1, [&](bool, const QList<OfflineStore::Message> &m) {
+        rest = m;
+        ++answered;
+    });
+    QVERIFY(waitFor([&] { return answered == 1; }));
+    QCOMPARE(rest.size(), 1);
+    QCOMPARE(rest.front().payload, QByteArray("5"));
+    store.acknowledge("a", first.front().seq);
+    otherStore.acknowledge("a", first.back().seq);
+    QVERIFY(waitFor([&] { return m_redis.integer({"EXISTS", "pushconsole:offline:a"}) == 0; }));
+    QCOMPARE(takeAll(store, "b"), QList<QByteArray>({QByteArray("x y\nz", 5)}));
+    QVERIFY(waitFor([&] { return m_redis.integer({"ZCARD", "pushconsole:offline-index"}) == 1; }));
 }
 
 void tst_ClusterParts::redisStoreExpiry()
@@ -424,19 +538,66 @@ void tst_ClusterParts::redisStoreExpiry()
     store.store({"a"}, "old", {});
     QTest::qWait(1100);
     store.store({"a"}, "new", {});
-    QList<QByteArray> got = {"unset"};
-    store.take("a", [&](const QList<QByteArray> &p) { got = p; });
-    QVERIFY(waitFor([&] { return got != QList<QByteArray>({"unset"}); }));
-    QCOMPARE(got, QList<QByteArray>({"new"}));
+    QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"new"}));
     // Unavailable while the link is down: the store takes nothing.
     l->stop();
     QVERIFY(!store.isAvailable());
     int storedWhileDown = -1;
-    store.store({"a"}, "x", [&](int n) { storedWhileDown = n; });
+    int failedWhileDown = -1;
+    store.store({"a"}, "x", [&](int n, int failed) {
+        storedWhileDown = n;
+        failedWhileDown = failed;
+    });
     QCOMPARE(storedWhileDown, 0);
-    bool called = false;
-    store.take("a", [&](const QList<QByteArray> &p) { called = p.isEmpty(); });
-    QVERIFY(called);
+    QCOMPARE(failedWhileDown, 1); // a fail worth retrying, not "nobody there"
+    bool ok = true;
+    QVERIFY(takeAll(store, "a", &ok).isEmpty());
+    QVERIFY(!ok);
+}
+
+void tst_ClusterParts::redisByteCapsKeepCountsInStep()
+{
+    m_redis.command({"FLUSHALL"});
+    SessionRegistry registry;
+    auto l = link("bytes", &registry);
+    QVERIFY(l);
+    OfflineStore::Limits limits;
+    limits.ttlMs = 60000;
+    limits.maxBytesPerUid = 10;
+    limits.maxBytes = 25;
+    RedisOfflineStore store(limits, l.get(), &m_metrics);
+    const quint64 dropped = m_metrics.offlineDropped;
+    QList<int> answers;
+    const auto answer = [&](int stored, int failed) { answers.append(failed ? -1 : stored); };
+    for (const char *p : {"aaa1", "aaa2", "aaa3"})
+        store.store({"a"}, p, answer);
+    store.store({"b"}, "bbbbbbbbb", answer);
+    store.store({"c"}, "cccccccc", answer);
+    store.store({"c"}, "c", answer);
+    store.store({"d"}, "12345678901", answer); // refused at once
+    QVERIFY(waitFor([&] { return answers.size() == 7; }));
+    QCOMPARE(answers, QList<int>({0, 1, 1, 1, 1, 1, 1}));
+    QCOMPARE(m_metrics.offlineDropped - dropped, 3u);
+    const auto text = [&](const QByteArray &key) { return m_redis.command({"GET", key}); };
+    QCOMPARE(text("pushconsole:offline-bytes"), QByteArray("$2\r\n22\r\n"));
+    QCOMPARE(text("pushconsole:offline-bytes:a"), QByteArray("$1\r\n4\r\n"));
+    QCOMPARE(text("pushconsole:offline-bytes:c"), QByteArray("$1\r\n9\r\n"));
+    QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 4);
+    QVERIFY(m_redis.integer({"PTTL", "pushconsole:offline-bytes:a"}) > 0);
+    // Acknowledging keeps them in step, and a uid's count goes with its list.
+    QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"aaa3"}));
+    QCOMPARE(takeAll(store, "c"), QList<QByteArray>({"cccccccc", "c"}));
+    QVERIFY(waitFor([&] { return text("pushconsole:offline-bytes") == "$1\r\n9\r\n"; }));
+    QCOMPARE(m_redis.integer({"EXISTS", "pushconsole:offline-bytes:a",
+                 "pushconsole:offline-bytes:c", "pushconsole:offline:a", "pushconsole:offline:c"}),
+        0);
+    QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 1);
+    // A uid called like a metadata key is just a uid.
+    answers.clear();
+    store.store({"index", "seq"}, "x", answer);
+    QVERIFY(waitFor([&] { return answers.size() == 1; }));
+    QCOMPARE(answers.front(), 2);
+    QCOMPARE(takeAll(store, "index"), QList<QByteArray>({"x"}));
 }
 
 void tst_ClusterParts::redisClientReconnects()

@@ -2,6 +2,8 @@
 #include "TestMain.h"
 #include "TestSupport.h"
 
+#include <QJsonDocument>
+#include <QSet>
 #include <QTemporaryDir>
 
 #include <csignal>
@@ -23,7 +25,7 @@ private Q_SLOTS:
     void capsDropTheOldest();
     void arraysAndBroadcast();
     void clusterSurvivesRestart();
-    void bindOnTwoNodesAtOnceDeliversOnce();
+    void bindOnTwoNodesAtOnceDeliversAtLeastOnce();
     void bindDuringOutageGetsStoredLater();
 
 private:
@@ -174,10 +176,10 @@ void tst_Offline::clusterSurvivesRestart()
         QCOMPARE(rider.messages[i - 1],
             QString::fromUtf8(pushLine("3001", "m" + QByteArray::number(i))));
     QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:3001"}) == 0; }));
-    QCOMPARE(redis.integer({"ZCARD", "pushconsole:offline:index"}), 0);
+    QVERIFY(waitFor([&] { return redis.integer({"ZCARD", "pushconsole:offline-index"}) == 0; }));
 }
 
-void tst_Offline::bindOnTwoNodesAtOnceDeliversOnce()
+void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
 {
     RedisServer redis;
     QVERIFY(redis.start());
@@ -198,14 +200,28 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversOnce()
     QVERIFY(onB.waitConnected());
     onA.socket.sendTextMessage(QStringLiteral("4001"));
     onB.socket.sendTextMessage(QStringLiteral("4001"));
-    QVERIFY(waitFor([&] { return onA.messages.size() + onB.messages.size() >= 20; }));
-    QTest::qWait(500);
-    // All on one of them, in order, none twice.
-    const QList<QString> &got = onA.messages.isEmpty() ? onB.messages : onA.messages;
-    QVERIFY(onA.messages.isEmpty() || onB.messages.isEmpty());
-    QCOMPARE(got.size(), 20);
-    for (int i = 1; i <= 20; ++i)
-        QCOMPARE(got[i - 1], QString::fromUtf8(pushLine("4001", QByteArray::number(i))));
+    // Each node reads what is still stored: every message reaches the uid
+    // at least once, each connection gets its share in order, never one
+    // twice, and the store ends empty.
+    QVERIFY(waitFor([&] {
+        return (QSet<QString>(onA.messages.cbegin(), onA.messages.cend())
+                   + QSet<QString>(onB.messages.cbegin(), onB.messages.cend()))
+                   .size()
+            == 20;
+    }));
+    QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:4001"}) == 0; }));
+    QSet<QString> seen;
+    for (const QList<QString> *got : {&onA.messages, &onB.messages}) {
+        int last = 0;
+        for (const QString &m : *got) {
+            const int n =
+                QJsonDocument::fromJson(m.toUtf8())[QLatin1String("msg")].toString().toInt();
+            QVERIFY2(n > last, qPrintable(m));
+            last = n;
+            seen.insert(m);
+        }
+    }
+    QCOMPARE(seen.size(), 20);
 }
 
 void tst_Offline::bindDuringOutageGetsStoredLater()
