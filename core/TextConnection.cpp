@@ -71,6 +71,9 @@ void TextConnection::consume(const char *data, qint64 size, QByteArray *replies,
         } else {
             line = std::exchange(m_in, QByteArray());
             line.append(data + pos, end - pos);
+            // Appends grew it by doubling; the line becomes the frame every
+            // target queues, so it keeps only the memory it uses.
+            line.squeeze();
         }
         pos = end + 1;
         if (line.size() > maxLine) {
