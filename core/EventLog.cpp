@@ -13,8 +13,8 @@ void EventLog::append(Event event)
         return;
     if (event.time == 0)
         event.time = QDateTime::currentMSecsSinceEpoch();
-    if (event.text.size() > Event::MaxText)
-        event.text.truncate(Event::MaxText);
+    // Bounded here, once for the ring, the console and stdout alike.
+    event.limit();
     ++m_total;
     if (m_ring.size() < m_capacity) {
         m_ring.append(event);
