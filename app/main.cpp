@@ -33,6 +33,11 @@ void print(FILE *out, const QString &text)
 
 int main(int argc, char *argv[])
 {
+    // Before anything that takes time (loading the config, building the
+    // server, opening ports): a SIGTERM from here on waits in a pipe and
+    // stops the server once the event loop runs, however early it came.
+    SignalWatcher::install();
+
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));

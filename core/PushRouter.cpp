@@ -41,10 +41,13 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     const QByteArrayView head(
         header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
     int delivered = 0;
+    int dropped = 0;
     bool held = false;
     const auto send = [&](WsConnection *c) {
         if (c->sendFrame(head, payload))
             ++delivered;
+        else
+            ++dropped;
     };
     if (request.broadcast) {
         m_registry->forEachConnection(send);
@@ -67,7 +70,10 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     m_metrics->observePushLatency(
         std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
-    result.status = delivered > 0 || held ? PushStatus::Ok : PushStatus::Fail;
+    result.dropped = dropped;
+    // "ok" promises every target has it queued: one that could not take it
+    // (a slow consumer dropped just now or before) makes the push a fail.
+    result.status = (delivered > 0 || held) && dropped == 0 ? PushStatus::Ok : PushStatus::Fail;
     m_metrics->messagesOut += quint64(delivered);
     m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
     // What came from another node was routed there already.
@@ -105,7 +111,7 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             ++pending->waiting;
             m_cluster->publishBroadcast(payload, [pending, settle](int receivers) {
                 pending->result.nodes = receivers;
-                if (receivers > 0)
+                if (receivers > 0 && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Ok;
                 settle();
             });
@@ -124,7 +130,7 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             ++pending->waiting;
             m_cluster->publish(nodes, payload, [pending, settle](int receivers) {
                 pending->result.nodes = receivers;
-                if (receivers > 0)
+                if (receivers > 0 && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Ok;
                 settle();
             });
@@ -133,7 +139,8 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             ++pending->waiting;
             m_offline->store(absent, payload, [pending, settle](int stored) {
                 pending->result.stored = stored;
-                if (stored > 0 && pending->result.status == PushStatus::Fail)
+                if (stored > 0 && pending->result.status == PushStatus::Fail
+                    && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Queued;
                 settle();
             });
@@ -236,6 +243,7 @@ void PushRouter::record(const PushRequest &request, const QByteArray &payload, P
     e.source = source;
     e.status = result.status;
     e.delivered = result.delivered;
+    e.dropped = result.dropped;
     e.peer = origin;
     e.size = payload.size();
     e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);

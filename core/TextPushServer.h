@@ -23,6 +23,9 @@ public:
 
     bool listen(QString *error);
     void stopListening();
+    // Shutdown: no more requests are read; replies already due still go
+    // out. allClosed() follows once every connection is gone (each within
+    // the close timeout).
     void closeAll();
     bool isListening() const { return m_listener.isListening(); }
     quint16 port() const { return m_listener.port(); }
@@ -35,8 +38,12 @@ public:
     PushRouter *router() const { return m_router; }
     EventLog *eventLog() const { return m_log; }
 
+Q_SIGNALS:
+    void allClosed();
+
 private:
     friend class TextConnection;
+    void checkAllClosed();
     void accepted(int fd, const PeerAddress &peer);
 
     void finished(TextConnection *c, const QString &reason);
@@ -48,4 +55,5 @@ private:
     Listener m_listener;
     RefusalReporter m_refusals;
     QSet<TextConnection *> m_connections;
+    bool m_closingAll = false;
 };
