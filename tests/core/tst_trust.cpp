@@ -61,7 +61,9 @@ struct NoHandler final : Transport::Handler
 
 size_t heapInUse()
 {
-    return mallinfo2().uordblks;
+    // Small blocks in the heap, large ones mapped on their own.
+    const struct mallinfo2 m = mallinfo2();
+    return m.uordblks + m.hblkhd;
 }
 
 WsConnection *onlyConnection(PushServer *server, const QByteArray &uid)
