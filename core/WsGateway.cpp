@@ -269,6 +269,10 @@ void WsGateway::checkAllClosed()
                        .arg(m_drainClients)
                        .arg(m_drainAborted)
                        .arg(m_drainLost);
+        // The same, typed, for the console.
+        e.size = m_drainClients;
+        e.delivered = m_drainAborted;
+        e.discarded = m_drainLost;
         m_log->append(std::move(e));
         QMetaObject::invokeMethod(this, &WsGateway::allClosed, Qt::QueuedConnection);
     }

@@ -71,6 +71,12 @@ QString EventText::text(const Event &e)
         return tr("Listening: %1").arg(e.detail);
     }
     case Event::Type::Stopped:
+        if (e.size >= 0) // the end of a shutdown
+            return tr("Shut down: %1 clients, %2 dropped at the shutdown timeout, %3 bytes not "
+                      "delivered")
+                .arg(e.size)
+                .arg(e.delivered)
+                .arg(e.discarded);
         return tr("Listeners closed; connected clients stay");
     case Event::Type::Connected:
         return tr("WebSocket connection %1 opened (path %2)").arg(e.connection).arg(e.detail);
