@@ -10,6 +10,7 @@
 
 #include <QCoreApplication>
 
+#include <csignal>
 #include <cstdio>
 
 namespace {
@@ -32,6 +33,14 @@ void print(FILE *out, const QString &text)
 
 int GatewayApp::run(int argc, char *argv[], ConsoleFrontend *frontend)
 {
+    // Before anything that takes time (loading the config, building the
+    // server, opening ports): a SIGTERM from here on waits in a pipe and
+    // stops the server once the event loop runs, however early it came.
+    SignalWatcher::install();
+    // A file size limit (ulimit -f) must make a write fail, which the offline
+    // store answers with "fail", not kill the process.
+    ::signal(SIGXFSZ, SIG_IGN);
+
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));

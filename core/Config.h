@@ -27,6 +27,9 @@ struct Config
     qint64 pingIntervalMs = 20 * 1000; // 0: never ping (the seed's behaviour)
     qint64 bindTimeoutMs = -1; // -1: same as the heartbeat
     qint64 closeTimeoutMs = 2000; // a closing peer gets this long to answer
+    // On SIGTERM, clients that read get this long to receive what was
+    // queued for them (and to answer the close); then they are aborted.
+    qint64 shutdownTimeoutMs = 10 * 1000;
 
     qint64 maxLine = 1024 * 1024; // text port request line
     qint64 maxMessage = 1024 * 1024; // incoming WebSocket message

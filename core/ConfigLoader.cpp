@@ -46,6 +46,10 @@ const Option kOptions[] = {
     {"bind-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Close a client that has not sent its uid by then (default: the heartbeat).")},
+    {"shutdown-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "On SIGTERM, time clients get to receive what was queued for them before they are "
+            "dropped (default 10s; 0: drop them at once).")},
     {"max-line", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
         QT_TRANSLATE_NOOP("ConfigLoader", "Longest push request line (default 1M; units K, M).")},
     {"max-message", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
@@ -221,6 +225,8 @@ public:
             return duration(&c.pingIntervalMs, 0, true);
         if (name == QLatin1String("bind-timeout"))
             return duration(&c.bindTimeoutMs, 100, false);
+        if (name == QLatin1String("shutdown-timeout"))
+            return duration(&c.shutdownTimeoutMs, 0, true);
         if (name == QLatin1String("max-line"))
             return size(&c.maxLine);
         if (name == QLatin1String("max-message"))

@@ -62,6 +62,12 @@ void field(QByteArray &line, const char *key, const QString &value)
     field(line, key, QByteArrayView(value.toUtf8()));
 }
 
+// The start of a payload for one log line, never a split UTF-8 sequence.
+QByteArrayView excerpt(const QByteArray &text)
+{
+    return QByteArrayView(text).first(Event::utf8Prefix(text, 200));
+}
+
 void number(QByteArray &line, const char *key, qint64 value)
 {
     field(line, key, QByteArrayView(QByteArray::number(value)));
@@ -105,8 +111,10 @@ QByteArray ConsoleLogger::format(const Event &e)
     case Event::Type::Push:
         field(line, "source", QByteArrayView(pushSourceName(e.source)));
         field(line, "result", QByteArrayView(pushStatusName(e.status)));
-        if (e.status == PushStatus::Ok)
+        if (e.status == PushStatus::Ok || e.dropped > 0)
             number(line, "delivered", e.delivered);
+        if (e.dropped > 0)
+            number(line, "dropped", e.dropped);
         if (!e.uid.isEmpty())
             field(line, "uid", QByteArrayView(e.uid));
         if (e.size >= 0)
@@ -116,7 +124,7 @@ QByteArray ConsoleLogger::format(const Event &e)
         if (!e.detail.isEmpty())
             field(line, "reason", e.detail);
         if (e.level == Event::Level::Debug && !e.text.isEmpty())
-            field(line, "text", QByteArrayView(e.text).first(qMin<qsizetype>(e.text.size(), 200)));
+            field(line, "text", excerpt(e.text));
         break;
     default:
         if (e.connection)
@@ -135,8 +143,10 @@ QByteArray ConsoleLogger::format(const Event &e)
             field(line, "path", e.detail);
         else if (!e.detail.isEmpty())
             field(line, "reason", e.detail);
+        if (e.discarded > 0)
+            number(line, "discarded", e.discarded);
         if (!e.text.isEmpty())
-            field(line, "text", QByteArrayView(e.text).first(qMin<qsizetype>(e.text.size(), 200)));
+            field(line, "text", excerpt(e.text));
         break;
     }
     line.append('\n');

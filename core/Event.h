@@ -37,10 +37,29 @@ struct Event
     PushSource source = PushSource::TextPort;
     PushStatus status = PushStatus::Ok;
     int delivered = 0;
+    int dropped = 0; // push: targets that could not take it (slow consumers)
     int closeCode = 0;
+    qint64 discarded = 0; // close: queued bytes the client never got
 
-    // The log keeps thousands of events; whole 1 MiB payloads would not fit.
-    static constexpr int MaxText = 4096;
+    // The log keeps thousands of events, so each is bounded (see limit()).
+    // A payload excerpt keeps this many bytes...
+    static constexpr int MaxText = 1024;
+    // ...and every other string (uid list, peer, detail; a connect event's
+    // path and X-Forwarded-For each) this many, an ellipsis included.
+    static constexpr int MaxString = 256;
+
+    // Cuts every field to its bound, on a UTF-8 boundary, and drops spare
+    // capacity, so that an event in the log holds at most about 2.6 KiB
+    // (the struct, a 256-byte uid list, peer and detail of at most 256
+    // UTF-16 units each, a 1 KiB excerpt, each in its heap block) whatever a
+    // client sent. EventLog::append() applies it.
+    void limit();
+    // text cut to at most maxBytes bytes of UTF-8, ending in "…" when cut.
+    static QString clip(const QString &text, qsizetype maxBytes = MaxString);
+    static QByteArray clip(const QByteArray &bytes, qsizetype maxBytes = MaxString);
+    // The length of the longest prefix of at most maxBytes that does not
+    // split a UTF-8 sequence.
+    static qsizetype utf8Prefix(QByteArrayView bytes, qsizetype maxBytes);
 
     Direction direction() const;
     static const char *typeName(Type type);

@@ -13,10 +13,14 @@ void EventLog::append(Event event)
         return;
     if (event.time == 0)
         event.time = QDateTime::currentMSecsSinceEpoch();
-    if (event.text.size() > Event::MaxText)
-        event.text.truncate(Event::MaxText);
+    // Bounded here, once for the ring, the console and stdout alike.
+    event.limit();
     ++m_total;
     if (m_ring.size() < m_capacity) {
+        // Grown by hand so that a full ring holds exactly m_capacity slots,
+        // not up to twice as many.
+        if (m_ring.size() == m_ring.capacity())
+            m_ring.reserve(qMin<qsizetype>(m_capacity, qMax<qsizetype>(64, 2 * m_ring.size())));
         m_ring.append(event);
     } else {
         m_ring[m_head] = event;

@@ -6,7 +6,8 @@
 #include <QObject>
 
 // A bounded ring of the latest events; the oldest is dropped when full so a
-// flood of pushes cannot grow memory.
+// flood of pushes cannot grow memory, and each event is cut to its bounds
+// (Event::limit()), so the ring holds at most capacity x ~3.2 KiB.
 class EventLog final : public QObject
 {
     Q_OBJECT

@@ -1,5 +1,6 @@
 #include "Heartbeat.h"
 
+#include "Metrics.h"
 #include "MonotonicClock.h"
 #include "WsConnection.h"
 #include "WsGateway.h"
@@ -89,7 +90,8 @@ void Heartbeat::tick(qint64 now)
     while (WsConnection *c = m_closing.front()) {
         if (now - c->m_closingSince <= m_closeMs || budget-- <= 0)
             break;
-        c->abort(QStringLiteral("close timeout")); // a close reason set earlier wins
+        // A close reason set earlier wins.
+        c->abort(QStringLiteral("close timeout"), DropReason::CloseTimeout);
     }
     while (WsConnection *c = m_idle.front()) {
         if (now - c->m_lastActivity <= m_idleMs || budget-- <= 0)

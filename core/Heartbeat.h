@@ -30,6 +30,7 @@ public:
     void forget(WsConnection *c);
 
     int unboundCount() const { return m_unbound.size(); }
+    WsConnection *oldestUnbound() const { return m_unbound.front(); }
 
     // Connections handled by one sweep at most (~10 ms of work).
     static constexpr int MaxPerSweep = 2000;

@@ -522,6 +522,14 @@ QByteArray HttpApi::metricsText() const
     out.sample("pushconsole_evictions_total", {{"reason", "uid_cap"}}, double(m.replacedByCap));
     out.sample("pushconsole_evictions_total", {{"reason", "kicked"}}, double(m.kicked));
     out.sample("pushconsole_evictions_total", {{"reason", "slow_consumer"}}, double(m.droppedSlow));
+    out.sample(
+        "pushconsole_evictions_total", {{"reason", "unbound_cap"}}, double(m.evictedUnbound));
+    out.family("pushconsole_dropped_bytes_total", "counter",
+        "Bytes queued for WebSocket clients (pushes answered ok) that never reached them, by "
+        "reason.");
+    for (int reason = 0; reason < Metrics::DropReasonCount; ++reason)
+        out.sample("pushconsole_dropped_bytes_total",
+            {{"reason", dropReasonName(DropReason(reason))}}, double(m.droppedBytes[reason]));
     out.counter("pushconsole_rejected_total",
         "WebSocket clients refused: bad handshake, invalid uid, protocol error.", m.rejected);
     out.family("pushconsole_refused_connections_total", "counter",

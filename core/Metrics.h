@@ -6,12 +6,40 @@
 
 #include <iterator>
 
+// Why output already queued for a client, pushes answered "ok" among it,
+// was thrown away before the client got it.
+enum class DropReason : quint8 {
+    SlowConsumer, // over --max-output
+    Heartbeat, // idle past --heartbeat
+    CloseTimeout, // closed (kicked, uid cap, protocol error) and never answered
+    PeerGone, // reset or hung up with output still unread
+    Shutdown, // still unread at --shutdown-timeout
+};
+
+inline const char *dropReasonName(DropReason reason)
+{
+    switch (reason) {
+    case DropReason::SlowConsumer:
+        return "slow_consumer";
+    case DropReason::Heartbeat:
+        return "heartbeat";
+    case DropReason::CloseTimeout:
+        return "close_timeout";
+    case DropReason::PeerGone:
+        return "peer_gone";
+    case DropReason::Shutdown:
+        return "shutdown";
+    }
+    return "unknown";
+}
+
 // Plain counters, written only by the gateway's thread. The console polls
 // them; GET /metrics (HttpApi) reads the same fields.
 struct Metrics
 {
     static constexpr int SourceCount = 4;
     static constexpr int StatusCount = 4;
+    static constexpr int DropReasonCount = 5;
 
     quint64 connectionsAccepted = 0; // WebSocket TCP connections accepted
     quint64 connectionsOpen = 0; // WebSocket connections now open
@@ -34,6 +62,10 @@ struct Metrics
     quint64 refusedTextHttp = 0; // push port: an HTTP request (a web page), closed
     quint64 textIdleTimeouts = 0; // push connections closed by --text-idle-timeout
     quint64 textLineTimeouts = 0; // push connections closed by --text-line-timeout
+    quint64 evictedUnbound = 0; // oldest unbound connection closed for a new one (--max-unbound)
+    // Bytes queued for clients (frames answered ok) that never reached them,
+    // by DropReason.
+    quint64 droppedBytes[DropReasonCount] = {};
     quint64 pushes[SourceCount][StatusCount] = {};
     // Cluster mode (--redis).
     quint64 clusterSent = 0; // push messages published to other nodes

@@ -7,8 +7,10 @@
 enum class PushSource : quint8 { TextPort, Console, Http, Cluster };
 
 enum class PushStatus : quint8 {
-    Ok, // delivered to at least one connection
-    Fail, // no target online
+    // Queued for every target connection, none of them condemned (over
+    // --max-output, closing); at least one target.
+    Ok,
+    Fail, // no target online, or a target could not take it (see dropped)
     Error, // malformed request, nothing delivered
     Queued, // stored for an offline uid
 };
@@ -17,6 +19,9 @@ struct PushResult
 {
     PushStatus status = PushStatus::Fail;
     int delivered = 0; // connections the frame was written to
+    // Target connections that could not take it: over their output cap
+    // (dropped as slow consumers), shutting down. Any makes the push Fail.
+    int dropped = 0;
     int nodes = 0; // other cluster nodes it was published to
     int stored = 0; // uids it was stored for (offline delivery)
     QByteArray error; // reason, set when status is Error

@@ -41,10 +41,13 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     const QByteArrayView head(
         header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
     int delivered = 0;
+    int dropped = 0;
     QList<QByteArray> behind; // backlogs being delivered: stored behind them
     const auto send = [&](WsConnection *c) {
         if (c->sendFrame(head, payload))
             ++delivered;
+        else
+            ++dropped;
     };
     if (request.broadcast) {
         m_registry->forEachConnection(send);
@@ -63,7 +66,10 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     m_metrics->observePushLatency(
         std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
     result.delivered = delivered;
-    result.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
+    result.dropped = dropped;
+    // "ok" promises every target has it queued: one that could not take it
+    // (a slow consumer dropped just now or before) makes the push a fail.
+    result.status = delivered > 0 && dropped == 0 ? PushStatus::Ok : PushStatus::Fail;
     m_metrics->messagesOut += quint64(delivered);
     m_metrics->bytesOut += quint64(delivered) * quint64(head.size() + payload.size());
     // What came from another node was routed there already (but may have
@@ -112,7 +118,7 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             ++pending->waiting;
             m_cluster->publishBroadcast(payload, [pending, settle](int receivers) {
                 pending->result.nodes = receivers;
-                if (receivers > 0)
+                if (receivers > 0 && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Ok;
                 settle();
             });
@@ -133,7 +139,7 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             ++pending->waiting;
             m_cluster->publish(nodes, payload, [pending, settle](int receivers) {
                 pending->result.nodes = receivers;
-                if (receivers > 0)
+                if (receivers > 0 && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Ok;
                 settle();
             });
@@ -151,7 +157,8 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
                 pending->result.stored = stored;
                 if (failed > 0)
                     pending->result.storeFailed = true;
-                else if (stored > 0 && pending->result.status == PushStatus::Fail)
+                else if (stored > 0 && pending->result.status == PushStatus::Fail
+                    && pending->result.dropped == 0)
                     pending->result.status = PushStatus::Queued;
                 settle();
             });
@@ -202,6 +209,7 @@ void PushRouter::record(PushSource source, const Event *described, const PushRes
     Event e = *described;
     e.status = result.status;
     e.delivered = result.delivered;
+    e.dropped = result.dropped;
     e.detail = QString::fromUtf8(result.error);
     if (result.storeFailed && e.detail.isEmpty())
         e.detail = QStringLiteral("the offline store could not take it");

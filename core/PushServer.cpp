@@ -26,10 +26,14 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_http(std::make_unique<HttpApi>(this))
 {
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
-        if (m_shuttingDown) {
-            m_shuttingDown = false;
-            Q_EMIT shutdownFinished();
-        }
+        m_wsClosed = true;
+        if (m_textClosed)
+            finishShutdown();
+    });
+    connect(m_text.get(), &TextPushServer::allClosed, this, [this] {
+        m_textClosed = true;
+        if (m_wsClosed)
+            finishShutdown();
     });
 }
 
@@ -245,21 +249,31 @@ bool PushServer::isListening() const
 
 void PushServer::shutdown()
 {
+    if (m_shuttingDown)
+        return;
     stopListening();
     // Leave the cluster at once rather than wait for the TTL.
     if (m_cluster)
         m_cluster->stop();
     m_shuttingDown = true;
+    m_wsClosed = m_textClosed = false;
+    // No push is read from now on, so the queues only shrink: what was
+    // answered ok is delivered to every client that reads, within
+    // --shutdown-timeout.
     m_text->closeAll();
-    m_gateway->closeAll(WsFrame::GoingAway, "server shutting down");
-    // The gateway's heartbeat aborts clients that do not answer in time; this
-    // is the backstop should the loop be too busy to tick.
-    QTimer::singleShot(m_config.closeTimeoutMs + 1500, this, [this] {
-        if (m_shuttingDown) {
-            m_shuttingDown = false;
-            Q_EMIT shutdownFinished();
-        }
-    });
+    m_gateway->closeAll(WsFrame::GoingAway, "server shutting down", m_config.shutdownTimeoutMs);
+    // The gateway's deadline aborts clients that are too slow; this is the
+    // backstop should the loop be too busy to get there in time.
+    QTimer::singleShot(m_config.shutdownTimeoutMs + m_config.closeTimeoutMs + 2000, this,
+        [this] { finishShutdown(); });
+}
+
+void PushServer::finishShutdown()
+{
+    if (m_shuttingDown) {
+        m_shuttingDown = false;
+        Q_EMIT shutdownFinished();
+    }
 }
 
 void PushServer::setConfig(const Config &config)

@@ -34,8 +34,11 @@ public:
     // Closes the listeners; connected clients stay.
     void stopListening();
     bool isListening() const;
-    // Closes every client (code 1001) and the listeners; shutdownFinished()
-    // follows once all are gone or the close timeout has passed.
+    // Closes the listeners, stops reading pushes, lets every WebSocket
+    // client that reads receive what was queued for it, then closes it
+    // (code 1001); whoever is left after --shutdown-timeout is aborted and
+    // what it did not get is logged and counted. shutdownFinished() follows
+    // once all clients, push connections included, are gone.
     void shutdown();
 
     // Takes effect at the next start(); connected clients are kept.
@@ -70,6 +73,7 @@ Q_SIGNALS:
 
 private:
     bool startExtensions(QString *error);
+    void finishShutdown();
 
     Config m_config;
     EventLog m_log;
@@ -85,4 +89,6 @@ private:
     std::unique_ptr<OfflineStore> m_offline;
     QDateTime m_startedAt;
     bool m_shuttingDown = false;
+    bool m_wsClosed = false;
+    bool m_textClosed = false;
 };

@@ -3,8 +3,16 @@
 #include "EventLog.h"
 
 RefusalReporter::RefusalReporter(EventLog *log, QObject *parent)
+    : RefusalReporter(log, Event::Type::Rejected,
+        QStringLiteral("%1 more connections refused in the last second (last: %2)"), parent)
+{ }
+
+RefusalReporter::RefusalReporter(
+    EventLog *log, Event::Type type, const QString &summary, QObject *parent)
     : QObject(parent)
     , m_log(log)
+    , m_type(type)
+    , m_summary(summary)
 {
     m_window.setSingleShot(true);
     m_window.setInterval(1000);
@@ -19,7 +27,7 @@ void RefusalReporter::report(const QString &what, const QString &peer)
         return;
     }
     Event e;
-    e.type = Event::Type::Rejected;
+    e.type = m_type;
     e.level = Event::Level::Warning;
     e.peer = peer;
     e.detail = what;
@@ -32,11 +40,9 @@ void RefusalReporter::flush()
     if (m_suppressed == 0)
         return;
     Event e;
-    e.type = Event::Type::Rejected;
+    e.type = m_type;
     e.level = Event::Level::Warning;
-    e.detail = QStringLiteral("%1 more connections refused in the last second (last: %2)")
-                   .arg(m_suppressed)
-                   .arg(m_lastReason);
+    e.detail = m_summary.arg(m_suppressed).arg(m_lastReason);
     m_log->append(std::move(e));
     m_suppressed = 0;
     m_window.start(); // keep summing while the flood lasts

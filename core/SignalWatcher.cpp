@@ -20,20 +20,37 @@ extern "C" void onSignal(int signalNumber)
 }
 } // namespace
 
-SignalWatcher::SignalWatcher(QObject *parent)
-    : QObject(parent)
+void SignalWatcher::install()
 {
+    if (g_pipe[0] >= 0)
+        return;
     ::signal(SIGPIPE, SIG_IGN);
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, g_pipe) != 0)
         return;
-    m_notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, this);
-    connect(m_notifier, &QSocketNotifier::activated, this, &SignalWatcher::readPipe);
     struct sigaction action = {};
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
+    // Blocked signals are inherited across exec: a supervisor or a script
+    // that blocked them must not leave us deaf to the request to stop.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+SignalWatcher::SignalWatcher(QObject *parent)
+    : QObject(parent)
+{
+    install();
+    if (g_pipe[0] < 0)
+        return;
+    // Whatever the handler wrote before now is read once the loop runs.
+    m_notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, this);
+    connect(m_notifier, &QSocketNotifier::activated, this, &SignalWatcher::readPipe);
 }
 
 SignalWatcher::~SignalWatcher()

@@ -14,6 +14,13 @@ public:
     explicit SignalWatcher(QObject *parent = nullptr);
     ~SignalWatcher() override;
 
+    // Installs the handlers and unblocks the two signals (a parent may have
+    // blocked them). Called first thing in main(): a signal that comes before
+    // the event loop runs waits in the pipe and is delivered as
+    // terminationRequested() once the loop runs, however early it came.
+    // The constructor calls it too; a second call does nothing.
+    static void install();
+
 Q_SIGNALS:
     void terminationRequested(int signalNumber);
 

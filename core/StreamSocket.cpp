@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -55,8 +57,9 @@ bool StreamSocket::write(QByteArrayView head, const QByteArray &payload)
 {
     if (m_fd < 0)
         return false;
-    const qint64 total = head.size() + payload.size();
-    if (m_queue.empty()) {
+    qint64 sent = 0;
+    if (m_pending == 0) {
+        const qint64 total = head.size() + payload.size();
         iovec iov[2] = {{const_cast<char *>(head.data()), size_t(head.size())},
             {const_cast<char *>(payload.constData()), size_t(payload.size())}};
         msghdr msg = {};
@@ -76,47 +79,112 @@ bool StreamSocket::write(QByteArrayView head, const QByteArray &payload)
             }
             n = 0;
         }
-        if (total - n > m_maxPending)
-            return false;
-        enqueue(head, payload, n);
-    } else {
-        if (m_pending + total > m_maxPending)
-            return false;
-        enqueue(head, payload, 0);
+        sent = n;
     }
+    const qint64 copy = qMax<qint64>(0, head.size() - sent);
+    if (queuedMemory() + growth(copy, payload, qMax<qint64>(0, sent - head.size())) > m_maxPending)
+        return false;
+    enqueue(head, payload, sent);
     if (!m_writeNotifier)
         m_writeNotifier = new SocketNotifier(m_fd, QSocketNotifier::Write, this, m_owner);
     m_writeNotifier->setEnabled(true);
     return true;
 }
 
+namespace {
+
+// Capacity of a chunk that must hold `need` bytes and holds `current` now:
+// doubling from a small start, never past ChunkSize unless one write is
+// larger. Reserved exactly, so what it costs is known before it is taken.
+qint64 chunkCapacity(qint64 need, qint64 current)
+{
+    if (need <= current)
+        return current;
+    constexpr qint64 MinChunk = 128;
+    return qMax(need, qMin(StreamSocket::ChunkSize, qMax(2 * current, MinChunk)));
+}
+
+} // namespace
+
+qint64 StreamSocket::growth(qint64 copy, const QByteArray &payload, qint64 skip) const
+{
+    const qint64 rest = payload.size() - skip;
+    const bool share = rest > CoalesceLimit;
+    if (rest > 0 && !share)
+        copy += rest;
+    qint64 bytes = 0;
+    size_t entries = 0;
+    if (copy > 0) {
+        const QByteArray *tail = m_tailOpen ? &m_queue.back() : nullptr;
+        if (tail && tail->size() + copy <= ChunkSize) {
+            bytes += chunkCapacity(tail->size() + copy, tail->capacity()) - tail->capacity();
+        } else {
+            bytes += chunkCapacity(copy, 0) + BlockOverhead;
+            ++entries;
+        }
+    }
+    if (share) {
+        bytes += blockCost(payload);
+        ++entries;
+    }
+    // The queue's own array doubles when full (libstdc++'s growth).
+    size_t capacity = m_queue.capacity();
+    while (m_queue.size() + entries > capacity)
+        capacity = capacity ? 2 * capacity : 1;
+    return bytes + qint64((capacity - m_queue.capacity()) * sizeof(QByteArray));
+}
+
 void StreamSocket::enqueue(QByteArrayView head, const QByteArray &payload, qint64 skip)
 {
     // skip > 0 only when the queue was empty and the kernel took a prefix.
     m_pending += head.size() + payload.size() - skip;
-    if (skip < head.size()) {
-        m_queue.emplace_back(head.sliced(skip).toByteArray());
-        skip = 0;
-    } else {
-        skip -= head.size();
+    const QByteArrayView headRest = head.sliced(qMin(skip, head.size()));
+    skip = qMax<qint64>(0, skip - head.size());
+    const QByteArrayView payloadRest = QByteArrayView(payload).sliced(skip);
+    if (payloadRest.size() <= CoalesceLimit) {
+        appendToTail(headRest, payloadRest);
+        return;
     }
-    if (skip < payload.size()) {
-        if (m_queue.empty())
-            m_queueOffset = skip;
-        m_queue.push_back(payload);
+    appendToTail(headRest, {});
+    if (m_head == m_queue.size())
+        m_queueOffset = skip;
+    m_blocks += blockCost(payload);
+    m_queue.push_back(payload);
+    m_tailOpen = false;
+}
+
+void StreamSocket::appendToTail(QByteArrayView a, QByteArrayView b)
+{
+    const qint64 size = a.size() + b.size();
+    if (size == 0)
+        return;
+    if (m_tailOpen && m_queue.back().size() + size <= ChunkSize) {
+        QByteArray &tail = m_queue.back();
+        const qint64 before = tail.capacity();
+        const qint64 wanted = chunkCapacity(tail.size() + size, before);
+        if (wanted > before)
+            tail.reserve(wanted);
+        tail.append(a).append(b);
+        m_blocks += tail.capacity() - before;
+        return;
     }
+    QByteArray chunk;
+    chunk.reserve(chunkCapacity(size, 0));
+    chunk.append(a).append(b);
+    m_blocks += blockCost(chunk);
+    m_queue.push_back(std::move(chunk));
+    m_tailOpen = true;
 }
 
 bool StreamSocket::flush()
 {
-    while (!m_queue.empty()) {
+    while (m_head < m_queue.size()) {
         constexpr int MaxIov = 64;
         iovec iov[MaxIov];
         int count = 0;
-        for (const QByteArray &chunk : m_queue) {
-            if (count == MaxIov)
-                break;
-            const qint64 offset = count == 0 ? m_queueOffset : 0;
+        for (size_t i = m_head; i < m_queue.size() && count < MaxIov; ++i) {
+            const QByteArray &chunk = m_queue[i];
+            const qint64 offset = i == m_head ? m_queueOffset : 0;
             iov[count++] = {
                 const_cast<char *>(chunk.constData() + offset), size_t(chunk.size() - offset)};
         }
@@ -127,32 +195,61 @@ bool StreamSocket::flush()
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                compact();
                 return true;
+            }
             m_lastError = errno;
             return false;
         }
         qint64 left = n;
         m_pending -= n;
-        auto it = m_queue.begin();
-        while (it != m_queue.end() && left > 0) {
-            const qint64 rest = it->size() - m_queueOffset;
-            if (left >= rest) {
-                left -= rest;
-                m_queueOffset = 0;
-                ++it;
-            } else {
+        while (m_head < m_queue.size() && left > 0) {
+            QByteArray &chunk = m_queue[m_head];
+            const qint64 rest = chunk.size() - m_queueOffset;
+            if (left < rest) {
                 m_queueOffset += left;
-                left = 0;
+                break;
             }
+            left -= rest;
+            m_queueOffset = 0;
+            m_blocks -= blockCost(chunk);
+            chunk = QByteArray(); // its memory goes now, not with the next compaction
+            ++m_head;
         }
-        m_queue.erase(m_queue.begin(), it);
     }
     // Give back the queue's memory: most connections never queue again.
+    clearQueue();
+    return true;
+}
+
+void StreamSocket::compact()
+{
+    // Dropping the sent entries in bulk keeps each send O(entries sent).
+    if (m_head < 32 || m_head * 2 < m_queue.size())
+        return;
+    m_queue.erase(m_queue.begin(), m_queue.begin() + qsizetype(m_head));
+    m_head = 0;
+    if (m_queue.capacity() > 4 * m_queue.size() + 32)
+        m_queue.shrink_to_fit();
+}
+
+void StreamSocket::clearQueue()
+{
     std::vector<QByteArray>().swap(m_queue);
+    m_head = 0;
     m_queueOffset = 0;
     m_pending = 0;
-    return true;
+    m_blocks = 0;
+    m_tailOpen = false;
+}
+
+qint64 StreamSocket::unacknowledgedBytes() const
+{
+    int inKernel = 0;
+    if (m_fd < 0 || ::ioctl(m_fd, SIOCOUTQ, &inKernel) != 0)
+        inKernel = 0;
+    return m_pending + inKernel;
 }
 
 void StreamSocket::notifierActivated(bool writable)
@@ -169,7 +266,7 @@ void StreamSocket::notifierActivated(bool writable)
         m_handler->socketReadable();
         return;
     }
-    if (m_queue.empty()) {
+    if (m_pending == 0) {
         m_writeNotifier->setEnabled(false);
         if (m_shutdownWhenDrained) {
             m_shutdownWhenDrained = false;
@@ -189,7 +286,7 @@ void StreamSocket::shutdownWrite()
 {
     if (m_fd < 0)
         return;
-    if (m_queue.empty())
+    if (m_pending == 0)
         ::shutdown(m_fd, SHUT_WR);
     else
         m_shutdownWhenDrained = true; // after the queue, not before it
@@ -217,8 +314,7 @@ void StreamSocket::abort()
     releaseNotifiers();
     resetAndClose(m_fd);
     m_fd = -1;
-    std::vector<QByteArray>().swap(m_queue);
-    m_pending = 0;
+    clearQueue();
 }
 
 void StreamSocket::close()
@@ -228,6 +324,5 @@ void StreamSocket::close()
     releaseNotifiers();
     ::close(m_fd);
     m_fd = -1;
-    std::vector<QByteArray>().swap(m_queue);
-    m_pending = 0;
+    clearQueue();
 }

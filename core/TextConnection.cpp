@@ -134,6 +134,9 @@ qint64 TextConnection::consume(const char *data, qint64 size, Batch *batch)
         } else {
             line = std::exchange(m_in, QByteArray());
             line.append(data + pos, end - pos);
+            // Appends grew it by doubling; the line becomes the frame every
+            // target queues, so it keeps only the memory it uses.
+            line.squeeze();
         }
         m_lineStartedMs = 0;
         pos = end + 1;

@@ -53,9 +53,19 @@ void TextPushServer::stopListening()
 
 void TextPushServer::closeAll()
 {
+    m_closingAll = true;
     const QList<TextConnection *> all = m_connections.values();
     for (TextConnection *c : all)
         c->closeGracefully();
+    checkAllClosed();
+}
+
+void TextPushServer::checkAllClosed()
+{
+    if (m_closingAll && m_connections.isEmpty()) {
+        m_closingAll = false;
+        QMetaObject::invokeMethod(this, &TextPushServer::allClosed, Qt::QueuedConnection);
+    }
 }
 
 bool TextPushServer::isAllowed(
@@ -113,4 +123,5 @@ void TextPushServer::finished(TextConnection *c, const QString &reason)
     --m_metrics->textConnectionsOpen;
     qCDebug(lcText) << "push connection closed" << c->peer().toString() << reason;
     c->deleteLater();
+    checkAllClosed();
 }

@@ -24,6 +24,9 @@ public:
 
     bool listen(QString *error);
     void stopListening();
+    // Shutdown: no more requests are read; replies already due still go
+    // out. allClosed() follows once every connection is gone (each within
+    // the close timeout).
     void closeAll();
     bool isListening() const { return m_listener.isListening(); }
     quint16 port() const { return m_listener.port(); }
@@ -37,8 +40,12 @@ public:
     EventLog *eventLog() const { return m_log; }
     Metrics *metrics() const { return m_metrics; }
 
+Q_SIGNALS:
+    void allClosed();
+
 private:
     friend class TextConnection;
+    void checkAllClosed();
     void accepted(int fd, const PeerAddress &peer);
 
     void finished(TextConnection *c, const QString &reason);
@@ -53,4 +60,5 @@ private:
     RefusalReporter m_refusals;
     QSet<TextConnection *> m_connections;
     QTimer m_sweep; // idle and line timeouts
+    bool m_closingAll = false;
 };

@@ -4,6 +4,8 @@
 
 #include <QSslSocket>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 TlsStream::TlsStream(int fd, const TlsContext &context, QObject *parent, Handler *handler)
@@ -71,7 +73,8 @@ bool TlsStream::write(QByteArrayView head, const QByteArray &payload)
 {
     if (!isOpen())
         return false;
-    if (pendingBytes() + head.size() + payload.size() > m_maxPending)
+    const qint64 slack = pendingBytes() == 0 ? BufferSlack : 0;
+    if (queuedMemory() + slack + head.size() + payload.size() + RecordOverhead > m_maxPending)
         return false;
     m_socket->write(head.data(), head.size());
     if (!payload.isEmpty())
@@ -82,6 +85,23 @@ bool TlsStream::write(QByteArrayView head, const QByteArray &payload)
 qint64 TlsStream::pendingBytes() const
 {
     return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite();
+}
+
+qint64 TlsStream::queuedMemory() const
+{
+    // The encrypted copy is per connection: TLS shares nothing between
+    // clients, so a broadcast costs its payload once per client here.
+    const qint64 pending = pendingBytes();
+    return pending > 0 ? pending + BufferSlack : 0;
+}
+
+qint64 TlsStream::unacknowledgedBytes() const
+{
+    int inKernel = 0;
+    const qintptr fd = m_socket->socketDescriptor();
+    if (fd < 0 || ::ioctl(int(fd), SIOCOUTQ, &inKernel) != 0)
+        inKernel = 0;
+    return pendingBytes() + inKernel;
 }
 
 void TlsStream::setReadEnabled(bool enabled)

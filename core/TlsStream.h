@@ -21,7 +21,15 @@ public:
     qint64 read(char *buffer, qint64 size) override;
     bool write(QByteArrayView head, const QByteArray &payload = QByteArray()) override;
     qint64 pendingBytes() const override;
+    qint64 queuedMemory() const override;
+    qint64 unacknowledgedBytes() const override;
     void setMaxPending(qint64 bytes) override { m_maxPending = bytes; }
+
+    // Qt's buffers around what is queued: the partly filled chunks of the
+    // plaintext and the encrypted ring buffers (32 KiB each at most).
+    static constexpr qint64 BufferSlack = 64 * 1024;
+    // Each write may become a TLS record of its own: header, nonce, tag.
+    static constexpr qint64 RecordOverhead = 64;
     void setReadEnabled(bool enabled) override;
     void shutdownWrite() override;
     void abort() override;

@@ -33,16 +33,11 @@ WsConnection::~WsConnection() = default;
 
 bool WsConnection::sendFrame(QByteArrayView header, const QByteArray &payload)
 {
-    if (m_state != State::Open)
+    if (m_state != State::Open || m_draining)
         return false;
     if (!m_io->write(header, payload)) {
-        if (m_io->failed()) {
-            abortLater(QStringLiteral("write failed: %1").arg(m_io->errorString()));
-        } else {
-            m_gateway->slowConsumer(this);
-            abortLater(QStringLiteral("slow consumer: output queue over %1 bytes")
-                           .arg(m_gateway->config().maxOutput));
-        }
+        writeRefused(QStringLiteral("slow consumer: output queue over %1 bytes")
+                         .arg(m_gateway->config().maxOutput));
         return false;
     }
     ++m_messagesOut;
@@ -50,32 +45,78 @@ bool WsConnection::sendFrame(QByteArrayView header, const QByteArray &payload)
     return true;
 }
 
+void WsConnection::writeRefused(const QString &slowReason)
+{
+    // Condemned: no later frame is queued for it, and what was queued
+    // (answered ok) is counted as lost, not silently dropped.
+    if (m_io->failed()) {
+        abortLater(
+            QStringLiteral("write failed: %1").arg(m_io->errorString()), DropReason::PeerGone);
+    } else {
+        m_gateway->slowConsumer(this);
+        abortLater(slowReason, DropReason::SlowConsumer);
+    }
+}
+
 void WsConnection::sendPing()
 {
-    if (m_state != State::Open)
+    if (m_state != State::Open || m_draining)
         return;
     char header[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(header, WsFrame::Ping, 0);
-    if (!m_io->write(QByteArrayView(header, n))) {
-        if (!m_io->failed())
-            m_gateway->slowConsumer(this);
-        abortLater(QStringLiteral("slow consumer: ping could not be queued"));
-    }
+    if (!m_io->write(QByteArrayView(header, n)))
+        writeRefused(QStringLiteral("slow consumer: ping could not be queued"));
+}
+
+bool WsConnection::sendPong(QByteArrayView payload)
+{
+    // One contiguous write from the stack: a pong allocates nothing unless
+    // it has to wait in the queue.
+    char frame[WsFrame::MaxHeaderSize + 125];
+    const int n = WsFrame::encodeHeader(frame, WsFrame::Pong, quint64(payload.size()));
+    std::memcpy(frame + n, payload.data(), size_t(payload.size()));
+    if (m_io->write(QByteArrayView(frame, n + payload.size())))
+        return true;
+    writeRefused(QStringLiteral("slow consumer: output queue over %1 bytes")
+                     .arg(m_gateway->config().maxOutput));
+    return false;
 }
 
 void WsConnection::close(quint16 code, QByteArrayView reason)
 {
     if (m_state != State::Open) {
         if (m_state == State::Handshake)
-            abort(QString::fromUtf8(reason));
+            abort(QString::fromUtf8(reason), DropReason::PeerGone);
         return;
     }
     const QByteArray payload = WsFrame::closePayload(code, reason);
     char header[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(header, WsFrame::Close, quint64(payload.size()));
-    m_io->write(QByteArrayView(header, n), payload);
     setCloseReason(QString::fromUtf8(reason), code);
+    if (!m_io->write(QByteArrayView(header, n), payload)) {
+        // Not even a close frame fits: the peer does not read. Drop it.
+        writeRefused(QStringLiteral("slow consumer: close frame could not be queued"));
+        return;
+    }
     startClosing();
+}
+
+void WsConnection::closeWhenDrained(quint16 code, const QByteArray &reason)
+{
+    switch (m_state) {
+    case State::Handshake:
+        abort(QString::fromUtf8(reason), DropReason::Shutdown);
+        return;
+    case State::Open:
+        m_draining = true;
+        m_drainCode = code;
+        m_drainReason = reason;
+        socketDrained(); // closes now if nothing is queued
+        return;
+    case State::Closing:
+    case State::Closed:
+        return;
+    }
 }
 
 void WsConnection::setCloseReason(const QString &reason, int code)
@@ -94,18 +135,30 @@ void WsConnection::startClosing()
     m_gateway->connectionClosing(this);
 }
 
-void WsConnection::abort(const QString &reason)
+void WsConnection::noteDiscarded(DropReason why)
 {
+    // Only a bound connection was sent pushes; the first loss is the one
+    // that counts (the socket is gone after it).
+    if (m_discarded != 0 || !isBound() || !m_io->isOpen())
+        return;
+    m_discarded = m_io->unacknowledgedBytes();
+    m_dropReason = why;
+}
+
+void WsConnection::abort(const QString &reason, DropReason why)
+{
+    noteDiscarded(why);
     m_io->abort();
     finish(reason);
 }
 
-void WsConnection::abortLater(const QString &reason)
+void WsConnection::abortLater(const QString &reason, DropReason why)
 {
     // Called while a push walks the registry's list of connections, which
     // finish() would change under it: close the socket now, tidy up later.
     if (m_state == State::Closed)
         return;
+    noteDiscarded(why);
     m_io->abort();
     m_state = State::Closed;
     setCloseReason(reason, 0);
@@ -134,6 +187,18 @@ void WsConnection::finish(const QString &reason, int code)
 
 void WsConnection::socketDrained()
 {
+    if (m_state != State::Open)
+        return;
+    if (m_pongDue && m_io->pendingBytes() == 0) {
+        m_pongDue = false;
+        if (!sendPong(m_pong))
+            return;
+    }
+    if (m_draining && m_io->pendingBytes() == 0) {
+        close(m_drainCode, m_drainReason);
+        return;
+    }
+    // The offline backlog sends its next messages at the reader's pace.
     Q_EMIT outputDrained();
 }
 
@@ -149,11 +214,13 @@ void WsConnection::socketReadable()
         if (n == Transport::WouldBlock)
             break;
         if (n == 0) {
+            noteDiscarded(DropReason::PeerGone);
             finish(m_state == State::Closing ? QStringLiteral("closed")
                                              : QStringLiteral("connection closed by peer"));
             return;
         }
         if (n < 0) {
+            noteDiscarded(DropReason::PeerGone);
             finish(QStringLiteral("read error: %1").arg(m_io->errorString()));
             return;
         }
@@ -195,7 +262,11 @@ qint64 WsConnection::processHandshake(char *data, qint64 size)
     if (result == WsHandshake::Result::Incomplete)
         return 0;
     if (result != WsHandshake::Result::Ok) {
-        m_io->write(WsHandshake::refusal(result, handshake.error));
+        // The first write on a fresh socket: only a failed peer refuses it.
+        if (!m_io->write(WsHandshake::refusal(result, handshake.error))) {
+            finish(QStringLiteral("write failed: %1").arg(m_io->errorString()));
+            return size;
+        }
         m_gateway->handshakeRefused(this, QString::fromLatin1(handshake.error));
         startClosing();
         return size; // nothing after a refused request is read
@@ -203,11 +274,16 @@ qint64 WsConnection::processHandshake(char *data, qint64 size)
     // Behind a trusted proxy the client is known only now; its address
     // may be over its limit.
     if (!m_gateway->admitHandshake(this, handshake)) {
-        m_io->write(WsHandshake::tooManyRequests("too many connections from this address"));
-        startClosing();
+        if (!m_io->write(WsHandshake::tooManyRequests("too many connections from this address")))
+            finish(QStringLiteral("write failed: %1").arg(m_io->errorString()));
+        else
+            startClosing();
         return size;
     }
-    m_io->write(handshake.response());
+    if (!m_io->write(handshake.response())) {
+        finish(QStringLiteral("write failed: %1").arg(m_io->errorString()));
+        return size;
+    }
     m_state = State::Open;
     m_lastActivity = MonotonicClock::nowMs();
     m_gateway->connectionOpened(this, handshake);
@@ -252,12 +328,19 @@ bool WsConnection::handleFrame(const WsFrame::Header &header, char *payload)
         return m_state != State::Closed;
     }
     switch (header.opcode) {
-    case WsFrame::Ping: {
-        char h[WsFrame::MaxHeaderSize];
-        const int n = WsFrame::encodeHeader(h, WsFrame::Pong, quint64(data.size()));
-        m_io->write(QByteArrayView(h, n), data.toByteArray());
-        return true;
-    }
+    case WsFrame::Ping:
+        if (m_io->pendingBytes() > 0 || m_pongDue) {
+            // Output is waiting already, so this pong would too. RFC 6455
+            // §5.5.3 lets us answer only the latest of several pings: keep
+            // its payload (at most 125 bytes) and send one pong once the
+            // queue drains, however many pings a client that does not
+            // read sends meanwhile.
+            m_pong.resize(data.size());
+            std::memcpy(m_pong.data(), data.data(), size_t(data.size()));
+            m_pongDue = true;
+            return true;
+        }
+        return sendPong(data);
     case WsFrame::Pong:
         return true; // activity only
     case WsFrame::Close:
@@ -335,10 +418,13 @@ void WsConnection::handleClose(QByteArrayView payload)
     const QByteArray reply = WsFrame::closePayload(code, {});
     char h[WsFrame::MaxHeaderSize];
     const int n = WsFrame::encodeHeader(h, WsFrame::Close, quint64(reply.size()));
-    m_io->write(QByteArrayView(h, n), reply);
     setCloseReason(reason.isEmpty() ? QStringLiteral("client closed")
                                     : QStringLiteral("client closed: ") + reason,
         code);
+    if (!m_io->write(QByteArrayView(h, n), reply)) {
+        writeRefused(QStringLiteral("slow consumer: close frame could not be queued"));
+        return;
+    }
     startClosing();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "IntrusiveList.h"
+#include "Metrics.h"
 #include "PeerAddress.h"
 #include "StreamSocket.h"
 #include "Transport.h"
@@ -47,6 +48,9 @@ public:
     // The token this connection bound with (TokenVerifier::Result::tokenKey); 0: none.
     quint64 tokenKey() const { return m_tokenKey; }
     void setTokenKey(quint64 key) { m_tokenKey = key; }
+    // Made room for a newer connection; its close is reported in bulk.
+    void setEvicted() { m_evicted = true; }
+    bool isEvicted() const { return m_evicted; }
 
     qint64 connectedAtMs() const { return m_connectedAt; } // monotonic
     qint64 lastActivityMs() const { return m_lastActivity; } // monotonic
@@ -55,16 +59,26 @@ public:
     quint64 bytesIn() const { return m_bytesIn; }
     quint64 bytesOut() const { return m_bytesOut; }
     qint64 pendingBytes() const { return m_io->pendingBytes(); }
+    qint64 queuedMemory() const { return m_io->queuedMemory(); }
+    // Bytes it never got because the connection was dropped with them
+    // queued, and why; 0 when nothing was lost.
+    qint64 discardedBytes() const { return m_discarded; }
+    DropReason dropReason() const { return m_dropReason; }
 
     // One frame, header prepared by the caller so a broadcast builds it once.
-    // False when the frame could not be queued; the connection is then dropped.
+    // False when the frame was not queued: the connection is closing, or it
+    // is condemned (over --max-output, or failed) and dropped.
     bool sendFrame(QByteArrayView header, const QByteArray &payload);
     void sendPing();
     // Close handshake: a close frame, then wait (bounded by the gateway) for
     // the peer's answer.
     void close(quint16 code, QByteArrayView reason);
-    // Drop now: reset, no close frame.
-    void abort(const QString &reason);
+    // Shutdown: no more frames; what is queued still goes out, then the
+    // close handshake starts.
+    void closeWhenDrained(quint16 code, const QByteArray &reason);
+    // Drop now: reset, no close frame. Whatever was still queued counts as
+    // discarded for `why`.
+    void abort(const QString &reason, DropReason why);
     void setCloseReason(const QString &reason, int code);
 
 Q_SIGNALS:
@@ -77,6 +91,10 @@ private:
 
     void socketReadable() override;
     void socketDrained() override;
+    bool sendPong(QByteArrayView payload);
+    // A write the transport refused: the peer failed or is over its cap.
+    void writeRefused(const QString &slowReason);
+    void noteDiscarded(DropReason why);
     void consume(char *data, qint64 size);
     qint64 processHandshake(char *data, qint64 size);
     qint64 processFrames(char *data, qint64 size);
@@ -84,7 +102,7 @@ private:
     void handleClose(QByteArrayView payload);
     void failProtocol(quint16 code, const char *reason);
     void startClosing();
-    void abortLater(const QString &reason);
+    void abortLater(const QString &reason, DropReason why);
     void finish(const QString &reason, int code = 0);
 
     // A plain socket lives inside the connection (one object, one cache
@@ -96,6 +114,8 @@ private:
     QByteArray m_in; // bytes received but not parsed yet
     QByteArray m_message; // a fragmented message being assembled
     QByteArray m_uid;
+    QByteArray m_pong; // payload of the latest ping not answered yet
+    QByteArray m_drainReason;
     QString m_closeReason; // why the close handshake started, if it did
     PeerAddress m_peer;
     quint64 m_id;
@@ -108,12 +128,18 @@ private:
     quint64 m_bytesIn = 0;
     quint64 m_bytesOut = 0;
     quint64 m_tokenKey = 0;
+    qint64 m_discarded = 0;
     int m_closeCode = 0;
+    quint16 m_drainCode = 0;
     ListHook<WsConnection> m_idleHook;
     ListHook<WsConnection> m_pingHook;
     ListHook<WsConnection> m_deadlineHook; // bind timeout, then close timeout
     State m_state = State::Handshake;
     quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
+    DropReason m_dropReason = DropReason::PeerGone;
+    bool m_pongDue = false;
+    bool m_draining = false; // shutting down: close once the queue is empty
+    bool m_evicted = false;
     bool m_finished = false;
     bool m_perIpCounted = false;
 };

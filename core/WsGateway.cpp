@@ -30,7 +30,11 @@ WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *
     , m_intake([this](int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
                    const ProxyHeader &header,
                    const char *reason) { proxyHeaderRead(fd, proxy, outcome, header, reason); })
+    , m_evictions(log, Event::Type::Closed,
+          QStringLiteral("%1 more connections without a uid evicted in the last second (last: %2)"))
 {
+    m_drainDeadline.setSingleShot(true);
+    connect(&m_drainDeadline, &QTimer::timeout, this, &WsGateway::drainTimedOut);
     m_listener.setOverloadHandler([this] {
         Event e;
         e.type = Event::Type::Error;
@@ -92,11 +96,31 @@ bool WsGateway::admit(const PeerAddress &peer, bool checkAddress)
     if (m_connections.size() + m_intake.size() >= m_maxConnections) {
         ++m_metrics->refusedTotal;
         why = QStringLiteral("connection limit reached (%1)").arg(m_maxConnections);
-    } else if (m_heartbeat.unboundCount() + m_intake.size() >= m_config.maxUnbound) {
+    } else if (checkAddress && !admitAddress(peer)) {
+        return false; // counted and reported there
+    } else {
+        // Full of connections that have not sent a uid: the oldest of them
+        // makes room. Refusing instead would let a few thousand silent
+        // sockets lock every real user out; a real client binds within
+        // milliseconds, so it is never the oldest for long.
+        while (m_heartbeat.unboundCount() + m_intake.size() >= m_config.maxUnbound) {
+            WsConnection *oldest = m_heartbeat.oldestUnbound();
+            if (!oldest)
+                break;
+            ++m_metrics->evictedUnbound;
+            oldest->setEvicted();
+            const QString reason =
+                QStringLiteral("evicted: too many connections without a uid (%1)")
+                    .arg(m_config.maxUnbound);
+            m_evictions.report(reason, oldest->peer().toString());
+            oldest->abort(reason, DropReason::PeerGone);
+        }
+        // What is left are connections still sending their PROXY header,
+        // which have no WebSocket to evict yet.
+        if (m_heartbeat.unboundCount() + m_intake.size() < m_config.maxUnbound)
+            return true;
         ++m_metrics->refusedUnbound;
         why = QStringLiteral("too many connections without a uid (%1)").arg(m_config.maxUnbound);
-    } else {
-        return !checkAddress || admitAddress(peer);
     }
     m_refusals.report(why, peer.toString());
     return false;
@@ -233,7 +257,10 @@ void WsGateway::connectionOpened(WsConnection *c, const WsHandshake &handshake)
     e.level = Event::Level::Info;
     e.connection = c->id();
     e.peer = c->peer().toString();
-    e.detail = QString::fromUtf8(handshake.path);
+    // From the client and up to 8 KiB: cut to Event::MaxString, or 10 000
+    // events could hold 160 MB. (Behind a trusted proxy the forwarded
+    // client is the peer; an untrusted source's X-Forwarded-For is ignored.)
+    e.detail = QString::fromUtf8(Event::clip(handshake.path));
     m_log->append(std::move(e));
 }
 
@@ -373,18 +400,28 @@ void WsGateway::connectionFinished(WsConnection *c, const QString &reason, int c
             m_perIp.erase(ip);
     }
     --m_metrics->connectionsOpen;
-    Event e;
-    e.type = Event::Type::Closed;
-    e.level = Event::Level::Info;
-    e.connection = c->id();
-    e.uid = c->uid();
-    e.peer = c->peer().toString();
-    e.detail = reason;
-    e.closeCode = code;
-    // Seconds the connection lasted, for the log line.
-    e.size = (MonotonicClock::nowMs() - c->connectedAtMs()) / 1000;
-    m_log->append(std::move(e));
+    // Frames it had been sent (answered ok) and will never get: never silent.
+    const qint64 lost = c->discardedBytes();
+    if (lost > 0)
+        m_metrics->droppedBytes[int(c->dropReason())] += quint64(lost);
+    if (m_closingAll)
+        m_drainLost += lost;
     c->deleteLater();
+    // An eviction was reported already, at most a line a second.
+    if (!c->isEvicted()) {
+        Event e;
+        e.type = Event::Type::Closed;
+        e.level = lost > 0 ? Event::Level::Warning : Event::Level::Info;
+        e.connection = c->id();
+        e.uid = c->uid();
+        e.peer = c->peer().toString();
+        e.detail = reason;
+        e.closeCode = code;
+        e.discarded = lost;
+        // Seconds the connection lasted, for the log line.
+        e.size = (MonotonicClock::nowMs() - c->connectedAtMs()) / 1000;
+        m_log->append(std::move(e));
+    }
     checkAllClosed();
 }
 
@@ -392,6 +429,19 @@ void WsGateway::checkAllClosed()
 {
     if (m_closingAll && m_connections.isEmpty() && !m_allClosedSignalled) {
         m_allClosedSignalled = true;
+        m_drainDeadline.stop();
+        Event e;
+        e.type = Event::Type::Stopped;
+        e.level = m_drainLost > 0 ? Event::Level::Warning : Event::Level::Info;
+        e.detail = QStringLiteral("clients=%1 aborted=%2 undelivered-bytes=%3")
+                       .arg(m_drainClients)
+                       .arg(m_drainAborted)
+                       .arg(m_drainLost);
+        // The same, typed, for the console.
+        e.size = m_drainClients;
+        e.delivered = m_drainAborted;
+        e.discarded = m_drainLost;
+        m_log->append(std::move(e));
         QMetaObject::invokeMethod(this, &WsGateway::allClosed, Qt::QueuedConnection);
     }
 }
@@ -431,7 +481,8 @@ void WsGateway::slowConsumer(WsConnection *c)
 void WsGateway::evictIdle(WsConnection *c, qint64 idleMs)
 {
     ++m_metrics->evictedIdle;
-    c->abort(QStringLiteral("heartbeat timeout (idle %1 s)").arg(idleMs / 1000));
+    c->abort(
+        QStringLiteral("heartbeat timeout (idle %1 s)").arg(idleMs / 1000), DropReason::Heartbeat);
 }
 
 void WsGateway::bindTimedOut(WsConnection *c)
@@ -453,13 +504,28 @@ int WsGateway::kick(const QByteArray &uid, const QString &reason)
     return int(copy.size());
 }
 
-void WsGateway::closeAll(quint16 code, const QByteArray &reason)
+void WsGateway::closeAll(quint16 code, const QByteArray &reason, qint64 drainMs)
 {
     m_closingAll = true;
     m_allClosedSignalled = false;
     m_intake.clear(); // not clients yet: nothing to say goodbye to
+    m_drainClients = int(m_connections.size());
+    m_drainAborted = 0;
+    m_drainLost = 0;
+    // Nothing times out by the heartbeat now (a client busy reading its
+    // backlog may well be silent): the deadline decides.
+    m_heartbeat.stop();
+    m_drainDeadline.start(int(qBound<qint64>(0, drainMs, qint64(24) * 3600 * 1000)));
     const QList<WsConnection *> all = m_connections.values();
     for (WsConnection *c : all)
-        c->close(code, reason);
+        c->closeWhenDrained(code, reason);
     checkAllClosed();
+}
+
+void WsGateway::drainTimedOut()
+{
+    const QList<WsConnection *> left = m_connections.values();
+    m_drainAborted = int(left.size());
+    for (WsConnection *c : left)
+        c->abort(QStringLiteral("shutdown timeout"), DropReason::Shutdown);
 }

@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 
 struct Config;
 struct Metrics;
@@ -52,9 +53,11 @@ public:
     int proxyHeadersPending() const { return m_intake.size(); }
     // Closes every connection of uid; returns how many there were.
     int kick(const QByteArray &uid, const QString &reason);
-    // Close handshake with every client; allClosed() follows, at the latest
-    // after the close timeout.
-    void closeAll(quint16 code, const QByteArray &reason);
+    // Shutdown: no more pushes for anyone; each client still gets what is
+    // queued for it, then the close handshake. Whoever is left after
+    // drainMs is aborted (what it did not get is logged and counted as
+    // shutdown). allClosed() follows.
+    void closeAll(quint16 code, const QByteArray &reason, qint64 drainMs = 0);
 
     Heartbeat &heartbeat() { return m_heartbeat; }
 
@@ -81,6 +84,7 @@ private:
     void protocolError(WsConnection *c, const QString &reason);
     void evictIdle(WsConnection *c, qint64 idleMs);
     void bindTimedOut(WsConnection *c);
+    void drainTimedOut();
     void bind(WsConnection *c, QByteArrayView message);
     // With tokens: room for c under uid, made by closing the oldest
     // connection of c's own token if needed; false when there is none to
@@ -105,6 +109,8 @@ private:
     Heartbeat m_heartbeat;
     RefusalReporter m_refusals;
     ProxyIntake m_intake;
+    RefusalReporter m_evictions; // unbound connections evicted for new ones
+    QTimer m_drainDeadline;
     const TlsContext *m_tls = nullptr;
     const TokenVerifier *m_verifier = nullptr;
     QSet<WsConnection *> m_connections;
@@ -114,4 +120,8 @@ private:
     qint64 m_forwardedForWarnedAt = 0; // monotonic ms: one warning a second at most
     bool m_closingAll = false;
     bool m_allClosedSignalled = false;
+    // What the shutdown did, for its last log line.
+    int m_drainClients = 0;
+    int m_drainAborted = 0;
+    qint64 m_drainLost = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <QRegularExpression>
 
+#include <climits>
+
 QString EventText::direction(Event::Direction direction)
 {
     switch (direction) {
@@ -69,6 +71,12 @@ QString EventText::text(const Event &e)
         return tr("Listening: %1").arg(e.detail);
     }
     case Event::Type::Stopped:
+        if (e.size >= 0) // the end of a shutdown
+            return tr("Shut down: %1 clients, %2 dropped at the shutdown timeout, %3 bytes not "
+                      "delivered")
+                .arg(e.size)
+                .arg(e.delivered)
+                .arg(e.discarded);
         return tr("Listeners closed; connected clients stay");
     case Event::Type::Connected:
         return tr("WebSocket connection %1 opened (path %2)").arg(e.connection).arg(e.detail);
@@ -80,11 +88,17 @@ QString EventText::text(const Event &e)
             s += QStringLiteral(" — ") + QString::fromUtf8(e.text);
         return s;
     }
-    case Event::Type::Closed:
-        return tr("Connection %1 closed after %2 s: %3")
-            .arg(e.connection)
-            .arg(qMax<qint64>(0, e.size))
-            .arg(reason(e.detail));
+    case Event::Type::Closed: {
+        QString s = tr("Connection %1 closed after %2 s: %3")
+                        .arg(e.connection)
+                        .arg(qMax<qint64>(0, e.size))
+                        .arg(reason(e.detail));
+        if (e.discarded > 0)
+            s += QStringLiteral(" — ")
+                + tr("%n bytes queued for it were not delivered", nullptr,
+                    int(qMin<qint64>(e.discarded, INT_MAX)));
+        return s;
+    }
     case Event::Type::Error:
         return reason(e.detail);
     case Event::Type::Cluster:
@@ -106,6 +120,9 @@ QString EventText::result(const Event &e)
                 return tr("ok (delivered: 0 here)");
             return tr("ok (delivered: %1)").arg(e.delivered);
         case PushStatus::Fail:
+            if (e.dropped > 0)
+                return tr(
+                    "fail: %n target(s) could not take it (slow consumer)", nullptr, e.dropped);
             return tr("fail: not online");
         case PushStatus::Queued:
             return tr("queued");
@@ -160,6 +177,9 @@ QString EventText::reason(const QString &reason)
         {"line too long", QT_TR_NOOP("line too long")},
         {"slow consumer: ping could not be queued",
             QT_TR_NOOP("slow consumer: ping could not be queued")},
+        {"slow consumer: close frame could not be queued",
+            QT_TR_NOOP("slow consumer: close frame could not be queued")},
+        {"shutdown timeout", QT_TR_NOOP("shutdown timeout")},
         {"out of file descriptors: WebSocket connection refused",
             QT_TR_NOOP("out of file descriptors: WebSocket connection refused")},
         {"out of file descriptors: push connection refused",
@@ -184,6 +204,8 @@ QString EventText::reason(const QString &reason)
         {"^write failed: (.*)$", QT_TR_NOOP("write failed: %1")},
         {"^slow consumer: output queue over (\\d+) bytes$",
             QT_TR_NOOP("slow consumer: output queue over %1 bytes")},
+        {"^evicted: too many connections without a uid \\((\\d+)\\)$",
+            QT_TR_NOOP("evicted: too many connections without a uid (%1)")},
         {"^line too long \\(limit (\\d+) bytes\\); connection closed$",
             QT_TR_NOOP("line too long (limit %1 bytes); connection closed")},
     };

@@ -24,10 +24,9 @@ bool GatewayProcess::start(const QStringList &args)
         QStringLiteral("--http-port=0"), QStringLiteral("--log-level=debug")};
     all += args;
     if (m_launcher.isEmpty())
-        m_process->start(QStringLiteral(PUSHCONSOLE_BINARY), all);
+        m_process->start(binary(), all);
     else
-        m_process->start(m_launcher.front(),
-            m_launcher.mid(1) + QStringList {QStringLiteral(PUSHCONSOLE_BINARY)} + all);
+        m_process->start(m_launcher.front(), m_launcher.mid(1) + QStringList {binary()} + all);
     const QRegularExpression listening(QStringLiteral(
         R"(listening ws=127\.0\.0\.1:(\d+) text=127\.0\.0\.1:(\d+)(?: http=127\.0\.0\.1:(\d+))?)"));
     waitFor(
@@ -44,6 +43,14 @@ bool GatewayProcess::start(const QStringList &args)
     if (!m_wsPort)
         qWarning("gateway did not start: %s%s", output().constData(), errors().constData());
     return m_wsPort != 0;
+}
+
+QString GatewayProcess::binary()
+{
+    // Another build (the code before a change, say) when the environment
+    // names one.
+    const QString other = qEnvironmentVariable("PUSHCONSOLE_TEST_BINARY");
+    return other.isEmpty() ? QStringLiteral(PUSHCONSOLE_BINARY) : other;
 }
 
 bool GatewayProcess::waitForExit()

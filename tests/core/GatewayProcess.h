@@ -34,6 +34,8 @@ public:
     QByteArray output(); // stdout so far: the event log
     QByteArray errors(); // stderr so far
     QProcess &process() { return *m_process; }
+    // The pushconsole this build made, or $PUSHCONSOLE_TEST_BINARY.
+    static QString binary();
 
 private:
     bool waitForExit();

@@ -52,8 +52,15 @@ void tst_Config::defaults()
     QCOMPARE(c.maxLine, qint64(1 << 20));
     QCOMPARE(c.maxMessage, qint64(1 << 20));
     QCOMPARE(c.maxConnsPerUid, 16);
+    QCOMPARE(c.shutdownTimeoutMs, qint64(10000));
     QCOMPARE(c.logLevel, Event::Level::Info);
     QVERIFY(!c.noGui);
+    for (const auto &[value, ms] : {std::pair {"0", 0}, {"2500ms", 2500}, {"1m", 60000}}) {
+        const auto t = ConfigLoader::load({QStringLiteral("pushconsole"),
+            QStringLiteral("--shutdown-timeout=") + QLatin1String(value)});
+        QCOMPARE(t.action, ConfigLoader::Action::Run);
+        QCOMPARE(t.config.shutdownTimeoutMs, qint64(ms));
+    }
 }
 
 void tst_Config::commandLine()
@@ -118,6 +125,9 @@ void tst_Config::errors_data()
                              << QByteArray() << QStringLiteral("expected an IP address");
     QTest::newRow("zero heartbeat") << QStringList {QStringLiteral("--heartbeat=0")} << QByteArray()
                                     << QStringLiteral("expected a duration");
+    QTest::newRow("shutdown timeout")
+        << QStringList {QStringLiteral("--shutdown-timeout=soon")} << QByteArray()
+        << QStringLiteral("invalid value \"soon\" for shutdown-timeout");
     QTest::newRow("size") << QStringList {QStringLiteral("--max-line=lots")} << QByteArray()
                           << QStringLiteral("expected a size");
     QTest::newRow("level") << QStringList {QStringLiteral("--log-level=loud")} << QByteArray()
@@ -233,7 +243,7 @@ void tst_Config::helpAndVersion()
     for (const char *option : {"--ws-bind", "--ws-port", "--text-bind", "--text-port",
              "--heartbeat", "--ping-interval", "--max-line", "--max-message", "--max-conns-per-uid",
              "--log-level", "--no-gui", "--config", "--trusted-proxies", "--proxy-protocol",
-             "--max-conns-per-token", "--auth-audience", "--auth-issuer", "--auth-max-age"})
+             "--max-conns-per-token", "--auth-audience", "--auth-issuer", "--auth-max-age", "--shutdown-timeout"})
         QVERIFY2(r.helpText.contains(QLatin1String(option)), option);
     r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--version")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowVersion);
@@ -268,6 +278,22 @@ void tst_Config::logLineFormat()
     QCOMPARE(ConsoleLogger::format(p),
         QByteArray("2023-11-14T22:13:20.123Z debug push source=text result=ok delivered=2 "
                    "uid=7 size=11 from=127.0.0.1:6000 text=\"{\\\"uid\\\":\\\"7\\\"}\"\n"));
+    // What a drop cost is on the line: a push some target could not take,
+    // a connection closed with output unread.
+    p.status = PushStatus::Fail;
+    p.delivered = 1;
+    p.dropped = 1;
+    p.text.clear();
+    QCOMPARE(ConsoleLogger::format(p),
+        QByteArray("2023-11-14T22:13:20.123Z debug push source=text result=fail delivered=1 "
+                   "dropped=1 uid=7 size=11 from=127.0.0.1:6000\n"));
+    e.level = Event::Level::Warning;
+    e.closeCode = 0;
+    e.detail = QStringLiteral("shutdown timeout");
+    e.discarded = 4096;
+    QCOMPARE(ConsoleLogger::format(e),
+        QByteArray("2023-11-14T22:13:20.123Z warning close conn=12 uid=1001 peer=127.0.0.1:5000 "
+                   "seconds=3 reason=\"shutdown timeout\" discarded=4096\n"));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Config)
