@@ -563,8 +563,18 @@ bool ClusterLink::sendPublish(const QByteArray &channel, const QByteArray &messa
     // The message waits in hiredis's buffer until written, and the push's
     // record (at most its line) in the router until answered.
     const qint64 cost = 2 * message.size() + PublishOverhead;
-    if (m_inFlightBytes + cost > m_options.maxInFlightBytes) {
+    if (!commandWithinBudget(
+            {QByteArrayLiteral("PUBLISH"), channel, message}, cost, std::move(handler))) {
         ++m_metrics->clusterPublishRefused;
+        return false;
+    }
+    return true;
+}
+
+bool ClusterLink::commandWithinBudget(
+    const QList<QByteArray> &args, qint64 cost, std::function<void(const RedisReply &)> handler)
+{
+    if (m_inFlightBytes + cost > m_options.maxInFlightBytes) {
         if (!m_inFlightReported) {
             m_inFlightReported = true;
             report(true,
@@ -572,13 +582,13 @@ bool ClusterLink::sendPublish(const QByteArray &channel, const QByteArray &messa
                     .arg(QString::fromUtf8(m_options.nodeId))
                     .arg(m_inFlightBytes)
                     .arg(m_options.maxInFlightBytes)
-                    .arg(tr("Redis answers slower than pushes to other nodes come in; they "
+                    .arg(tr("Redis answers slower than pushes come in; pushes that need it "
                             "answer fail until it catches up (--cluster-max-in-flight)")));
         }
         return false;
     }
-    const bool sent = m_cmd->command({"PUBLISH", channel, message},
-        [this, cost, handler = std::move(handler)](const RedisReply &reply) {
+    const bool sent =
+        m_cmd->command(args, [this, cost, handler = std::move(handler)](const RedisReply &reply) {
             m_inFlightBytes -= cost;
             if (m_inFlightBytes <= m_options.maxInFlightBytes / 2)
                 m_inFlightReported = false;

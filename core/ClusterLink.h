@@ -119,6 +119,12 @@ public:
     void publishBroadcast(const QByteArray &line, PublishHandler done);
     static constexpr qint64 PublishOverhead = 1024;
     qint64 publishBytesInFlight() const { return m_inFlightBytes; }
+    // Any other command that holds a push's bytes until Redis answers (the
+    // offline store's): sent only within the same maxInFlightBytes as the
+    // publishes, counting `cost` until its reply. False, and nothing sent,
+    // past the cap or without a link; handler never runs then.
+    bool commandWithinBudget(const QList<QByteArray> &args, qint64 cost,
+        std::function<void(const RedisReply &)> handler);
     void setPushHandler(PushHandler handler) { m_onPush = std::move(handler); }
 
     // The console's side.

@@ -145,8 +145,8 @@ const Option kOptions[] = {
             "URL.")},
     {"cluster-max-in-flight", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
         QT_TRANSLATE_NOOP("ConfigLoader",
-            "Pushes to other nodes awaiting Redis, in bytes; past it they answer fail (default "
-            "64M).")},
+            "Pushes awaiting Redis (publishes, offline stores), in bytes; past it they answer "
+            "fail (default 64M).")},
     {"offline-ttl", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them "

@@ -240,7 +240,6 @@ void RedisOfflineStore::store(
             done(0, 0);
         return;
     }
-    RedisClient *redis = m_link->commands();
     const QByteArray ttl = QByteArray::number(m_limits.ttlMs);
     const QByteArray perUid = QByteArray::number(m_limits.maxPerUid);
     const QByteArray total = QByteArray::number(m_limits.maxTotal);
@@ -269,10 +268,17 @@ void RedisOfflineStore::store(
     Metrics *metrics = m_metrics;
     for (const QByteArray &uid : uids) {
         ++tally->waiting;
-        const bool sent = redis->command(
-            {"EVAL", StoreScript, "5", listKey(uid), bytesKey(uid), index, seq, totalBytes, uid,
-                payload, ttl, perUid, total, perUidBytes, bytes, channel, Prefix},
-            [self, metrics, tally, settle, uid](const RedisReply &reply) {
+        // Each command holds the payload in hiredis's buffer until written:
+        // one array push to thousands of offline uids, while Redis is slow,
+        // must not grow the process past the cluster's in-flight cap.
+        const QList<QByteArray> args = {"EVAL", StoreScript, "5", listKey(uid), bytesKey(uid),
+            index, seq, totalBytes, uid, payload, ttl, perUid, total, perUidBytes, bytes, channel,
+            Prefix};
+        qint64 cost = ClusterLink::PublishOverhead;
+        for (const QByteArray &arg : args)
+            cost += arg.size();
+        const bool sent = m_link->commandWithinBudget(
+            args, cost, [self, metrics, tally, settle, uid](const RedisReply &reply) {
                 if (reply.type == RedisReply::Type::Array && reply.elements.size() == 2) {
                     ++metrics->offlineStored;
                     ++tally->stored;
@@ -287,8 +293,10 @@ void RedisOfflineStore::store(
                 settle();
             });
         if (!sent) {
+            // Not connected, or past --cluster-max-in-flight (logged there).
             ++tally->failed;
-            failed(QStringLiteral("store"), QStringLiteral("Redis is not connected"));
+            failed(QStringLiteral("store"),
+                QStringLiteral("Redis is not connected or too far behind"));
             settle();
         }
     }

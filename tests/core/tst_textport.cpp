@@ -120,6 +120,7 @@ private Q_SLOTS:
     void maxPendingRepliesCountsPending();
     void idleTimeoutWaitsForPending();
     void publishesInFlightAreCapped();
+    void storesInFlightAreCapped();
 
 private:
     // Pushes a probe to uid through a fresh backend and waits for it: every
@@ -543,6 +544,36 @@ void tst_TextPort::publishesInFlightAreCapped()
     QVERIFY(logged);
     // Room again once answered.
     QCOMPARE(backend.request(pushLine("remote", "after")), QByteArray("ok\n"));
+}
+
+void tst_TextPort::storesInFlightAreCapped()
+{
+    // The offline store's commands hold the payload too, once per uid: an
+    // array push to many offline uids while Redis hangs must stay within
+    // the same cap, and answer fail rather than queued for what did not fit.
+    Config config = loopbackConfig();
+    config.clusterMaxInFlight = 64 * 1024;
+    config.offlineTtlMs = 60 * 1000;
+    TwoNodes c;
+    QVERIFY(c.start(config));
+    TextClient backend(c.a->textPort());
+    QCOMPARE(backend.request(pushLine("away", "warm")), QByteArray("queued\n"));
+    c.freeze();
+    QByteArray uids;
+    constexpr int Uids = 200;
+    for (int i = 0; i < Uids; ++i)
+        uids += (i ? ",\"u" : "\"u") + QByteArray::number(i) + '"';
+    // 200 x (4 KiB payload + the script): about 1.3 MiB without the cap.
+    backend.send(R"({"uid":[)" + uids + R"(],"msg":")" + QByteArray(4000, 'x') + "\"}\n");
+    QVERIFY(waitFor([&] { return c.a->metrics().offlineStoreErrors > 0; }));
+    QVERIFY2(c.a->cluster()->publishBytesInFlight() <= config.clusterMaxInFlight,
+        QByteArray::number(c.a->cluster()->publishBytesInFlight()).constData());
+    QVERIFY(c.a->cluster()->publishBytesInFlight() > 0);
+    c.thaw();
+    // Stored for some uids only: a fail the backend may retry, never queued.
+    QCOMPARE(backend.readLines(1, 10000), QList<QByteArray> {"fail\n"});
+    QVERIFY(waitFor([&] { return c.a->cluster()->publishBytesInFlight() == 0; }));
+    QCOMPARE(backend.request(pushLine("away", "after")), QByteArray("queued\n"));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_TextPort)
