@@ -1,4 +1,5 @@
 #include "GatewayApp.h"
+#include "LocalGatewaySource.h"
 #include "MainWindow.h"
 
 #include <QApplication>
@@ -16,7 +17,9 @@ public:
     std::unique_ptr<QObject> open(
         PushServer *server, const QString &listenError, std::function<void()> onClosed) override
     {
-        auto window = std::make_unique<MainWindow>(server);
+        auto *source = new LocalGatewaySource(server);
+        auto window = std::make_unique<MainWindow>(source, source);
+        source->setParent(window.get()); // goes with the window, before the server
         if (!listenError.isEmpty())
             window->reportListenError(listenError);
         window->show();

@@ -1,15 +1,14 @@
 #include "ClusterStatus.h"
 
-#include "ClusterLink.h"
-#include "PushServer.h"
+#include "GatewaySource.h"
 
 namespace {
 constexpr int JoinGraceMs = 3000;
 }
 
-ClusterStatus::ClusterStatus(PushServer *server, QObject *parent)
+ClusterStatus::ClusterStatus(GatewaySource *source, QObject *parent)
     : QObject(parent)
-    , m_server(server)
+    , m_source(source)
 {
     m_grace.setSingleShot(true);
     m_grace.setInterval(JoinGraceMs);
@@ -17,33 +16,33 @@ ClusterStatus::ClusterStatus(PushServer *server, QObject *parent)
         if (m_state == State::Joining)
             setState(State::Down);
     });
-    // The link is made by the first start that gets past the Redis URL,
-    // which may be a retry from the window.
-    connect(server, &PushServer::listeningChanged, this, &ClusterStatus::attach);
-    attach();
+    // Cluster mode begins with the first start that gets past the Redis
+    // URL, which may be a retry from the window.
+    connect(source, &GatewaySource::clusterChanged, this, &ClusterStatus::update);
+    update();
 }
 
-ClusterLink *ClusterStatus::link() const
+void ClusterStatus::update()
 {
-    return m_link;
-}
-
-void ClusterStatus::attach()
-{
-    ClusterLink *link = m_server->cluster();
-    if (!link || link == m_link)
+    const bool wasEnabled = m_cluster.enabled;
+    m_cluster = m_source->cluster();
+    if (!m_cluster.enabled) {
+        setState(State::Off);
+        Q_EMIT changed();
         return;
-    m_link = link;
-    connect(link, &ClusterLink::linkChanged, this,
-        [this](bool up) { setState(up ? State::Up : State::Down); });
-    connect(link, &QObject::destroyed, this, [this] { setState(State::Off); });
-    Q_EMIT attached(link);
-    if (link->isUp()) {
+    }
+    if (!wasEnabled)
+        Q_EMIT attached();
+    if (m_cluster.up) {
         setState(State::Up);
-    } else {
+    } else if (m_state == State::Off) {
         setState(State::Joining);
         m_grace.start();
+    } else if (m_state == State::Up) {
+        setState(State::Down);
     }
+    // Joining stays so until the link is up or the grace is over; Down until up.
+    Q_EMIT changed();
 }
 
 void ClusterStatus::setState(State state)

@@ -1,11 +1,11 @@
 #pragma once
 
+#include "GatewayTypes.h"
+
 #include <QObject>
-#include <QPointer>
 #include <QTimer>
 
-class ClusterLink;
-class PushServer;
+class GatewaySource;
 
 // The console's view of cluster mode, shared by the online panel and the
 // status bar: off, joining (just started, Redis not answered yet), up, or
@@ -17,24 +17,30 @@ class ClusterStatus final : public QObject
 public:
     enum class State { Off, Joining, Up, Down };
 
-    explicit ClusterStatus(PushServer *server, QObject *parent = nullptr);
+    explicit ClusterStatus(GatewaySource *source, QObject *parent = nullptr);
 
-    ClusterLink *link() const; // null outside cluster mode
+    bool isEnabled() const { return m_state != State::Off; }
     State state() const { return m_state; }
+    // What the source said last (empty outside cluster mode).
+    const ClusterState &cluster() const { return m_cluster; }
+    QString nodeId() const { return m_cluster.nodeId; }
+    int nodeCount() const { return int(m_cluster.nodes.size()); }
     // How long a first join may take before it counts as down.
     void setJoinGrace(int ms) { m_grace.setInterval(ms); }
 
 Q_SIGNALS:
     // Cluster mode began: the gateway's first successful start made the link.
-    void attached(ClusterLink *link);
+    void attached();
     void stateChanged(ClusterStatus::State state);
+    // Anything of cluster() changed (nodes came or went, the link).
+    void changed();
 
 private:
-    void attach();
+    void update();
     void setState(State state);
 
-    PushServer *m_server;
-    QPointer<ClusterLink> m_link;
+    GatewaySource *m_source;
+    ClusterState m_cluster;
     QTimer m_grace;
     State m_state = State::Off;
 };

@@ -1,27 +1,26 @@
 #include "ConnectionsModel.h"
 
-#include "SessionRegistry.h"
+#include "GatewaySource.h"
 #include "TimeText.h"
 
 #include <QDateTime>
 #include <QSet>
 
-ConnectionsModel::ConnectionsModel(SessionRegistry *registry, QObject *parent)
+#include <utility>
+
+ConnectionsModel::ConnectionsModel(GatewaySource *source, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_registry(registry)
+    , m_source(source)
 {
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &ConnectionsModel::refresh);
     m_timer.start();
-    // Only the shown uid matters; a comparison per registry event is cheap.
-    const auto changed = [this](const QByteArray &uid) {
+    // Only the shown uid matters; a comparison per presence signal is cheap.
+    connect(source, &GatewaySource::presenceChanged, this, [this](const QByteArray &uid) {
         if (uid == m_uid)
             refresh();
-    };
-    connect(registry, &SessionRegistry::uidOnline, this, changed);
-    connect(registry, &SessionRegistry::uidOffline, this, changed);
-    connect(registry, &SessionRegistry::uidChanged, this,
-        [changed](const QByteArray &uid, int) { changed(uid); });
+    });
+    connect(source, &GatewaySource::presenceReset, this, &ConnectionsModel::refresh);
 }
 
 int ConnectionsModel::rowCount(const QModelIndex &parent) const
@@ -39,14 +38,40 @@ void ConnectionsModel::setUid(const QByteArray &uid)
     if (uid == m_uid)
         return;
     m_uid = uid;
+    // Whatever is in flight answers for the previous uid, whose rows go now
+    // rather than stay under the new uid's title until the answer comes.
+    m_inFlight = false;
+    m_again = false;
+    ++m_request;
+    apply({});
     refresh();
 }
 
 void ConnectionsModel::refresh()
 {
+    if (m_uid.isEmpty()) {
+        apply({});
+        return;
+    }
+    if (m_inFlight) {
+        m_again = true;
+        return;
+    }
+    m_inFlight = true;
+    const quint64 request = ++m_request;
+    m_source->requestSessions(m_uid, this, [this, request](const QList<SessionInfo> &fresh) {
+        if (request != m_request)
+            return;
+        m_inFlight = false;
+        apply(fresh);
+        if (std::exchange(m_again, false))
+            refresh();
+    });
+}
+
+void ConnectionsModel::apply(const QList<SessionInfo> &fresh)
+{
     m_now = QDateTime::currentMSecsSinceEpoch();
-    const QList<SessionInfo> fresh =
-        m_uid.isEmpty() ? QList<SessionInfo>() : m_registry->sessions(m_uid);
     QSet<quint64> freshIds;
     for (const SessionInfo &s : fresh)
         freshIds.insert(s.id);

@@ -1,7 +1,7 @@
 #include "LogModel.h"
 
-#include "EventLog.h"
 #include "EventText.h"
+#include "GatewaySource.h"
 #include "TimeText.h"
 
 #include <QBrush>
@@ -46,7 +46,7 @@ QColor resultColor(const Event &e)
 }
 } // namespace
 
-LogModel::LogModel(EventLog *log, int capacity, QObject *parent)
+LogModel::LogModel(GatewaySource *source, int capacity, QObject *parent)
     : QAbstractTableModel(parent)
     , m_capacity(qMax(1, capacity))
 {
@@ -58,24 +58,28 @@ LogModel::LogModel(EventLog *log, int capacity, QObject *parent)
     m_timer.setSingleShot(true);
     m_timer.setInterval(DefaultBatchMs);
     connect(&m_timer, &QTimer::timeout, this, &LogModel::flush);
-    connect(log, &EventLog::eventAdded, this, &LogModel::enqueue);
+    connect(source, &GatewaySource::eventsArrived, this, &LogModel::enqueue);
 
     // What happened before the window opened, e.g. the listening line.
-    const QList<Event> earlier = log->snapshot();
+    const QList<Event> earlier = source->recentEvents();
     const qsizetype skip = qMax<qsizetype>(0, earlier.size() - m_capacity);
     for (qsizetype i = skip; i < earlier.size(); ++i)
         m_ring[size_t(m_size++)] = earlier.at(i);
 }
 
-void LogModel::enqueue(const Event &event)
+void LogModel::enqueue(const QList<Event> &events)
 {
     // Only a ring's worth can ever be shown: older queued events would be
     // inserted just to be dropped again.
-    if (m_pending.size() >= m_capacity) {
-        m_pending.removeFirst();
-        ++m_dropped;
+    const qsizetype skip = qMax<qsizetype>(0, events.size() - m_capacity);
+    m_dropped += quint64(skip);
+    const qsizetype overflow = m_pending.size() + events.size() - skip - m_capacity;
+    if (overflow > 0) {
+        m_pending.remove(0, overflow);
+        m_dropped += quint64(overflow);
     }
-    m_pending.append(event);
+    for (qsizetype i = skip; i < events.size(); ++i)
+        m_pending.append(events.at(i));
     if (!m_timer.isActive())
         m_timer.start();
 }

@@ -9,10 +9,10 @@
 
 #include <vector>
 
-class EventLog;
+class GatewaySource;
 
 // The message log: a ring of the latest events, oldest dropped. Events from
-// the core are queued and inserted in one batch per interval, so 20 000
+// the gateway are queued and inserted in one batch per interval, so 20 000
 // pushes a second become about twenty model updates a second, and the queue
 // itself never holds more than one ring's worth.
 class LogModel final : public QAbstractTableModel
@@ -36,7 +36,7 @@ public:
 
     static constexpr int DefaultBatchMs = 80;
 
-    LogModel(EventLog *log, int capacity, QObject *parent = nullptr);
+    LogModel(GatewaySource *source, int capacity, QObject *parent = nullptr);
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
@@ -58,7 +58,7 @@ Q_SIGNALS:
     void batchInserted(int rows);
 
 private:
-    void enqueue(const Event &event);
+    void enqueue(const QList<Event> &events);
     int slot(int row) const { return (m_head + row) % m_capacity; }
 
     std::vector<Event> m_ring;

@@ -50,9 +50,9 @@ QToolButton *actionButton(QAction *action, QWidget *parent)
 }
 } // namespace
 
-LogPanel::LogPanel(EventLog *log, int capacity, QWidget *parent)
+LogPanel::LogPanel(GatewaySource *source, int capacity, QWidget *parent)
     : QWidget(parent)
-    , m_model(new LogModel(log, capacity, this))
+    , m_model(new LogModel(source, capacity, this))
     , m_proxy(new LogFilterProxy(this))
 {
     m_proxy->setSourceModel(m_model);

@@ -2,7 +2,7 @@
 
 #include <QWidget>
 
-class EventLog;
+class GatewaySource;
 class LogFilterProxy;
 class LogModel;
 class QAction;
@@ -19,7 +19,7 @@ class LogPanel final : public QWidget
 {
     Q_OBJECT
 public:
-    LogPanel(EventLog *log, int capacity, QWidget *parent = nullptr);
+    LogPanel(GatewaySource *source, int capacity, QWidget *parent = nullptr);
 
     LogModel *model() const { return m_model; }
     LogFilterProxy *proxy() const { return m_proxy; }

@@ -1,14 +1,14 @@
 #include "MainWindow.h"
 
-#include "ClusterLink.h"
 #include "ClusterStatus.h"
+#include "GatewaySettings.h"
+#include "GatewaySource.h"
 #include "LogModel.h"
 #include "LogPanel.h"
 #include "MessageBanner.h"
 #include "OnlineModel.h"
 #include "OnlinePanel.h"
 #include "PushPanel.h"
-#include "PushServer.h"
 #include "ServerStatusBar.h"
 #include "SettingsDialog.h"
 #include "StatsChart.h"
@@ -29,6 +29,8 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+#include <memory>
+
 namespace {
 QWidget *padded(QWidget *inner, QWidget *parent)
 {
@@ -40,25 +42,25 @@ QWidget *padded(QWidget *inner, QWidget *parent)
 }
 } // namespace
 
-MainWindow::MainWindow(PushServer *server, QWidget *parent)
+MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget *parent)
     : QMainWindow(parent)
-    , m_server(server)
+    , m_source(source)
+    , m_gatewaySettings(source->canEditSettings() ? settings : nullptr)
 {
     Q_INIT_RESOURCE(pushconsole);
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/pushconsole.svg")));
 
     m_banner = new MessageBanner(this);
-    m_cluster = new ClusterStatus(server, this);
-    m_online = new OnlinePanel(server, m_cluster, this);
-    m_push = new PushPanel(server, m_online->model(), this);
-    m_log = new LogPanel(server->eventLog(), server->config().logBuffer, this);
-    m_sampler = new StatsSampler(server, this);
+    m_cluster = new ClusterStatus(source, this);
+    m_online = new OnlinePanel(source, m_cluster, this);
+    m_push = new PushPanel(source, m_online->model(), this);
+    m_log = new LogPanel(source, source->eventCapacity(), this);
+    m_sampler = new StatsSampler(source, this);
     m_chart = new StatsChart(m_sampler, this);
     m_chart->setObjectName(QStringLiteral("statsChart"));
-    m_counters = new StatsCounters(server, this);
-    connect(m_sampler, &StatsSampler::sampled, m_counters, &StatsCounters::refresh);
-    m_status = new ServerStatusBar(server, m_cluster, this);
+    m_counters = new StatsCounters(source, this);
+    m_status = new ServerStatusBar(source, m_cluster, this);
     setStatusBar(m_status);
 
     // Watching at the left (who is online, what goes through), acting at
@@ -117,7 +119,8 @@ MainWindow::MainWindow(PushServer *server, QWidget *parent)
     connect(m_log, &LogPanel::statusMessage, this,
         [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     connect(m_cluster, &ClusterStatus::attached, this, &MainWindow::updateTitle);
-    connect(server, &PushServer::listeningChanged, this, [this](bool listening) {
+    connect(source, &GatewaySource::linkStateChanged, this, &MainWindow::updateTitle);
+    connect(source, &GatewaySource::listeningChanged, this, [this](bool listening) {
         if (listening)
             m_banner->hide();
         updateTitle();
@@ -206,6 +209,13 @@ void MainWindow::createActions()
     bar->addSeparator();
     bar->addAction(m_kick);
     bar->addAction(m_copy);
+
+    // Hidden, not disabled: an attached console never can, and greyed
+    // buttons would promise otherwise.
+    m_start->setVisible(m_source->canControlListeners());
+    m_stop->setVisible(m_source->canControlListeners());
+    m_settings->setVisible(m_gatewaySettings != nullptr);
+    m_banner->setActionsShown(m_source->canControlListeners(), m_gatewaySettings != nullptr);
 }
 
 void MainWindow::createMenus()
@@ -238,21 +248,28 @@ void MainWindow::createMenus()
 void MainWindow::updateTitle()
 {
     // With several gateways, several consoles: the node tells them apart.
-    const ClusterLink *link = m_cluster->link();
-    if (m_server->isListening() && link)
-        setWindowTitle(tr("Push Console — node %1 — ws %2, push %3")
-                           .arg(QString::fromUtf8(link->nodeId()), m_server->wsAddress(),
-                               m_server->textAddress()));
-    else if (m_server->isListening())
-        setWindowTitle(tr("Push Console — ws %1, push %2")
-                           .arg(m_server->wsAddress(), m_server->textAddress()));
+    QString title;
+    if (m_source->isListening() && m_cluster->isEnabled())
+        title = tr("Push Console — node %1 — ws %2, push %3")
+                    .arg(m_cluster->nodeId(), m_source->wsAddress(), m_source->textAddress());
+    else if (m_source->isListening())
+        title =
+            tr("Push Console — ws %1, push %2").arg(m_source->wsAddress(), m_source->textAddress());
     else
-        setWindowTitle(tr("Push Console — not listening"));
+        title = tr("Push Console — not listening");
+    // Attached to a gateway elsewhere: say which, and when the link is lost.
+    const QString location = m_source->location();
+    if (!location.isEmpty()) {
+        title += QStringLiteral(" — ") + location;
+        if (m_source->linkState() != GatewaySource::LinkState::Connected)
+            title += QStringLiteral(" — ") + tr("disconnected");
+    }
+    setWindowTitle(title);
 }
 
 void MainWindow::updateActions()
 {
-    const bool listening = m_server->isListening();
+    const bool listening = m_source->isListening();
     m_start->setEnabled(!listening);
     m_stop->setEnabled(listening);
     // Only this node's connections can be closed from here.
@@ -272,10 +289,10 @@ void MainWindow::reportListenError(const QString &error)
 
 void MainWindow::startListeners()
 {
-    if (m_server->isListening())
+    if (!m_source->canControlListeners() || m_source->isListening())
         return;
     QString error;
-    if (!m_server->start(&error)) {
+    if (!m_source->startListeners(&error)) {
         reportListenError(error);
         return;
     }
@@ -284,27 +301,31 @@ void MainWindow::startListeners()
 
 void MainWindow::stopListeners()
 {
-    m_server->stopListening();
+    if (!m_source->canControlListeners())
+        return;
+    m_source->stopListeners();
     statusBar()->showMessage(
         tr("Listeners closed: no new clients or pushes; connected clients stay."), 8000);
 }
 
 void MainWindow::openSettings()
 {
+    if (!m_gatewaySettings)
+        return;
     if (m_settingsDialog) {
         m_settingsDialog->raise();
         m_settingsDialog->activateWindow();
         return;
     }
-    const Config previous = m_server->config();
-    const bool wasListening = m_server->isListening();
+    const Config previous = m_gatewaySettings->config();
+    const bool wasListening = m_source->isListening();
     auto *dialog = new SettingsDialog(
         previous,
         [this](const Config &config) {
-            m_server->stopListening();
-            m_server->setConfig(config);
+            m_source->stopListeners();
+            m_gatewaySettings->setConfig(config);
             QString error;
-            if (m_server->start(&error))
+            if (m_source->startListeners(&error))
                 return QString();
             reportListenError(error);
             return error;
@@ -318,7 +339,7 @@ void MainWindow::openSettings()
         // A failed attempt left the ports closed: go back to what worked.
         if (!dialog->applyFailed())
             return;
-        m_server->setConfig(previous);
+        m_gatewaySettings->setConfig(previous);
         if (wasListening)
             startListeners();
     });
@@ -330,13 +351,36 @@ void MainWindow::kickSelected()
     const QStringList uids = m_online->selectedLocalUids();
     if (uids.isEmpty())
         return;
-    int closed = 0;
-    for (const QString &uid : uids)
-        closed += m_server->kick(uid.toUtf8());
-    statusBar()->showMessage(tr("Disconnected %1 (connections closed: %2)")
-                                 .arg(uids.join(QStringLiteral(", ")))
-                                 .arg(closed),
-        8000);
+    // Answered at once in process, after a round trip each when remote: the
+    // message waits for the last answer.
+    struct Tally
+    {
+        qsizetype waiting = 0;
+        int closed = 0;
+        QStringList errors;
+    };
+    auto tally = std::make_shared<Tally>();
+    tally->waiting = uids.size();
+    for (const QString &uid : uids) {
+        m_source->kick(uid.toUtf8(), this, [this, uids, tally](const KickResult &r) {
+            tally->closed += r.closed;
+            if (!r.error.isEmpty())
+                tally->errors.append(r.error);
+            if (--tally->waiting > 0)
+                return;
+            if (!tally->errors.isEmpty()) {
+                statusBar()->showMessage(tr("Could not disconnect %1: %2")
+                                             .arg(uids.join(QStringLiteral(", ")),
+                                                 tally->errors.join(QStringLiteral("; "))),
+                    8000);
+                return;
+            }
+            statusBar()->showMessage(tr("Disconnected %1 (connections closed: %2)")
+                                         .arg(uids.join(QStringLiteral(", ")))
+                                         .arg(tally->closed),
+                8000);
+        });
+    }
 }
 
 void MainWindow::copySelectedUids()
@@ -351,12 +395,15 @@ void MainWindow::copySelectedUids()
 
 void MainWindow::about()
 {
-    QMessageBox::about(this, tr("About Push Console"),
-        tr("<h3>Push Console %1</h3>"
-           "<p>A WebSocket uid push gateway and its operator console.</p>"
-           "<p>Browsers bind a uid on the WebSocket port; backends write one JSON line to the "
-           "push port and every connection of that uid receives it.</p>")
-            .arg(QCoreApplication::applicationVersion()));
+    QString text = tr("<h3>Push Console %1</h3>"
+                      "<p>A WebSocket uid push gateway and its operator console.</p>"
+                      "<p>Browsers bind a uid on the WebSocket port; backends write one JSON line "
+                      "to the push port and every connection of that uid receives it.</p>")
+                       .arg(QCoreApplication::applicationVersion());
+    if (!m_source->location().isEmpty())
+        text += tr("<p>Attached to the gateway at %1 (version %2).</p>")
+                    .arg(m_source->location().toHtmlEscaped(), m_source->version().toHtmlEscaped());
+    QMessageBox::about(this, tr("About Push Console"), text);
 }
 
 void MainWindow::restoreLayout()

@@ -4,11 +4,12 @@
 #include <QPointer>
 
 class ClusterStatus;
+class GatewaySettings;
+class GatewaySource;
 class LogPanel;
 class MessageBanner;
 class OnlinePanel;
 class PushPanel;
-class PushServer;
 class QAction;
 class QSplitter;
 class ServerStatusBar;
@@ -17,13 +18,16 @@ class StatsChart;
 class StatsCounters;
 class StatsSampler;
 
-// The operator console. It reads the gateway only through PushServer's
-// public API and never touches a socket.
+// The operator console. It reads and acts on the gateway only through a
+// GatewaySource, in this process or remote, and never touches a socket.
+// settings is given for a gateway in this process only: the settings
+// dialog edits it. Actions the source cannot do are hidden.
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
 public:
-    explicit MainWindow(PushServer *server, QWidget *parent = nullptr);
+    explicit MainWindow(
+        GatewaySource *source, GatewaySettings *settings = nullptr, QWidget *parent = nullptr);
 
     // The listeners could not be opened (at start or later): say so in the
     // window with a way to change the settings and retry.
@@ -39,6 +43,10 @@ public:
     void openSettings();
     void kickSelected();
     void copySelectedUids();
+
+    QAction *startAction() const { return m_start; }
+    QAction *stopAction() const { return m_stop; }
+    QAction *settingsAction() const { return m_settings; }
 
 Q_SIGNALS:
     // The operator closed the window: time to close the clients and quit.
@@ -56,7 +64,8 @@ private:
     void saveLayout() const;
     void about();
 
-    PushServer *m_server;
+    GatewaySource *m_source;
+    GatewaySettings *m_gatewaySettings;
     MessageBanner *m_banner;
     ClusterStatus *m_cluster;
     OnlinePanel *m_online;

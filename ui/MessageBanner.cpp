@@ -28,9 +28,9 @@ MessageBanner::MessageBanner(QWidget *parent)
     m_text->setWordWrap(true);
     m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
-    auto *settings = new QPushButton(tr("Settings…"), frame);
+    auto *settings = m_settings = new QPushButton(tr("Settings…"), frame);
     settings->setObjectName(QStringLiteral("bannerSettings"));
-    auto *retry = new QPushButton(tr("Retry"), frame);
+    auto *retry = m_retry = new QPushButton(tr("Retry"), frame);
     retry->setObjectName(QStringLiteral("bannerRetry"));
     auto *close = new QToolButton(frame);
     close->setText(QStringLiteral("✕"));
@@ -54,6 +54,12 @@ void MessageBanner::showError(const QString &text)
 {
     m_text->setText(text);
     show();
+}
+
+void MessageBanner::setActionsShown(bool retry, bool settings)
+{
+    m_retry->setVisible(retry);
+    m_settings->setVisible(settings);
 }
 
 QString MessageBanner::text() const

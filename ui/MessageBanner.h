@@ -16,6 +16,9 @@ public:
 
     void showError(const QString &text);
     QString text() const;
+    // The buttons for what the window can offer (a remote gateway's
+    // listeners and settings are not the console's to change).
+    void setActionsShown(bool retry, bool settings);
 
 Q_SIGNALS:
     void retryRequested();
@@ -23,4 +26,6 @@ Q_SIGNALS:
 
 private:
     QLabel *m_text;
+    QPushButton *m_retry;
+    QPushButton *m_settings;
 };

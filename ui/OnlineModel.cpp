@@ -1,7 +1,6 @@
 #include "OnlineModel.h"
 
-#include "ClusterLink.h"
-#include "SessionRegistry.h"
+#include "GatewaySource.h"
 #include "TimeText.h"
 
 #include <QDateTime>
@@ -21,9 +20,9 @@ constexpr size_t RebuildThreshold = 500;
 const QString Dash = QStringLiteral("—");
 } // namespace
 
-OnlineModel::OnlineModel(SessionRegistry *registry, QObject *parent)
+OnlineModel::OnlineModel(GatewaySource *source, QObject *parent)
     : QAbstractTableModel(parent)
-    , m_registry(registry)
+    , m_source(source)
 {
     m_applyTimer.setSingleShot(true);
     m_applyTimer.setInterval(ApplyDelayMs);
@@ -32,18 +31,20 @@ OnlineModel::OnlineModel(SessionRegistry *registry, QObject *parent)
     connect(&m_refreshTimer, &QTimer::timeout, this, &OnlineModel::refreshCounters);
     m_refreshTimer.start();
 
-    connect(registry, &SessionRegistry::uidOnline, this, &OnlineModel::markDirty);
-    connect(registry, &SessionRegistry::uidOffline, this, &OnlineModel::markDirty);
-    connect(registry, &SessionRegistry::uidChanged, this,
-        [this](const QByteArray &uid, int) { markDirty(uid); });
+    connect(source, &GatewaySource::presenceChanged, this, &OnlineModel::markDirty);
+    connect(source, &GatewaySource::presenceReset, this, &OnlineModel::markAllDirty);
+    connect(source, &GatewaySource::clusterChanged, this, &OnlineModel::clusterChanged);
 
+    const ClusterState cluster = source->cluster();
+    m_cluster = cluster.enabled;
+    m_nodeId = cluster.nodeId;
+    // A window opened on a running cluster shows it whole from the start.
     m_now = QDateTime::currentMSecsSinceEpoch();
-    const QList<QByteArray> uids = registry->uids();
+    const QList<QByteArray> uids = source->onlineUids();
     m_rows.reserve(size_t(uids.size()));
     for (const QByteArray &uid : uids) {
-        Row row;
-        row.uid = uid;
-        if (readRow(&row)) {
+        Row row = source->presence(uid);
+        if (row.isOnline()) {
             m_rowOf.insert(uid, int(m_rows.size()));
             m_rows.push_back(std::move(row));
         }
@@ -51,34 +52,16 @@ OnlineModel::OnlineModel(SessionRegistry *registry, QObject *parent)
     updateTotals();
 }
 
-void OnlineModel::setCluster(ClusterLink *cluster)
+void OnlineModel::clusterChanged()
 {
-    if (!cluster || cluster == m_cluster)
+    const ClusterState cluster = m_source->cluster();
+    if (cluster.enabled == m_cluster && cluster.nodeId == m_nodeId)
         return;
-    if (m_cluster)
-        disconnect(m_cluster, nullptr, this, nullptr);
-    m_cluster = cluster;
-    m_nodeId = QString::fromUtf8(cluster->nodeId());
-    // Like the registry's signals: mark, and apply in the next batch.
-    connect(cluster, &ClusterLink::remoteUidOnline, this,
-        [this](const QByteArray &uid, const QString &) { markDirty(uid); });
-    connect(cluster, &ClusterLink::remoteUidOffline, this,
-        [this](const QByteArray &uid, const QString &) { markDirty(uid); });
-    connect(cluster, &ClusterLink::presenceReset, this, &OnlineModel::markRemoteDirty);
-    // Up again: the replica was reloaded; read it once it counts as up.
-    connect(cluster, &ClusterLink::linkChanged, this, &OnlineModel::markRemoteDirty);
+    m_cluster = cluster.enabled;
+    m_nodeId = cluster.nodeId;
     // Local rows now name this node.
     if (!m_rows.empty())
         Q_EMIT dataChanged(index(0, NodeColumn), index(int(m_rows.size()) - 1, NodeColumn));
-    markRemoteDirty();
-    // A window opened on a running cluster shows it whole from the start.
-    if (cluster->isUp())
-        applyPending();
-}
-
-ClusterLink *OnlineModel::cluster() const
-{
-    return m_cluster;
 }
 
 int OnlineModel::rowCount(const QModelIndex &parent) const
@@ -274,63 +257,33 @@ void OnlineModel::markDirty(const QByteArray &uid)
         m_applyTimer.start();
 }
 
-void OnlineModel::markRemoteDirty()
+void OnlineModel::markAllDirty()
 {
-    // Read at the next batch, not now: the link reports a fresh snapshot
-    // before it counts itself up, and until then its presence reads empty.
-    m_remoteStale = true;
+    // Read at the next batch, not now: a cluster link reports a fresh
+    // snapshot before it counts itself up, and until then its presence
+    // reads empty.
+    m_allStale = true;
     if (!m_applyTimer.isActive())
         m_applyTimer.start();
 }
 
-void OnlineModel::collectRemoteDirty()
+void OnlineModel::collectAllDirty()
 {
-    // Whatever other nodes held before and hold now; this node's own rows
-    // are not affected.
-    for (const Row &row : m_rows) {
-        if (!row.otherNodes.isEmpty())
-            m_dirty.insert(row.uid);
-    }
-    if (m_cluster) {
-        const QHash<QByteArray, QStringList> presence = m_cluster->remotePresence();
-        for (auto it = presence.cbegin(); it != presence.cend(); ++it)
-            m_dirty.insert(it.key());
-    }
-}
-
-bool OnlineModel::readLocal(Row *row) const
-{
-    const QList<SessionInfo> sessions = m_registry->sessions(row->uid);
-    row->connections = int(sessions.size());
-    row->peers.clear();
-    row->connectedAt = sessions.isEmpty() ? 0 : sessions.front().connectedAt;
-    row->lastActivity = 0;
-    row->messagesIn = 0;
-    row->messagesOut = 0;
-    for (const SessionInfo &s : sessions) {
-        row->peers.append(s.peer);
-        row->connectedAt = qMin(row->connectedAt, s.connectedAt);
-        row->lastActivity = qMax(row->lastActivity, s.lastActivity);
-        row->messagesIn += s.messagesIn;
-        row->messagesOut += s.messagesOut;
-    }
-    return !sessions.isEmpty();
-}
-
-bool OnlineModel::readRow(Row *row) const
-{
-    const bool local = readLocal(row);
-    row->otherNodes = m_cluster ? m_cluster->remoteNodesOf(row->uid) : QStringList();
-    row->otherNodes.sort();
-    return local || !row->otherNodes.isEmpty();
+    // What was shown and what is online now; rows that read the same are
+    // left alone when applied.
+    for (const Row &row : m_rows)
+        m_dirty.insert(row.uid);
+    const QList<QByteArray> uids = m_source->onlineUids();
+    for (const QByteArray &uid : uids)
+        m_dirty.insert(uid);
 }
 
 void OnlineModel::applyPending()
 {
     m_applyTimer.stop();
-    const bool mayRebuild = std::exchange(m_remoteStale, false);
+    const bool mayRebuild = std::exchange(m_allStale, false);
     if (mayRebuild)
-        collectRemoteDirty();
+        collectAllDirty();
     if (m_dirty.isEmpty())
         return;
     const QSet<QByteArray> dirty = std::exchange(m_dirty, {});
@@ -341,15 +294,14 @@ void OnlineModel::applyPending()
     std::vector<std::pair<int, Row>> changed;
     for (const QByteArray &uid : dirty) {
         const int at = rowOf(uid);
-        Row fresh;
-        fresh.uid = uid;
-        const bool online = readRow(&fresh);
+        Row fresh = m_source->presence(uid);
+        const bool online = fresh.isOnline();
         if (at < 0) {
             if (online)
                 added.push_back(std::move(fresh));
         } else if (!online) {
             gone.push_back(at);
-        } else {
+        } else if (fresh != m_rows[size_t(at)]) {
             changed.emplace_back(at, std::move(fresh));
         }
     }
@@ -425,10 +377,13 @@ void OnlineModel::refreshCounters()
         return;
     m_now = QDateTime::currentMSecsSinceEpoch();
     // Rows of other nodes have no counters here; their changes come as
-    // presence signals.
+    // presence signals, and so do changes of membership.
     for (Row &row : m_rows) {
-        if (row.connections > 0)
-            readLocal(&row);
+        if (row.connections == 0)
+            continue;
+        Row fresh = m_source->presence(row.uid);
+        fresh.otherNodes = std::move(row.otherNodes);
+        row = std::move(fresh);
     }
     // "Last activity" is relative and changes every second for every row,
     // so one range covers what changed without comparing rows one by one.

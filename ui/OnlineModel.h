@@ -1,27 +1,27 @@
 #pragma once
 
+#include "GatewayTypes.h"
+
 #include <QAbstractTableModel>
 #include <QByteArray>
 #include <QHash>
-#include <QPointer>
 #include <QSet>
 #include <QStringList>
 #include <QTimer>
 
 #include <vector>
 
-class ClusterLink;
-class SessionRegistry;
+class GatewaySource;
 
-// One row per online uid, keyed by uid. Registry signals only mark a uid
-// dirty; a short timer applies them as row inserts, removals and
+// One row per online uid, keyed by uid. The source's presence signals only
+// mark a uid dirty; a short timer applies them as row inserts, removals and
 // dataChanged, so ten thousand clients connecting at once cost a few model
 // updates, never a reset. A second timer refreshes the per-uid counters.
 //
 // In cluster mode the model also holds the uids bound only on other nodes
-// (what the cluster link's replica knows: the uid and its nodes, no
-// connection details). Their changes go through the same dirty set; a
-// proxy (OnlineFilterProxy) hides them for the "this node" view.
+// (the source knows the uid and its nodes, no connection details). Their
+// changes go through the same dirty set; a proxy (OnlineFilterProxy) hides
+// them for the "this node" view.
 class OnlineModel final : public QAbstractTableModel
 {
     Q_OBJECT
@@ -43,11 +43,10 @@ public:
         LocalRole, // bool: bound on this node (else only on other nodes)
     };
 
-    explicit OnlineModel(SessionRegistry *registry, QObject *parent = nullptr);
+    explicit OnlineModel(GatewaySource *source, QObject *parent = nullptr);
 
-    // Starts following the other nodes' uids; null or the same link: no-op.
-    void setCluster(ClusterLink *cluster);
-    ClusterLink *cluster() const;
+    // Cluster mode: rows name their nodes.
+    bool isCluster() const { return m_cluster; }
 
     int rowCount(const QModelIndex &parent = QModelIndex()) const override;
     int columnCount(const QModelIndex &parent = QModelIndex()) const override;
@@ -74,38 +73,27 @@ Q_SIGNALS:
     void countsChanged(int uids, int connections);
 
 private:
-    struct Row
-    {
-        QByteArray uid;
-        int connections = 0; // on this node; 0: held by other nodes only
-        QStringList peers;
-        qint64 connectedAt = 0; // the oldest connection, ms since the epoch
-        qint64 lastActivity = 0; // the latest of all connections
-        quint64 messagesIn = 0;
-        quint64 messagesOut = 0;
-        QStringList otherNodes; // sorted
-    };
+    using Row = PresenceEntry;
 
     void markDirty(const QByteArray &uid);
-    void markRemoteDirty();
-    void collectRemoteDirty();
-    bool readLocal(Row *row) const; // false when the uid has no connection here
-    bool readRow(Row *row) const; // false when the uid is gone everywhere
+    void markAllDirty();
+    void collectAllDirty();
+    void clusterChanged();
     QString nodeText(const Row &row) const;
     QVariant localData(const Row &row, int column, int role) const;
     void reindexFrom(int row);
     void updateTotals();
 
-    SessionRegistry *m_registry;
-    QPointer<ClusterLink> m_cluster;
+    GatewaySource *m_source;
+    bool m_cluster = false;
     QString m_nodeId;
     std::vector<Row> m_rows;
     QHash<QByteArray, int> m_rowOf;
     QSet<QByteArray> m_dirty;
-    // Set by a presence reset: the other nodes' uids are read again at the
-    // next batch, and a batch that large may be applied as one model reset
-    // instead of thousands of scattered row changes.
-    bool m_remoteStale = false;
+    // Set by a presence reset: every uid is read again at the next batch,
+    // and a batch that large may be applied as one model reset instead of
+    // thousands of scattered row changes.
+    bool m_allStale = false;
     QTimer m_applyTimer;
     QTimer m_refreshTimer;
     int m_localUids = 0;

@@ -1,11 +1,9 @@
 #include "OnlinePanel.h"
 
-#include "ClusterLink.h"
 #include "ClusterStatus.h"
 #include "ConnectionsModel.h"
 #include "OnlineFilterProxy.h"
 #include "OnlineModel.h"
-#include "PushServer.h"
 
 #include <QButtonGroup>
 #include <QHBoxLayout>
@@ -66,12 +64,12 @@ QToolButton *scopeButton(const QString &text, const char *name, QWidget *parent)
 const QString ScopeKey = QStringLiteral("online/scope");
 } // namespace
 
-OnlinePanel::OnlinePanel(PushServer *server, ClusterStatus *cluster, QWidget *parent)
+OnlinePanel::OnlinePanel(GatewaySource *source, ClusterStatus *cluster, QWidget *parent)
     : QWidget(parent)
     , m_cluster(cluster)
-    , m_model(new OnlineModel(server->registry(), this))
+    , m_model(new OnlineModel(source, this))
     , m_proxy(new OnlineFilterProxy(this))
-    , m_connections(new ConnectionsModel(server->registry(), this))
+    , m_connections(new ConnectionsModel(source, this))
 {
     m_proxy->setSourceModel(m_model);
 
@@ -206,6 +204,7 @@ OnlinePanel::OnlinePanel(PushServer *server, ClusterStatus *cluster, QWidget *pa
     (m_scope == Scope::ThisNode ? m_thisNode : m_wholeCluster)->setChecked(true);
     connect(m_cluster, &ClusterStatus::attached, this, &OnlinePanel::attachCluster);
     connect(m_cluster, &ClusterStatus::stateChanged, this, &OnlinePanel::updateClusterState);
+    connect(m_cluster, &ClusterStatus::changed, this, &OnlinePanel::updateCounts);
     attachCluster();
     updateNodeColumn();
     updateCounts();
@@ -214,12 +213,8 @@ OnlinePanel::OnlinePanel(PushServer *server, ClusterStatus *cluster, QWidget *pa
 
 void OnlinePanel::attachCluster()
 {
-    ClusterLink *link = m_cluster->link();
-    if (!link)
+    if (!m_cluster->isEnabled())
         return;
-    m_model->setCluster(link);
-    connect(
-        link, &ClusterLink::nodesChanged, this, &OnlinePanel::updateCounts, Qt::UniqueConnection);
     m_proxy->setThisNodeOnly(m_scope == Scope::ThisNode);
     m_scopeSwitch->show();
     updateNodeColumn();
@@ -235,14 +230,14 @@ void OnlinePanel::setScope(Scope scope)
     QSettings().setValue(
         ScopeKey, scope == Scope::ThisNode ? QStringLiteral("node") : QStringLiteral("cluster"));
     // Outside cluster mode every row is this node's anyway.
-    m_proxy->setThisNodeOnly(m_cluster->link() && scope == Scope::ThisNode);
+    m_proxy->setThisNodeOnly(m_cluster->isEnabled() && scope == Scope::ThisNode);
     updateNodeColumn();
 }
 
 void OnlinePanel::updateNodeColumn()
 {
     m_view->setColumnHidden(
-        OnlineModel::NodeColumn, !m_cluster->link() || m_scope == Scope::ThisNode);
+        OnlineModel::NodeColumn, !m_cluster->isEnabled() || m_scope == Scope::ThisNode);
 }
 
 void OnlinePanel::updateClusterState()
@@ -289,7 +284,6 @@ void OnlinePanel::updateCounts()
     const QLocale locale;
     const QString uids = locale.toString(m_model->localUidCount());
     const QString connections = locale.toString(m_model->connectionCount());
-    const ClusterLink *link = m_cluster->link();
     switch (m_cluster->state()) {
     case ClusterStatus::State::Off:
         m_counts->setText(tr("uids: %1 · connections: %2").arg(uids, connections));
@@ -304,7 +298,7 @@ void OnlinePanel::updateCounts()
         break;
     case ClusterStatus::State::Up: {
         // Every row is a distinct uid: this node's and the others' together.
-        const int nodes = link ? int(link->nodes().size()) : 1;
+        const int nodes = qMax(1, m_cluster->nodeCount());
         m_counts->setText(
             tr("uids here: %1 · connections: %2 · uids in the cluster: %3 · nodes: %4")
                 .arg(uids, connections, locale.toString(m_model->rowCount()),

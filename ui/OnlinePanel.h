@@ -4,9 +4,9 @@
 
 class ClusterStatus;
 class ConnectionsModel;
+class GatewaySource;
 class OnlineFilterProxy;
 class OnlineModel;
-class PushServer;
 class QLabel;
 class QLineEdit;
 class QSplitter;
@@ -23,7 +23,7 @@ class OnlinePanel final : public QWidget
 public:
     enum class Scope { ThisNode, WholeCluster };
 
-    OnlinePanel(PushServer *server, ClusterStatus *cluster, QWidget *parent = nullptr);
+    OnlinePanel(GatewaySource *source, ClusterStatus *cluster, QWidget *parent = nullptr);
 
     OnlineModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }

@@ -1,10 +1,10 @@
 #include "PushPanel.h"
 
 #include "EventText.h"
+#include "GatewaySource.h"
 #include "OnlineModel.h"
 #include "PushComposer.h"
 #include "PushHistoryModel.h"
-#include "PushServer.h"
 #include "PushTemplates.h"
 #include "UidCompleter.h"
 
@@ -18,11 +18,13 @@
 #include <QLineEdit>
 #include <QListView>
 #include <QPlainTextEdit>
-#include <QPointer>
 #include <QPushButton>
 #include <QSettings>
 #include <QShortcut>
 #include <QVBoxLayout>
+
+#include <memory>
+#include <optional>
 
 namespace {
 const QString HistoryKey = QStringLiteral("push/history");
@@ -41,9 +43,9 @@ QLabel *heading(const QString &text, QWidget *parent)
 }
 } // namespace
 
-PushPanel::PushPanel(PushServer *server, OnlineModel *online, QWidget *parent)
+PushPanel::PushPanel(GatewaySource *source, OnlineModel *online, QWidget *parent)
     : QWidget(parent)
-    , m_server(server)
+    , m_source(source)
     , m_history(new PushHistoryModel(this))
 {
     m_target = new QLineEdit(this);
@@ -217,19 +219,24 @@ PushResult PushPanel::send()
     entry.broadcast = m_broadcast->isChecked();
     entry.payload = m_payload->toPlainText();
     entry.time = QDateTime::currentMSecsSinceEpoch();
-    QPointer<PushPanel> self(this);
-    const PushResult r = m_server->router()->push(composed.line, PushSource::Console,
-        QStringLiteral("console"), [self, entry](const PushResult &final) {
-            if (self)
-                self->showPushResult(final, entry);
-        });
-    if (r.pending)
-        showResult(tr("%1  sending: waiting for the cluster's answer…")
-                       .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss"))),
-            Blue);
-    else
-        showPushResult(r, entry);
-    return r;
+    // The answer may come before push() returns (most pushes in process)
+    // or later (through Redis, or from a remote gateway).
+    auto answer = std::make_shared<std::optional<PushResult>>();
+    m_source->push(composed.line, this, [this, entry, answer](const PushResult &final) {
+        *answer = final;
+        showPushResult(final, entry);
+    });
+    if (answer->has_value())
+        return **answer;
+    const QString time = QTime::currentTime().toString(QStringLiteral("HH:mm:ss"));
+    // In process only a push through the cluster waits; remotely every one does.
+    showResult(m_source->location().isEmpty()
+            ? tr("%1  sending: waiting for the cluster's answer…").arg(time)
+            : tr("%1  sending: waiting for the gateway's answer…").arg(time),
+        Blue);
+    PushResult pending;
+    pending.pending = true;
+    return pending;
 }
 
 void PushPanel::showPushResult(const PushResult &r, PushHistoryModel::Entry entry)

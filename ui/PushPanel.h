@@ -6,8 +6,8 @@
 #include <QTimer>
 #include <QWidget>
 
+class GatewaySource;
 class OnlineModel;
-class PushServer;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -17,21 +17,21 @@ class QPlainTextEdit;
 class QPushButton;
 
 // Manual pushes: target uid(s) or broadcast, a JSON payload with live
-// validation and templates, Send (Ctrl+Enter) through the same router as
-// the push port, the result inline, and recent pushes to send again.
+// validation and templates, Send (Ctrl+Enter) through the gateway's router
+// like the push port, the result inline, and recent pushes to send again.
 class PushPanel final : public QWidget
 {
     Q_OBJECT
 public:
-    PushPanel(PushServer *server, OnlineModel *online, QWidget *parent = nullptr);
+    PushPanel(GatewaySource *source, OnlineModel *online, QWidget *parent = nullptr);
 
     void setTargets(const QStringList &uids);
     void setPayload(const QString &payload);
     PushHistoryModel *history() const { return m_history; }
     QString resultText() const;
 
-    // What Send does; returns what the router answered (maybe pending: the
-    // final answer is shown when it comes).
+    // What Send does; returns what the gateway answered, or a result with
+    // pending set when the answer comes later (it is shown then).
     PushResult send();
 
 private:
@@ -43,7 +43,7 @@ private:
     void showPushResult(const PushResult &r, PushHistoryModel::Entry entry);
     void saveHistory() const;
 
-    PushServer *m_server;
+    GatewaySource *m_source;
     PushHistoryModel *m_history;
     QLineEdit *m_target;
     QCheckBox *m_broadcast;

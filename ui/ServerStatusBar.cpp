@@ -1,8 +1,6 @@
 #include "ServerStatusBar.h"
 
-#include "ClusterLink.h"
 #include "ClusterStatus.h"
-#include "PushServer.h"
 #include "TimeText.h"
 
 #include <QDateTime>
@@ -21,30 +19,56 @@ QLabel *counter(const char *name, QWidget *parent)
 }
 } // namespace
 
-ServerStatusBar::ServerStatusBar(PushServer *server, ClusterStatus *cluster, QWidget *parent)
+ServerStatusBar::ServerStatusBar(GatewaySource *source, ClusterStatus *cluster, QWidget *parent)
     : QStatusBar(parent)
-    , m_server(server)
+    , m_source(source)
     , m_cluster(cluster)
 {
+    m_link = counter("statusLink", this);
     m_online = counter("statusOnline", this);
     m_clusterState = counter("statusCluster", this);
     m_listening = counter("statusListening", this);
     m_uptime = counter("statusUptime", this);
     m_pushes = counter("statusPushes", this);
+    addPermanentWidget(m_link);
     addPermanentWidget(m_online);
     addPermanentWidget(m_clusterState);
     addPermanentWidget(m_listening);
     addPermanentWidget(m_uptime);
     addPermanentWidget(m_pushes);
     m_clusterState->hide();
-    connect(server, &PushServer::listeningChanged, this, &ServerStatusBar::refresh);
+    m_link->hide();
+    connect(source, &GatewaySource::listeningChanged, this, &ServerStatusBar::refresh);
     // A lost link must show at once, not at the next tick.
     connect(cluster, &ClusterStatus::stateChanged, this, &ServerStatusBar::refreshCluster);
+    connect(cluster, &ClusterStatus::changed, this, &ServerStatusBar::refreshCluster);
+    connect(source, &GatewaySource::linkStateChanged, this, &ServerStatusBar::refreshLink);
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &ServerStatusBar::refresh);
     m_timer.start();
-    setOnline(server->registry()->uidCount(), server->registry()->connectionCount());
+    const CounterSample counters = source->counters();
+    setOnline(counters.uids, counters.connections);
     refresh();
+    refreshLink();
+}
+
+void ServerStatusBar::refreshLink()
+{
+    switch (m_source->linkState()) {
+    case GatewaySource::LinkState::Connected:
+        m_link->hide();
+        return;
+    case GatewaySource::LinkState::Lost:
+        m_link->setText(tr("Connection to the gateway lost: reconnecting…"));
+        m_link->setStyleSheet(Alert);
+        break;
+    case GatewaySource::LinkState::Resyncing:
+        m_link->setText(tr("Reconnected: reading the gateway's state…"));
+        m_link->setStyleSheet(QString());
+        break;
+    }
+    m_link->setToolTip(m_source->location());
+    m_link->show();
 }
 
 void ServerStatusBar::setOnline(int uids, int connections)
@@ -57,19 +81,19 @@ void ServerStatusBar::setOnline(int uids, int connections)
 void ServerStatusBar::refresh()
 {
     const QLocale locale;
-    if (m_server->isListening()) {
+    if (m_source->isListening()) {
         m_listening->setText(tr("Listening: WebSocket %1 · push %2")
-                                 .arg(m_server->wsAddress(), m_server->textAddress()));
+                                 .arg(m_source->wsAddress(), m_source->textAddress()));
         m_listening->setStyleSheet(QString());
-        const qint64 up = m_server->startedAt().msecsTo(QDateTime::currentDateTimeUtc());
+        const qint64 up = m_source->startedAt().msecsTo(QDateTime::currentDateTimeUtc());
         m_uptime->setText(tr("Up %1").arg(TimeText::duration(up)));
     } else {
         m_listening->setText(tr("Not listening"));
         m_listening->setStyleSheet(Alert);
         m_uptime->setText(tr("Stopped"));
     }
-    const Metrics &m = m_server->metrics();
-    if (m_server->offlineStore()) {
+    const CounterSample m = m_source->counters();
+    if (m_source->offline().enabled) {
         m_pushes->setText(tr("Pushes: %1 ok · %2 fail · %3 queued · %4 error")
                               .arg(locale.toString(m.pushesWith(PushStatus::Ok)),
                                   locale.toString(m.pushesWith(PushStatus::Fail)),
@@ -86,13 +110,12 @@ void ServerStatusBar::refresh()
 
 void ServerStatusBar::refreshCluster()
 {
-    const ClusterLink *link = m_cluster->link();
-    if (!link) {
+    if (!m_cluster->isEnabled()) {
         m_clusterState->hide();
         return;
     }
     const QLocale locale;
-    const QString node = QString::fromUtf8(link->nodeId());
+    const QString node = m_cluster->nodeId();
     switch (m_cluster->state()) {
     case ClusterStatus::State::Off:
         break;
@@ -102,7 +125,7 @@ void ServerStatusBar::refreshCluster()
         break;
     case ClusterStatus::State::Up:
         m_clusterState->setText(
-            tr("Node %1 of %2").arg(node, locale.toString(int(link->nodes().size()))));
+            tr("Node %1 of %2").arg(node, locale.toString(m_cluster->nodeCount())));
         m_clusterState->setStyleSheet(QString());
         break;
     case ClusterStatus::State::Down:
@@ -110,13 +133,13 @@ void ServerStatusBar::refreshCluster()
         m_clusterState->setStyleSheet(Alert);
         break;
     }
-    const Metrics &m = m_server->metrics();
+    const CounterSample m = m_source->counters();
     m_clusterState->setToolTip(
         tr("Redis: %1\n"
            "Pushes published to other nodes: %2\n"
            "Pushes received from other nodes: %3\n"
            "Times the link was lost: %4")
-            .arg(link->options().url.displayString(), locale.toString(m.clusterSent),
+            .arg(m_cluster->cluster().redis, locale.toString(m.clusterSent),
                 locale.toString(m.clusterReceived), locale.toString(m.clusterLinkLosses)));
     m_clusterState->show();
 }

@@ -3,27 +3,31 @@
 #include <QStatusBar>
 #include <QTimer>
 
+#include "GatewaySource.h"
+
 class ClusterStatus;
-class PushServer;
 class QLabel;
 
-// The counters an operator glances at: who is online, the cluster link in
-// cluster mode, where the gateway listens, for how long, and how pushes went
-// (queued among them with offline delivery).
+// The counters an operator glances at: the link to a remote gateway when it
+// is not up, who is online, the cluster link in cluster mode, where the
+// gateway listens, for how long, and how pushes went (queued among them
+// with offline delivery).
 class ServerStatusBar final : public QStatusBar
 {
     Q_OBJECT
 public:
-    ServerStatusBar(PushServer *server, ClusterStatus *cluster, QWidget *parent = nullptr);
+    ServerStatusBar(GatewaySource *source, ClusterStatus *cluster, QWidget *parent = nullptr);
 
     void setOnline(int uids, int connections);
     void refresh();
 
 private:
     void refreshCluster();
+    void refreshLink();
 
-    PushServer *m_server;
+    GatewaySource *m_source;
     ClusterStatus *m_cluster;
+    QLabel *m_link;
     QLabel *m_online;
     QLabel *m_clusterState;
     QLabel *m_listening;

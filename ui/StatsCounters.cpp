@@ -1,7 +1,6 @@
 #include "StatsCounters.h"
 
-#include "OfflineStore.h"
-#include "PushServer.h"
+#include "GatewaySource.h"
 #include "TimeText.h"
 
 #include <QGridLayout>
@@ -25,9 +24,9 @@ QLabel *label(const char *name, bool bold, QWidget *parent)
 }
 } // namespace
 
-StatsCounters::StatsCounters(PushServer *server, QWidget *parent)
+StatsCounters::StatsCounters(GatewaySource *source, QWidget *parent)
     : QWidget(parent)
-    , m_server(server)
+    , m_source(source)
 {
     m_clusterTitle = label("statsClusterTitle", true, this);
     m_clusterTitle->setText(tr("Cluster"));
@@ -48,15 +47,17 @@ StatsCounters::StatsCounters(PushServer *server, QWidget *parent)
     grid->addWidget(m_offlineTitle, 1, 0, Qt::AlignLeft | Qt::AlignTop);
     grid->addWidget(m_offline, 1, 1);
     grid->setColumnStretch(1, 1);
-    connect(server, &PushServer::listeningChanged, this, &StatsCounters::refresh);
+    connect(source, &GatewaySource::listeningChanged, this, &StatsCounters::refresh);
+    connect(source, &GatewaySource::clusterChanged, this, &StatsCounters::refresh);
+    connect(source, &GatewaySource::countersSampled, this, &StatsCounters::refresh);
     refresh();
 }
 
 void StatsCounters::refresh()
 {
     const QLocale locale;
-    const Metrics &m = m_server->metrics();
-    const bool cluster = m_server->cluster() != nullptr;
+    const CounterSample m = m_source->counters();
+    const bool cluster = m_source->cluster().enabled;
     m_clusterTitle->setVisible(cluster);
     m_cluster->setVisible(cluster);
     if (cluster) {
@@ -65,10 +66,10 @@ void StatsCounters::refresh()
                 .arg(locale.toString(m.clusterSent), locale.toString(m.clusterReceived),
                     locale.toString(m.clusterLinkLosses)));
     }
-    const OfflineStore *store = m_server->offlineStore();
-    m_offlineTitle->setVisible(store);
-    m_offline->setVisible(store);
-    if (store) {
+    const OfflineState store = m_source->offline();
+    m_offlineTitle->setVisible(store.enabled);
+    m_offline->setVisible(store.enabled);
+    if (store.enabled) {
         m_offline->setText(
             tr("stored %1 · delivered %2 · dropped %3 · expired %4")
                 .arg(locale.toString(m.offlineStored), locale.toString(m.offlineDelivered),
@@ -76,9 +77,8 @@ void StatsCounters::refresh()
         m_offline->setToolTip(
             tr("Pushes to uids online nowhere are kept for %1 (%2) and delivered when the uid "
                "binds; the oldest are dropped past the caps (%3 per uid, %4 in all).")
-                .arg(TimeText::duration(store->limits().ttlMs), store->description(),
-                    locale.toString(store->limits().maxPerUid),
-                    locale.toString(store->limits().maxTotal)));
+                .arg(TimeText::duration(store.ttlMs), store.description,
+                    locale.toString(store.maxPerUid), locale.toString(store.maxTotal)));
     }
-    setVisible(cluster || store);
+    setVisible(cluster || store.enabled);
 }

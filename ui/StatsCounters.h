@@ -2,7 +2,7 @@
 
 #include <QWidget>
 
-class PushServer;
+class GatewaySource;
 class QLabel;
 
 // Under the chart: the counters of cluster mode and of offline delivery,
@@ -12,13 +12,13 @@ class StatsCounters final : public QWidget
 {
     Q_OBJECT
 public:
-    explicit StatsCounters(PushServer *server, QWidget *parent = nullptr);
+    explicit StatsCounters(GatewaySource *source, QWidget *parent = nullptr);
 
-    // Once a second, with the chart's samples.
+    // With each sample of the source, about once a second.
     void refresh();
 
 private:
-    PushServer *m_server;
+    GatewaySource *m_source;
     QLabel *m_clusterTitle;
     QLabel *m_cluster;
     QLabel *m_offlineTitle;

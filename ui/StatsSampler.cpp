@@ -1,26 +1,16 @@
 #include "StatsSampler.h"
 
-#include "PushServer.h"
+#include "GatewaySource.h"
 
-#include <QDateTime>
-
-StatsSampler::StatsSampler(PushServer *server, QObject *parent)
+StatsSampler::StatsSampler(GatewaySource *source, QObject *parent)
     : QObject(parent)
-    , m_server(server)
 {
     m_samples.reserve(size_t(m_capacity));
-    m_lastPushes = totalPushes();
-    m_clock.start();
-    m_timer.setInterval(1000);
-    connect(&m_timer, &QTimer::timeout, this, &StatsSampler::sample);
-    m_timer.start();
-}
-
-quint64 StatsSampler::totalPushes() const
-{
-    const Metrics &m = m_server->metrics();
-    return m.pushesWith(PushStatus::Ok) + m.pushesWith(PushStatus::Fail)
-        + m.pushesWith(PushStatus::Error) + m.pushesWith(PushStatus::Queued);
+    // A remote source has nothing (time 0) until its first sample.
+    const CounterSample now = source->counters();
+    if (now.time != 0)
+        m_last = now;
+    connect(source, &GatewaySource::countersSampled, this, &StatsSampler::add);
 }
 
 const StatsSampler::Sample &StatsSampler::at(int i) const
@@ -28,19 +18,21 @@ const StatsSampler::Sample &StatsSampler::at(int i) const
     return m_samples[size_t((m_head + i) % int(m_samples.size()))];
 }
 
-void StatsSampler::sample()
+void StatsSampler::add(const CounterSample &counters)
 {
-    const qint64 elapsed = m_clock.elapsed();
-    const quint64 pushes = totalPushes();
     Sample s;
-    s.time = QDateTime::currentMSecsSinceEpoch();
-    s.connections = m_server->registry()->connectionCount();
-    s.uids = m_server->registry()->uidCount();
-    // Per real second: a tick delayed by a busy loop must not show a spike.
-    const qint64 span = qMax<qint64>(1, elapsed - m_lastMs);
-    s.pushesPerSecond = double(pushes - m_lastPushes) * 1000.0 / double(span);
-    m_lastPushes = pushes;
-    m_lastMs = elapsed;
+    s.time = counters.time;
+    s.connections = counters.connections;
+    s.uids = counters.uids;
+    if (m_last) {
+        // Per real second: a tick delayed by a busy loop must not show a
+        // spike. Totals that went down belong to a restarted gateway.
+        const qint64 span = qMax<qint64>(1, counters.steadyMs - m_last->steadyMs);
+        const quint64 before = m_last->totalPushes();
+        const quint64 now = counters.totalPushes();
+        s.pushesPerSecond = now >= before ? double(now - before) * 1000.0 / double(span) : 0;
+    }
+    m_last = counters;
     if (int(m_samples.size()) < m_capacity) {
         m_samples.push_back(s);
     } else {

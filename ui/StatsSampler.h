@@ -1,16 +1,17 @@
 #pragma once
 
-#include <QElapsedTimer>
-#include <QObject>
-#include <QTimer>
+#include "GatewayTypes.h"
 
+#include <QObject>
+
+#include <optional>
 #include <vector>
 
-class PushServer;
+class GatewaySource;
 
-// Once a second: how many connections are open and how many pushes the
-// router handled since the last sample. Keeps the last few minutes for the
-// chart; reads only PushServer's registry and metrics.
+// The source's counter samples, about one a second, turned into what the
+// chart draws: open connections and pushes per second. Keeps the last few
+// minutes.
 class StatsSampler final : public QObject
 {
     Q_OBJECT
@@ -24,7 +25,7 @@ public:
     };
     static constexpr int DefaultCapacity = 300; // five minutes
 
-    explicit StatsSampler(PushServer *server, QObject *parent = nullptr);
+    explicit StatsSampler(GatewaySource *source, QObject *parent = nullptr);
 
     int capacity() const { return m_capacity; }
     int size() const { return int(m_samples.size()); }
@@ -34,22 +35,17 @@ public:
     double peakPushesPerSecond() const;
     int peakConnections() const;
 
-    // Runs every second; public for tests.
-    void sample();
-    void setInterval(int ms) { m_timer.setInterval(ms); }
+    // Each sample of the source; public for tests.
+    void add(const CounterSample &counters);
 
 Q_SIGNALS:
     void sampled();
 
 private:
-    quint64 totalPushes() const;
-
-    PushServer *m_server;
-    QTimer m_timer;
-    QElapsedTimer m_clock;
     std::vector<Sample> m_samples; // a ring once full
     int m_capacity = DefaultCapacity;
     int m_head = 0;
-    quint64 m_lastPushes = 0;
-    qint64 m_lastMs = 0;
+    // The sample rates are computed from; the source's current counters
+    // before the first.
+    std::optional<CounterSample> m_last;
 };

@@ -1,6 +1,7 @@
 // The whole window against a real gateway: real QWebSocket clients bind,
 // get pushes from the push panel, get kicked; a busy port is reported in
 // the window; a flood of pushes leaves the log bounded and the loop alive.
+#include "LocalGatewaySource.h"
 #include "LogModel.h"
 #include "LogPanel.h"
 #include "MainWindow.h"
@@ -38,6 +39,7 @@ class TestConsole final : public QObject
 
 private:
     std::unique_ptr<PushServer> m_server;
+    std::unique_ptr<LocalGatewaySource> m_source;
     std::unique_ptr<MainWindow> m_window;
     std::vector<std::unique_ptr<QAbstractItemModelTester>> m_testers;
 
@@ -67,7 +69,8 @@ private:
 
     void openWindow(PushServer *server)
     {
-        m_window = std::make_unique<MainWindow>(server);
+        m_source = std::make_unique<LocalGatewaySource>(server);
+        m_window = std::make_unique<MainWindow>(m_source.get(), m_source.get());
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
         // Every model the window shows, checked while the test drives it.
@@ -107,6 +110,7 @@ private Q_SLOTS:
     {
         m_testers.clear();
         m_window.reset();
+        m_source.reset();
         m_server.reset();
     }
 
@@ -239,6 +243,7 @@ private Q_SLOTS:
         QTRY_COMPARE(onlineModel()->rowCount(), 1);
         m_testers.clear();
         m_window.reset();
+        m_source.reset();
     }
 
     void settingsReportBusyPortAndRestore()

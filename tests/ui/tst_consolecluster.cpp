@@ -4,6 +4,7 @@
 // either. Every model is under QAbstractItemModelTester.
 #include "ClusterLink.h"
 #include "ClusterSupport.h"
+#include "LocalGatewaySource.h"
 #include "MainWindow.h"
 #include "OnlineFilterProxy.h"
 #include "OnlineModel.h"
@@ -62,6 +63,7 @@ private:
     RedisServer m_redis;
     Gateway m_nodeB;
     std::unique_ptr<PushServer> m_server; // node-a
+    std::unique_ptr<LocalGatewaySource> m_source;
     std::unique_ptr<MainWindow> m_window;
     std::vector<std::unique_ptr<QAbstractItemModelTester>> m_testers;
 
@@ -87,7 +89,8 @@ private:
 
     void openWindow(PushServer *server)
     {
-        m_window = std::make_unique<MainWindow>(server);
+        m_source = std::make_unique<LocalGatewaySource>(server);
+        m_window = std::make_unique<MainWindow>(m_source.get(), m_source.get());
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
         for (auto *view : m_window->findChildren<QAbstractItemView *>()) {
@@ -104,6 +107,7 @@ private:
     {
         m_testers.clear();
         m_window.reset();
+        m_source.reset();
     }
 
     void selectUid(const QString &uid)
@@ -145,7 +149,8 @@ private Q_SLOTS:
     // and go incrementally, the scope filter hides them, never a reset.
     void modelFollowsTheCluster()
     {
-        OnlineModel model(m_server->registry());
+        LocalGatewaySource source(m_server.get());
+        OnlineModel model(&source);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         OnlineFilterProxy proxy;
@@ -153,7 +158,6 @@ private Q_SLOTS:
         proxy.sort(OnlineModel::UidColumn);
         QAbstractItemModelTester proxyTester(
             &proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setCluster(m_server->cluster());
         QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
 
         WsClient remote(m_nodeB.wsPort());
@@ -221,7 +225,8 @@ private Q_SLOTS:
         Gateway nodeC;
         QVERIFY(nodeC.start(
             {u"--redis=%1"_s.arg(m_redis.url()), u"--node-id=node-c"_s, u"--redis-timeout=1s"_s}));
-        OnlineModel model(m_server->registry());
+        LocalGatewaySource source(m_server.get());
+        OnlineModel model(&source);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         OnlineFilterProxy proxy;
@@ -229,7 +234,6 @@ private Q_SLOTS:
         proxy.sort(OnlineModel::UidColumn);
         QAbstractItemModelTester proxyTester(
             &proxy, QAbstractItemModelTester::FailureReportingMode::Fatal);
-        model.setCluster(m_server->cluster());
         WsClient here(m_server->wsPort());
         QVERIFY(here.bind("stays", m_server.get()));
 

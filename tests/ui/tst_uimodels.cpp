@@ -1,8 +1,10 @@
 // The console's models and helpers, each under QAbstractItemModelTester,
-// fed by a real gateway on loopback and real QWebSocket clients.
+// fed by a real gateway on loopback and real QWebSocket clients through the
+// in-process source.
 #include "ConnectionsModel.h"
 #include "EventLog.h"
 #include "EventText.h"
+#include "LocalGatewaySource.h"
 #include "LogExporter.h"
 #include "LogFilterProxy.h"
 #include "LogModel.h"
@@ -64,6 +66,15 @@ Event closed(const QByteArray &uid, const QString &reason)
     return e;
 }
 
+// A gateway that never listens: its event log feeds the log model through
+// the in-process source.
+std::unique_ptr<PushServer> idleServer(int logBuffer)
+{
+    Config config = loopbackConfig();
+    config.logBuffer = logBuffer;
+    return std::make_unique<PushServer>(config);
+}
+
 QStringList column(const QAbstractItemModel *model, int column, int role = Qt::DisplayRole)
 {
     QStringList out;
@@ -83,7 +94,8 @@ private Q_SLOTS:
     {
         auto server = startServer();
         QVERIFY(server);
-        OnlineModel model(server->registry());
+        LocalGatewaySource source(server.get());
+        OnlineModel model(&source);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         QSortFilterProxyModel proxy;
@@ -150,7 +162,8 @@ private Q_SLOTS:
     {
         auto server = startServer();
         QVERIFY(server);
-        OnlineModel model(server->registry());
+        LocalGatewaySource source(server.get());
+        OnlineModel model(&source);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         std::vector<std::unique_ptr<WsClient>> clients;
@@ -180,7 +193,8 @@ private Q_SLOTS:
     {
         auto server = startServer();
         QVERIFY(server);
-        ConnectionsModel model(server->registry());
+        LocalGatewaySource source(server.get());
+        ConnectionsModel model(&source);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         WsClient a1(server->wsPort()), a2(server->wsPort()), b(server->wsPort());
@@ -204,10 +218,12 @@ private Q_SLOTS:
 
     void logModelIsBoundedAndBatched()
     {
-        EventLog log(100);
+        auto server = idleServer(100);
+        EventLog &log = *server->eventLog();
+        LocalGatewaySource source(server.get());
         for (int i = 0; i < 3; ++i)
             log.append(message("early", QByteArray::number(i)));
-        LogModel model(&log, 50);
+        LogModel model(&source, 50);
         QAbstractItemModelTester tester(
             &model, QAbstractItemModelTester::FailureReportingMode::Fatal);
         QCOMPARE(model.rowCount(), 3); // what happened before the window opened
@@ -246,8 +262,10 @@ private Q_SLOTS:
 
     void logFilterByDirectionUidAndText()
     {
-        EventLog log(100);
-        LogModel model(&log, 100);
+        auto server = idleServer(100);
+        EventLog &log = *server->eventLog();
+        LocalGatewaySource source(server.get());
+        LogModel model(&source, 100);
         LogFilterProxy proxy;
         proxy.setSourceModel(&model);
         QAbstractItemModelTester tester(
@@ -293,8 +311,10 @@ private Q_SLOTS:
 
     void exportWritesVisibleRows()
     {
-        EventLog log(100);
-        LogModel model(&log, 100);
+        auto server = idleServer(100);
+        EventLog &log = *server->eventLog();
+        LocalGatewaySource source(server.get());
+        LogModel model(&source, 100);
         LogFilterProxy proxy;
         proxy.setSourceModel(&model);
         log.append(push("1001", "{\"uid\":\"1001\",\"msg\":\"a, \\\"quoted\\\" one\"}"));
@@ -425,16 +445,18 @@ private Q_SLOTS:
     {
         auto server = startServer();
         QVERIFY(server);
-        StatsSampler sampler(server.get());
+        LocalGatewaySource source(server.get());
+        source.setSampleInterval(3600 * 1000); // only the samples taken here
+        StatsSampler sampler(&source);
         WsClient client(server->wsPort());
         QVERIFY(client.bind("s", server.get()));
-        sampler.sample();
+        source.sampleCounters();
         TextClient backend(server->textPort());
         for (int i = 0; i < 30; ++i)
             backend.send(pushLine("s", "x") + '\n');
         QVERIFY(!backend.readLines(30).isEmpty());
         QTest::qWait(200);
-        sampler.sample();
+        source.sampleCounters();
         QCOMPARE(sampler.size(), 2);
         QCOMPARE(sampler.latest()->connections, 1);
         // 30 pushes in about 0.2 s: well above 30 per second.
