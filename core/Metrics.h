@@ -30,6 +30,7 @@ struct Metrics
     quint64 refusedPerIp = 0; // at accept: --max-conns-per-ip
     quint64 refusedUnbound = 0; // at accept: --max-unbound
     quint64 refusedText = 0; // push port: not allowed or over --max-text-conns
+    quint64 refusedHttp = 0; // HTTP API: over --max-http-conns
     quint64 pushes[SourceCount][StatusCount] = {};
     // Cluster mode (--redis).
     quint64 clusterSent = 0; // push messages published to other nodes

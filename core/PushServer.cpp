@@ -23,7 +23,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_router(&m_registry, &m_log, &m_metrics)
     , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
     , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
-    , m_http(std::make_unique<HttpApi>(this))
+    , m_http(std::make_unique<HttpApi>(this, &m_metrics))
 {
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         if (m_shuttingDown) {
@@ -231,6 +231,7 @@ void PushServer::shutdown()
         m_cluster->stop();
     m_shuttingDown = true;
     m_text->closeAll();
+    m_http->closeAll();
     m_gateway->closeAll(WsFrame::GoingAway, "server shutting down");
     // The gateway's heartbeat aborts clients that do not answer in time; this
     // is the backstop should the loop be too busy to tick.
