@@ -80,6 +80,8 @@ void HttpConnection::socketReadable()
         if (m_state == State::Open && used < n)
             m_in = QByteArray(buffer + used, n - used);
         flush();
+        // The answers just written may have made room for what is left.
+        processBuffered();
     }
     updateReading();
 }
@@ -210,7 +212,7 @@ void HttpConnection::flush()
         startLinger();
 }
 
-void HttpConnection::resume()
+void HttpConnection::processBuffered()
 {
     while (m_state == State::Open && !m_in.isEmpty() && canTakeRequest()) {
         const QByteArray in = std::exchange(m_in, QByteArray());
@@ -221,6 +223,11 @@ void HttpConnection::resume()
         if (used == 0)
             break;
     }
+}
+
+void HttpConnection::resume()
+{
+    processBuffered();
     updateReading();
 }
 

@@ -63,6 +63,8 @@ private:
     // The server answers by itself and closes after the answer.
     void refuse(int status, const QByteArray &message, const QString &detail = QString());
     void flush();
+    // Parses what was read while paused, as far as the limits allow.
+    void processBuffered();
     void resume();
     bool canTakeRequest() const;
     qint64 outputBytes() const;

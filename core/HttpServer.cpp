@@ -7,6 +7,8 @@
 #include "MonotonicClock.h"
 #include "StreamSocket.h"
 
+#include <sys/socket.h>
+
 HttpServer::HttpServer(Handler *handler, Metrics *metrics, EventLog *log, QObject *parent)
     : QObject(parent)
     , m_handler(handler)
@@ -86,6 +88,13 @@ void HttpServer::accepted(int fd, const PeerAddress &peer)
         StreamSocket::resetAndClose(fd);
         return;
     }
+    // The kernel's buffers count too: left to autotuning, a client that
+    // stops reading could park megabytes there in each direction. What an
+    // API answer needs is far less (the kernel doubles these values).
+    const int sendBuffer = KernelSendBuffer;
+    const int receiveBuffer = KernelReceiveBuffer;
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sendBuffer, sizeof sendBuffer);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
     m_connections.insert(new HttpConnection(fd, peer, this));
     if (!m_sweep.isActive())
         m_sweep.start();

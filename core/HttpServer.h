@@ -52,6 +52,10 @@ public:
         ~Handler() = default;
     };
 
+    // SO_SNDBUF and SO_RCVBUF of each connection (the kernel doubles them).
+    static constexpr int KernelSendBuffer = 128 * 1024;
+    static constexpr int KernelReceiveBuffer = 64 * 1024;
+
     HttpServer(Handler *handler, Metrics *metrics, EventLog *log, QObject *parent = nullptr);
     ~HttpServer() override;
 
