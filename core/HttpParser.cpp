@@ -146,6 +146,7 @@ HttpParser::Result HttpParser::parse(const char *data, qint64 size, qint64 *used
                 m_state = State::Head;
                 m_previous = 0;
                 m_lineLength = 0;
+                m_inMethod = true;
             }
             break;
         }
@@ -251,6 +252,14 @@ HttpParser::Result HttpParser::scanHead(const char *data, qint64 size, qint64 *u
             return fail(400, "NUL byte in the request head");
         } else if (c != '\r') {
             ++m_lineLength;
+        }
+        // What cannot become a method is refused at once rather than when
+        // the head ends, which it may never do (TLS sent to a plain port).
+        if (m_inMethod) {
+            if (c == ' ')
+                m_inMethod = false;
+            else if (!isTokenChar(c))
+                return fail(400, "malformed request line");
         }
         m_previous = c;
     }

@@ -88,4 +88,5 @@ private:
     State m_state = State::Idle;
     char m_previous = 0; // the byte before, to find bare CRs and LFs
     bool m_pendingCr = false; // Idle: a CR of an empty line, its LF still to come
+    bool m_inMethod = false; // Head: still in the method, before the first space
 };
