@@ -90,7 +90,7 @@ fi
 
 if command -v clang++ >/dev/null 2>&1; then
     "$ROOT/tests/fuzz/run.sh" 10 || status=$?
-    end_stage "fuzzing (build + 4 x 10 s)"
+    end_stage "fuzzing (build + 5 x 10 s)"
 else
     say "clang++ not found: skipping fuzzing"
 fi

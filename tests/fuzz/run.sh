@@ -35,6 +35,7 @@ TARGETS=(
     "firstmessage 5000"
     "wsframe 512"
     "wshandshake 9000"
+    "httpparser 8192"
 )
 
 failed=0
