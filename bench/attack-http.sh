@@ -25,18 +25,26 @@ if [ ! -x "$BINARY" ]; then
 fi
 
 exec python3 - "$BINARY" "$SLOWLORIS_LIMIT" <<'EOF'
-import os, re, select, socket, subprocess, sys, threading, time
+import atexit, os, re, select, socket, subprocess, sys, threading, time
 
 binary, slowloris_limit = sys.argv[1], float(sys.argv[2])
 help_text = subprocess.run([binary, "--help", "--lang=en"], capture_output=True,
                            text=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen")).stdout
 extra = ["--http-test-page"] if "--http-test-page" in help_text else []
 
+gateways = []
+@atexit.register
+def cleanup():
+    for p in gateways:
+        if p.poll() is None:
+            p.kill()
+
 def start():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LC_ALL="C")
     p = subprocess.Popen([binary, "--no-gui", "--ws-bind=127.0.0.1", "--ws-port=0",
                           "--text-port=0", "--http-port=0", "--log-level=info"] + extra,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    gateways.append(p)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         line = p.stdout.readline().decode(errors="replace")

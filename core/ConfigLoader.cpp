@@ -36,7 +36,8 @@ const Option kOptions[] = {
             "HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).")},
     {"http-api-key-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader",
-            "Require \"Authorization: Bearer KEY\" on /api/*; KEY is read from this file.")},
+            "Require \"Authorization: Bearer KEY\" on /api/* and /metrics; KEY is read from "
+            "this file.")},
     {"http-host", QT_TRANSLATE_NOOP("ConfigLoader", "names"),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Host names the HTTP API answers to besides IP addresses and localhost, e.g. "
