@@ -147,8 +147,10 @@ void tst_HttpLimits::unreadPipelinedAnswersKeepTheProcessSmall()
         },
         10000));
     const qint64 grown = rssKiB(pid) - before;
-    // 8000 test pages are 60 MiB; --http-max-output is 1 MiB.
-    QVERIFY2(grown < 8 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(grown)));
+    // 8000 test pages are 60 MiB (QHttpServer grew by that much); with
+    // --http-max-output at 1 MiB the process grows by about 2 MiB, the rest
+    // of the bound is slack for the allocator (and a sanitizer's quarantine).
+    QVERIFY2(grown < 16 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(grown)));
     QVERIFY(gateway.stop());
 }
 
