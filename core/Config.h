@@ -6,6 +6,7 @@
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 // Every setting of the gateway with its default. ConfigLoader fills it from
 // an INI file and the command line; everything else only reads it.
@@ -22,6 +23,19 @@ struct Config
     int httpPort = 2121; // -1: no HTTP API
     QString httpApiKeyFile; // empty: /api/* needs no key
     qint64 httpIdleTimeoutMs = 60 * 1000; // an HTTP connection silent this long is closed
+    // What one HTTP client may hold (see HttpServer), and how many there are.
+    int maxHttpConnections = 256;
+    qint64 httpMaxOutput = 1024 * 1024; // unsent answers before a client is not read
+    int httpMaxInFlight = 32; // requests read but not answered before a client is not read
+    qint64 httpRequestTimeoutMs = 10 * 1000; // first byte of a request to its last
+    // Who may use it: web pages of these origins ("https://host[:port]",
+    // lower case); by default none, so no web page can push.
+    QStringList httpAllowOrigins;
+    // Host names served besides IP literals and localhost (lower case; "*":
+    // any), against DNS rebinding.
+    QStringList httpHosts;
+    bool httpPublicMetrics = false; // /metrics without the API key
+    bool httpTestPage = false; // serve the browser test page at /
 
     qint64 heartbeatMs = 55 * 1000; // idle connections are dropped after this
     qint64 pingIntervalMs = 20 * 1000; // 0: never ping (the seed's behaviour)

@@ -36,7 +36,35 @@ const Option kOptions[] = {
             "HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).")},
     {"http-api-key-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"),
         QT_TRANSLATE_NOOP("ConfigLoader",
-            "Require \"Authorization: Bearer KEY\" on /api/*; KEY is read from this file.")},
+            "Require \"Authorization: Bearer KEY\" on /api/* and /metrics; KEY is read from "
+            "this file.")},
+    {"http-host", QT_TRANSLATE_NOOP("ConfigLoader", "names"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Host names the HTTP API answers to besides IP addresses and localhost, e.g. "
+            "api.example.com (\"*\": any; default none).")},
+    {"http-allow-origin", QT_TRANSLATE_NOOP("ConfigLoader", "origins"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Web pages of these origins may call the HTTP API, e.g. https://admin.example.com "
+            "(default none: any request with an Origin is refused).")},
+    {"http-public-metrics", nullptr,
+        QT_TRANSLATE_NOOP("ConfigLoader", "Serve /metrics without the API key.")},
+    {"http-test-page", nullptr,
+        QT_TRANSLATE_NOOP("ConfigLoader", "Serve the browser test page at / on the HTTP port.")},
+    {"max-http-conns", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connections on the HTTP port (default 256).")},
+    {"http-max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"),
+        QT_TRANSLATE_NOOP(
+            "ConfigLoader", "Unsent HTTP answers before a client is no longer read (default 1M).")},
+    {"http-max-in-flight", QT_TRANSLATE_NOOP("ConfigLoader", "count"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "HTTP requests read but not answered before a client is no longer read (default "
+            "32).")},
+    {"http-request-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Time from the first byte of an HTTP request to its last (default 10s).")},
+    {"http-idle-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Close an HTTP connection idle between requests this long (default 60s).")},
     {"heartbeat", QT_TRANSLATE_NOOP("ConfigLoader", "duration"),
         QT_TRANSLATE_NOOP(
             "ConfigLoader", "Drop a client idle longer than this (default 55s; units ms, s, m).")},
@@ -219,6 +247,24 @@ public:
             c.httpApiKeyFile = value.trimmed();
             return true;
         }
+        if (name == QLatin1String("http-host"))
+            return hostNames(&c.httpHosts);
+        if (name == QLatin1String("http-allow-origin"))
+            return origins(&c.httpAllowOrigins);
+        if (name == QLatin1String("http-public-metrics"))
+            return boolean(&c.httpPublicMetrics);
+        if (name == QLatin1String("http-test-page"))
+            return boolean(&c.httpTestPage);
+        if (name == QLatin1String("max-http-conns"))
+            return integer(&c.maxHttpConnections, 1, 1000000);
+        if (name == QLatin1String("http-max-output"))
+            return size(&c.httpMaxOutput);
+        if (name == QLatin1String("http-max-in-flight"))
+            return integer(&c.httpMaxInFlight, 1, 100000);
+        if (name == QLatin1String("http-request-timeout"))
+            return duration(&c.httpRequestTimeoutMs, 100, false);
+        if (name == QLatin1String("http-idle-timeout"))
+            return duration(&c.httpIdleTimeoutMs, 100, false);
         if (name == QLatin1String("heartbeat"))
             return duration(&c.heartbeatMs, 1000, false);
         if (name == QLatin1String("ping-interval"))
@@ -489,6 +535,70 @@ private:
             return true;
         }
         return fail(tr("expected true or false"));
+    }
+    static bool isHostName(const QString &name)
+    {
+        if (name.isEmpty() || name.size() > 253)
+            return false;
+        for (QChar c : name) {
+            if (!((c >= QLatin1Char('a') && c <= QLatin1Char('z'))
+                    || (c >= QLatin1Char('0') && c <= QLatin1Char('9')) || c == QLatin1Char('-')
+                    || c == QLatin1Char('.') || c == QLatin1Char('_')))
+                return false;
+        }
+        return true;
+    }
+    bool hostNames(QStringList *out)
+    {
+        QStringList list;
+        for (const QString &part : m_value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            QString name = part.trimmed().toLower();
+            if (name.endsWith(QLatin1Char('.')))
+                name.chop(1);
+            if (name != QLatin1String("*") && !isHostName(name))
+                return fail(tr("expected host names such as api.example.com, or *"));
+            list.append(name);
+        }
+        *out = list;
+        return true;
+    }
+    bool origins(QStringList *out)
+    {
+        // As browsers send them: scheme://host[:port], lower case, no
+        // default port, no path.
+        QStringList list;
+        for (const QString &part : m_value.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            QString origin = part.trimmed().toLower();
+            if (origin.endsWith(QLatin1Char('/')))
+                origin.chop(1);
+            const bool https = origin.startsWith(QLatin1String("https://"));
+            if (!https && !origin.startsWith(QLatin1String("http://")))
+                return fail(tr("expected origins such as https://admin.example.com (not * or "
+                               "null)"));
+            QString host = origin.mid(https ? 8 : 7);
+            QString port;
+            const qsizetype colon = host.lastIndexOf(QLatin1Char(':'));
+            if (colon >= 0 && !host.endsWith(QLatin1Char(']'))) {
+                port = host.mid(colon + 1);
+                host.truncate(colon);
+                bool ok = false;
+                const int p = port.toInt(&ok);
+                if (!ok || p < 1 || p > 65535)
+                    return fail(tr("expected origins such as https://admin.example.com:8443"));
+                if ((https && p == 443) || (!https && p == 80))
+                    port.clear();
+            }
+            const bool ipv6 = host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']'))
+                && QHostAddress(host.mid(1, host.size() - 2)).protocol()
+                    == QAbstractSocket::IPv6Protocol;
+            if (!ipv6 && !isHostName(host))
+                return fail(tr("expected origins such as https://admin.example.com (not * or "
+                               "null)"));
+            list.append((https ? QLatin1String("https://") : QLatin1String("http://")) + host
+                + (port.isEmpty() ? QString() : QLatin1Char(':') + port));
+        }
+        *out = list;
+        return true;
     }
     bool file(QString *out)
     {

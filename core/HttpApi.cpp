@@ -1,6 +1,8 @@
 #include "HttpApi.h"
 
-#include "HttpListener.h"
+#include "HttpRequest.h"
+#include "HttpResponder.h"
+#include "HttpResponse.h"
 #include "Logging.h"
 #include "PrometheusExporter.h"
 #include "PushServer.h"
@@ -9,14 +11,13 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
-#include <QHttpServer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QMetaEnum>
-#include <QTcpSocket>
+#include <QUrlQuery>
 
 #include <algorithm>
+#include <limits>
 
 // At file scope: Q_INIT_RESOURCE cannot stand inside a namespace or class.
 static void initWebResources()
@@ -28,12 +29,11 @@ static void initWebResources()
 
 namespace {
 
-using Method = QHttpServerRequest::Method;
-using Status = QHttpServerResponder::StatusCode;
-
 constexpr char JsonType[] = "application/json";
 constexpr int DefaultPageSize = 100;
 constexpr int MaxPageSize = 1000;
+// What of a client's Host or Origin goes to the log.
+constexpr qsizetype MaxLoggedValue = 100;
 
 // The page is a file that also works on its own; served here, its default
 // WebSocket port becomes the one this gateway really listens on.
@@ -44,26 +44,24 @@ QString isoTime(qint64 msSinceEpoch)
     return QDateTime::fromMSecsSinceEpoch(msSinceEpoch, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
-// Which methods a known path takes, for 405 and its Allow header; empty for
-// an unknown path. Must agree with addRoutes().
-QByteArray allowedMethods(const QString &path)
+QString logged(QByteArrayView value)
 {
-    if (path == QLatin1String("/") || path == QLatin1String("/client.js")
-        || path == QLatin1String("/healthz") || path == QLatin1String("/metrics")
-        || path == QLatin1String("/api/online"))
-        return QByteArrayLiteral("GET");
-    if (path == QLatin1String("/api/push"))
-        return QByteArrayLiteral("POST");
-    const QLatin1String uids("/api/uids/");
-    if (path.startsWith(uids) && path.size() > uids.size()
-        && !QStringView(path).sliced(uids.size()).contains(QLatin1Char('/')))
-        return QByteArrayLiteral("GET, DELETE");
-    return {};
+    return QString::fromLatin1(value.first(qMin(value.size(), MaxLoggedValue)));
 }
 
-bool isApiPath(const QString &path)
+bool isApiPath(const QByteArray &path)
 {
-    return path == QLatin1String("/api") || path.startsWith(QLatin1String("/api/"));
+    return path == "/api" || path.startsWith("/api/");
+}
+
+// The uid of "/api/uids/{uid}" (decoded path), or a null array.
+QByteArray uidOfPath(const QByteArray &path)
+{
+    const QByteArrayView prefix("/api/uids/");
+    if (!path.startsWith(prefix) || path.size() == prefix.size()
+        || path.indexOf('/', prefix.size()) >= 0)
+        return {};
+    return path.sliced(prefix.size());
 }
 
 // Query parameter as a whole number in [minimum, maximum]; fallback when absent.
@@ -82,12 +80,86 @@ bool queryNumber(
     return true;
 }
 
+bool isRegNameChar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+        || c == '.' || c == '_' || c == '~';
+}
+
+bool isIPv4Literal(QByteArrayView host)
+{
+    int parts = 0;
+    qsizetype start = 0;
+    for (qsizetype i = 0; i <= host.size(); ++i) {
+        if (i < host.size() && host[i] != '.') {
+            if (host[i] < '0' || host[i] > '9' || i - start >= 3)
+                return false;
+            continue;
+        }
+        if (i == start)
+            return false;
+        if (host.sliced(start, i - start).toInt() > 255)
+            return false;
+        ++parts;
+        start = i + 1;
+    }
+    return parts == 4;
+}
+
+// "application/json", whatever the case, with parameters (charset) or not.
+bool isJsonType(QByteArrayView contentType)
+{
+    qsizetype end = contentType.indexOf(';');
+    if (end < 0)
+        end = contentType.size();
+    return contentType.first(end).trimmed().compare("application/json", Qt::CaseInsensitive) == 0;
+}
+
 } // namespace
 
-HttpApi::HttpApi(PushServer *server, QObject *parent)
+// What every answer to one request needs.
+struct HttpApi::Exchange
+{
+    const HttpResponder &responder;
+    const QString &peer;
+    QByteArray corsOrigin; // an allowed Origin the answer names; empty: none
+    bool head = false;
+    bool authorized = false; // the API key was given (or none is needed)
+
+    void send(HttpResponse response) const
+    {
+        if (!corsOrigin.isEmpty()) {
+            response.addHeader(QByteArrayLiteral("Access-Control-Allow-Origin"), corsOrigin);
+            response.addHeader(QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin"));
+        }
+        responder.send(response);
+    }
+    void reply(int status, const QByteArray &contentType, const QByteArray &body,
+        std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {}) const
+    {
+        HttpResponse r = HttpResponse::make(status, contentType, body);
+        for (const auto &h : extra)
+            r.addHeader(h.first, h.second);
+        send(std::move(r));
+    }
+    void json(int status, const QJsonObject &object,
+        std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {}) const
+    {
+        reply(status, JsonType, QJsonDocument(object).toJson(QJsonDocument::Compact), extra);
+    }
+    void error(int status, const QString &message,
+        std::initializer_list<std::pair<QByteArray, QByteArray>> extra = {}) const
+    {
+        json(status, {{QStringLiteral("error"), message}}, extra);
+    }
+};
+
+HttpApi::HttpApi(PushServer *server, Metrics *metrics, QObject *parent)
     : QObject(parent)
     , m_server(server)
-    , m_http(std::make_unique<QHttpServer>())
+    , m_http(std::make_unique<HttpServer>(
+          static_cast<HttpServer::Handler *>(this), metrics, server->eventLog()))
+    , m_refusals(server->eventLog())
 {
     initWebResources();
     QFile page(QStringLiteral(":/pushconsole/client.html"));
@@ -95,55 +167,14 @@ HttpApi::HttpApi(PushServer *server, QObject *parent)
         m_pageTemplate = page.readAll();
     else
         qCWarning(lcHttp) << "test page missing from the resources";
-    addRoutes();
+    QFile script(QStringLiteral(":/pushconsole/client.js"));
+    if (script.open(QIODevice::ReadOnly))
+        m_clientScript = script.readAll();
+    else
+        qCWarning(lcHttp) << "browser client missing from the resources";
 }
 
 HttpApi::~HttpApi() = default;
-
-void HttpApi::addRoutes()
-{
-    QHttpServer &http = *m_http;
-    http.route(QStringLiteral("/"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&r) { page(r); });
-    // The browser client (clients/js), public like the page; any origin may
-    // import it (module scripts are fetched with CORS).
-    http.route(QStringLiteral("/client.js"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-            QFile script(QStringLiteral(":/pushconsole/client.js"));
-            script.open(QIODevice::ReadOnly);
-            reply(r, 200, "text/javascript; charset=utf-8", script.readAll(),
-                {{QByteArrayLiteral("Access-Control-Allow-Origin"), QByteArrayLiteral("*")}});
-        });
-    http.route(QStringLiteral("/healthz"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&r) { health(r); });
-    http.route(QStringLiteral("/metrics"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-            reply(r, 200, PrometheusExporter::ContentType, metricsText());
-        });
-    http.route(QStringLiteral("/api/push"), Method::Post,
-        [this](const QHttpServerRequest &request, QHttpServerResponder &&r) {
-            if (checkKey(request, r))
-                push(request, r);
-        });
-    http.route(QStringLiteral("/api/online"), Method::Get,
-        [this](const QHttpServerRequest &request, QHttpServerResponder &&r) {
-            if (checkKey(request, r))
-                online(request, r);
-        });
-    http.route(QStringLiteral("/api/uids/<arg>"), Method::Get,
-        [this](const QString &uid, const QHttpServerRequest &request, QHttpServerResponder &&r) {
-            if (checkKey(request, r))
-                uidInfo(uid, r);
-        });
-    http.route(QStringLiteral("/api/uids/<arg>"), Method::Delete,
-        [this](const QString &uid, const QHttpServerRequest &request, QHttpServerResponder &&r) {
-            if (checkKey(request, r))
-                disconnectUid(uid, r);
-        });
-    http.setMissingHandler([this](const QHttpServerRequest &request, QHttpServerResponder &&r) {
-        missing(request, r);
-    });
-}
 
 bool HttpApi::listen(QString *error)
 {
@@ -153,57 +184,49 @@ bool HttpApi::listen(QString *error)
     if (!readApiKey(error))
         return false;
 
-    HttpListener::Limits limits;
+    HttpServer::Limits limits;
     limits.maxBody = config.maxLine;
+    limits.maxConnections = config.maxHttpConnections;
+    limits.maxOutput = config.httpMaxOutput;
+    limits.maxInFlight = config.httpMaxInFlight;
+    limits.requestTimeoutMs = config.httpRequestTimeoutMs;
     limits.idleTimeoutMs = config.httpIdleTimeoutMs;
-    if (!m_listener) {
-        m_listener = new HttpListener(limits, this);
-        connect(m_listener, &HttpListener::requestRefused, this,
-            [this](int status, const QString &peer, const QString &reason) {
-                ++m_responses[status];
-                logRefusal(peer, reason);
-            });
-    }
-    m_listener->setLimits(limits);
-    if (!m_listener->listen(config.httpBind, quint16(config.httpPort))) {
+    limits.lingerMs = config.closeTimeoutMs;
+    m_http->setLimits(limits);
+    QString why;
+    if (!m_http->listen(config.httpBind, quint16(config.httpPort), &why)) {
         *error = tr("cannot listen for HTTP requests on %1:%2: %3")
                      .arg(config.httpBind.toString())
                      .arg(config.httpPort)
-                     .arg(m_listener->errorString());
+                     .arg(why);
         return false;
     }
-    // QHttpServer adopts the listener (as a child) the first time only;
-    // after stopListening() the same listener simply listens again.
-    if (m_listener->parent() != m_http.get())
-        m_http->bind(m_listener);
     return true;
 }
 
 void HttpApi::stopListening()
 {
-    if (m_listener)
-        m_listener->close();
+    m_http->close();
+}
+
+void HttpApi::closeAll()
+{
+    m_http->closeAll();
 }
 
 bool HttpApi::isListening() const
 {
-    return m_listener && m_listener->isListening();
+    return m_http->isListening();
 }
 
 quint16 HttpApi::port() const
 {
-    return isListening() ? m_listener->serverPort() : 0;
+    return isListening() ? m_http->port() : 0;
 }
 
 QString HttpApi::addressString() const
 {
-    if (!isListening())
-        return QStringLiteral("off");
-    const QHostAddress address = m_listener->serverAddress();
-    const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
-        ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
-        : address.toString();
-    return host + QLatin1Char(':') + QString::number(m_listener->serverPort());
+    return isListening() ? m_http->addressString() : QStringLiteral("off");
 }
 
 bool HttpApi::readApiKey(QString *error)
@@ -240,16 +263,15 @@ bool HttpApi::readApiKey(QString *error)
     return true;
 }
 
-bool HttpApi::authorized(const QHttpServerRequest &request) const
+bool HttpApi::authorized(const HttpRequest &request) const
 {
     if (m_keyDigest.isEmpty())
         return true;
-    const QByteArray header = request.value(QByteArrayLiteral("Authorization")).trimmed();
+    const QByteArrayView header = request.header("authorization");
     const qsizetype space = header.indexOf(' ');
-    if (space <= 0
-        || QByteArrayView(header).first(space).compare("Bearer", Qt::CaseInsensitive) != 0)
+    if (space <= 0 || header.first(space).compare("Bearer", Qt::CaseInsensitive) != 0)
         return false;
-    const QByteArray key = header.mid(space + 1).trimmed();
+    const QByteArrayView key = header.sliced(space + 1).trimmed();
     // Comparing digests of equal length, every byte, in the same time
     // whatever matches: the time taken tells nothing about the key.
     const QByteArray digest = QCryptographicHash::hash(key, QCryptographicHash::Sha256);
@@ -259,90 +281,303 @@ bool HttpApi::authorized(const QHttpServerRequest &request) const
     return difference == 0;
 }
 
-bool HttpApi::checkKey(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::unauthorized(const HttpRequest &request, const Exchange &x, const QByteArray &path)
 {
-    if (authorized(request))
-        return true;
-    const QString peer = HttpListener::peerString(responder.socket());
-    logRefusal(peer,
+    logRefusal(x.peer,
         QStringLiteral("missing or wrong API key (%1 %2)")
-            .arg(
-                QString::fromLatin1(QMetaEnum::fromType<Method>().valueToKey(int(request.method())))
-                    .toUpper(),
-                request.url().path()));
-    replyError(responder, 401, QStringLiteral("missing or wrong API key"),
+            .arg(QString::fromLatin1(request.method()), QString::fromUtf8(path)));
+    x.error(401, QStringLiteral("missing or wrong API key"),
         {{QByteArrayLiteral("WWW-Authenticate"),
             QByteArrayLiteral("Bearer realm=\"pushconsole\"")}});
-    return false;
 }
 
-void HttpApi::page(QHttpServerResponder &responder)
+HttpApi::HostCheck HttpApi::checkHost(QByteArrayView authority, const QStringList &names)
+{
+    // authority = host [ ":" port ] (RFC 9110 §7.2)
+    if (authority.isEmpty())
+        return HostCheck::Invalid;
+    QByteArrayView host;
+    QByteArrayView port;
+    if (authority.front() == '[') {
+        const qsizetype close = authority.indexOf(']');
+        if (close < 0)
+            return HostCheck::Invalid;
+        host = authority.sliced(1, close - 1);
+        const QByteArrayView rest = authority.sliced(close + 1);
+        if (!rest.isEmpty() && rest.front() != ':')
+            return HostCheck::Invalid;
+        port = rest.isEmpty() ? rest : rest.sliced(1);
+        QHostAddress address;
+        if (host.isEmpty() || !address.setAddress(QString::fromLatin1(host))
+            || address.protocol() != QAbstractSocket::IPv6Protocol)
+            return HostCheck::Invalid;
+    } else {
+        const qsizetype colon = authority.lastIndexOf(':');
+        host = colon < 0 ? authority : authority.first(colon);
+        port = colon < 0 ? QByteArrayView() : authority.sliced(colon + 1);
+        if (host.isEmpty())
+            return HostCheck::Invalid;
+        for (char c : host) {
+            if (!isRegNameChar(c))
+                return HostCheck::Invalid;
+        }
+    }
+    if (port.size() > 5)
+        return HostCheck::Invalid;
+    for (char c : port) {
+        if (c < '0' || c > '9')
+            return HostCheck::Invalid;
+    }
+    // A rebinding attack sends its own name: an address the client typed
+    // never is one.
+    if (authority.front() == '[' || isIPv4Literal(host))
+        return HostCheck::Allowed;
+    QString name = QString::fromLatin1(host).toLower();
+    if (name.endsWith(QLatin1Char('.')))
+        name.chop(1);
+    if (name == QLatin1String("localhost") || names.contains(name)
+        || names.contains(QStringLiteral("*")))
+        return HostCheck::Allowed;
+    return HostCheck::Unknown;
+}
+
+void HttpApi::handleRequest(
+    HttpRequest &request, const HttpResponder &responder, const QString &peer)
+{
+    const Config &config = m_server->config();
+    Exchange x {responder, peer, QByteArray(), false, false};
+    x.head = request.isHead();
+
+    // DNS rebinding: a page of evil.example whose name now points here
+    // sends "Host: evil.example". An HTTP/1.0 client may send no Host.
+    const QByteArrayView authority = request.authority();
+    if (!authority.isNull() || request.minorVersion() == 1) {
+        const HostCheck host = checkHost(authority, config.httpHosts);
+        if (host == HostCheck::Invalid) {
+            logRefusal(peer, QStringLiteral("invalid Host \"%1\"").arg(logged(authority)));
+            x.error(400, QStringLiteral("invalid Host header"));
+            return;
+        }
+        if (host == HostCheck::Unknown) {
+            logRefusal(peer,
+                QStringLiteral("Host \"%1\" not allowed (see --http-host)").arg(logged(authority)));
+            x.error(421,
+                QStringLiteral("unknown host: only IP addresses, localhost and the names given "
+                               "with --http-host are served"));
+            return;
+        }
+    }
+    // The browser client (clients/js) is a static file with no effect:
+    // any page may import it (module scripts are fetched with CORS, so the
+    // browser sends an Origin).
+    if (request.path() == "/client.js" && (request.method() == "GET" || x.head)) {
+        clientScript(x);
+        return;
+    }
+    // A web page can make a browser send requests here (a form, fetch()
+    // without CORS); the browser then says whose page it is. No web page
+    // may push unless the operator allowed its origin.
+    const int origins = request.headerCount("origin");
+    if (origins > 0) {
+        const QByteArray origin = request.header("origin").toByteArray();
+        if (origins > 1
+            || !config.httpAllowOrigins.contains(QString::fromLatin1(origin).toLower())) {
+            logRefusal(peer,
+                QStringLiteral("request from origin \"%1\" refused (see --http-allow-origin)")
+                    .arg(logged(origin)));
+            x.error(403, QStringLiteral("cross-origin request refused"));
+            return;
+        }
+        x.corsOrigin = origin;
+    }
+
+    const QByteArray path = QByteArray::fromPercentEncoding(request.path().toByteArray());
+    const QByteArrayView method = request.method();
+    const QByteArray uid = uidOfPath(path);
+    QByteArray allowed;
+    if ((path == "/" && config.httpTestPage) || path == "/client.js" || path == "/healthz"
+        || path == "/metrics" || path == "/api/online")
+        allowed = QByteArrayLiteral("GET");
+    else if (path == "/api/push")
+        allowed = QByteArrayLiteral("POST");
+    else if (!uid.isNull())
+        allowed = QByteArrayLiteral("GET, DELETE");
+
+    // Under /api/ the key comes first: without it nothing tells which
+    // paths exist. A preflight never carries the key.
+    const bool isApi = isApiPath(path);
+    const bool preflight = method == "OPTIONS" && !x.corsOrigin.isEmpty() && !allowed.isEmpty();
+    const bool keyed = authorized(request);
+    x.authorized = keyed;
+    if (isApi && !keyed && !preflight) {
+        unauthorized(request, x, path);
+        return;
+    }
+    if (allowed.isEmpty()) {
+        x.error(404, QStringLiteral("not found"));
+        return;
+    }
+    if (preflight) {
+        this->preflight(allowed, x);
+        return;
+    }
+    const bool methodAllowed = method == "GET" ? allowed.startsWith("GET")
+        : method == "POST"                     ? allowed == "POST"
+        : method == "DELETE"                   ? allowed.endsWith("DELETE")
+                                               : false;
+    if (!methodAllowed) {
+        if (x.head) {
+            // An answer to HEAD has no body, or the next answer on the
+            // connection would be read as part of this one.
+            HttpResponse r;
+            r.status = 405;
+            r.addHeader(QByteArrayLiteral("Allow"), allowed);
+            r.addHeader(QByteArrayLiteral("Content-Length"), QByteArrayLiteral("0"));
+            x.send(std::move(r));
+            return;
+        }
+        x.error(405, QStringLiteral("method not allowed"), {{QByteArrayLiteral("Allow"), allowed}});
+        return;
+    }
+
+    if (path == "/") {
+        page(x);
+    } else if (path == "/healthz") {
+        health(x);
+    } else if (path == "/metrics") {
+        if (!config.httpPublicMetrics && !keyed) {
+            unauthorized(request, x, path);
+            return;
+        }
+        x.reply(200, PrometheusExporter::ContentType, metricsText());
+    } else if (path == "/api/push") {
+        push(request, x);
+    } else if (path == "/api/online") {
+        online(request, x);
+    } else if (method == "GET") {
+        uidInfo(uid, x);
+    } else {
+        disconnectUid(uid, x);
+    }
+}
+
+void HttpApi::requestRefused(int status, const QString &peer, const QString &reason)
+{
+    Q_UNUSED(status);
+    logRefusal(peer, reason);
+}
+
+void HttpApi::preflight(const QByteArray &allowed, const Exchange &x)
+{
+    // The browser asks before a request a web page could not make without
+    // CORS (JSON, a key): tell it what this origin may do.
+    HttpResponse r;
+    r.status = 204;
+    r.addHeader(QByteArrayLiteral("Access-Control-Allow-Methods"), allowed);
+    r.addHeader(QByteArrayLiteral("Access-Control-Allow-Headers"),
+        QByteArrayLiteral("Authorization, Content-Type"));
+    r.addHeader(QByteArrayLiteral("Access-Control-Max-Age"), QByteArrayLiteral("600"));
+    r.addHeader(QByteArrayLiteral("Content-Length"), QByteArrayLiteral("0"));
+    x.send(std::move(r));
+}
+
+void HttpApi::page(const Exchange &x)
 {
     QByteArray page = m_pageTemplate;
     page.replace(PagePortMarker,
         QByteArray(PagePortMarker).replace("8013", QByteArray::number(m_server->wsPort())));
-    reply(responder, 200, "text/html; charset=utf-8", page);
+    x.reply(200, "text/html; charset=utf-8", page);
 }
 
-void HttpApi::health(QHttpServerResponder &responder)
+void HttpApi::clientScript(const Exchange &x)
 {
-    const qint64 started = m_server->startedAt().toMSecsSinceEpoch();
-    replyJson(responder, 200,
-        QJsonObject {
-            {QStringLiteral("status"), QStringLiteral("ok")},
-            {QStringLiteral("uptimeSeconds"),
-                (QDateTime::currentMSecsSinceEpoch() - started) / 1000},
-            {QStringLiteral("connections"), m_server->registry()->connectionCount()},
-            {QStringLiteral("uids"), m_server->registry()->uidCount()},
-        });
+    x.reply(200, "text/javascript; charset=utf-8", m_clientScript,
+        {{QByteArrayLiteral("Access-Control-Allow-Origin"), QByteArrayLiteral("*")}});
 }
 
-void HttpApi::push(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::health(const Exchange &x)
 {
-    const QString peer = HttpListener::peerString(responder.socket());
-    const QByteArray body = request.body();
-    const qint64 limit = m_server->config().maxLine;
-    if (body.size() > limit) {
-        const QString message = QStringLiteral("body too large (limit %1 bytes)").arg(limit);
-        logRefusal(peer, message + QStringLiteral(", %1 bytes received").arg(body.size()));
-        replyError(responder, 413, message);
+    // Open to probes; with a key set, the numbers only to those who have it.
+    QJsonObject o {{QStringLiteral("status"), QStringLiteral("ok")}};
+    if (x.authorized) {
+        const qint64 started = m_server->startedAt().toMSecsSinceEpoch();
+        o.insert(QStringLiteral("uptimeSeconds"),
+            (QDateTime::currentMSecsSinceEpoch() - started) / 1000);
+        o.insert(QStringLiteral("connections"), m_server->registry()->connectionCount());
+        o.insert(QStringLiteral("uids"), m_server->registry()->uidCount());
+    }
+    x.json(200, o);
+}
+
+HttpResponse HttpApi::pushAnswer(const PushResult &result, const QByteArray &corsOrigin)
+{
+    HttpResponse r;
+    // Written by hand: QJsonObject would sort "delivered" before "result".
+    switch (result.status) {
+    case PushStatus::Ok:
+        r = HttpResponse::make(200, JsonType,
+            "{\"result\":\"ok\",\"delivered\":" + QByteArray::number(result.delivered) + '}');
+        break;
+    case PushStatus::Fail:
+        // Nothing delivered and the offline store could not take it: worth
+        // a retry, unlike a uid that is simply offline.
+        r = result.storeFailed
+            ? HttpResponse::make(503, JsonType,
+                QByteArrayLiteral("{\"result\":\"fail\",\"error\":\"offline store unavailable\"}"))
+            : HttpResponse::make(404, JsonType, QByteArrayLiteral("{\"result\":\"fail\"}"));
+        break;
+    case PushStatus::Queued:
+        r = HttpResponse::make(202, JsonType,
+            "{\"result\":\"queued\",\"stored\":" + QByteArray::number(result.stored) + '}');
+        break;
+    case PushStatus::Error:
+        r = HttpResponse::make(400, JsonType,
+            QJsonDocument(QJsonObject {{QStringLiteral("error"), QString::fromUtf8(result.error)}})
+                .toJson(QJsonDocument::Compact));
+        break;
+    }
+    if (!corsOrigin.isEmpty()) {
+        r.addHeader(QByteArrayLiteral("Access-Control-Allow-Origin"), corsOrigin);
+        r.addHeader(QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin"));
+    }
+    return r;
+}
+
+void HttpApi::push(HttpRequest &request, const Exchange &x)
+{
+    // A form or a "simple" cross-origin fetch can only send text/plain,
+    // form data or multipart: requiring JSON shuts them out, and it is
+    // what the body must be anyway.
+    if (request.headerCount("content-type") != 1 || !isJsonType(request.header("content-type"))) {
+        x.error(415, QStringLiteral("Content-Type must be application/json"),
+            {{QByteArrayLiteral("Accept"), QByteArrayLiteral("application/json")}});
         return;
     }
     // The body, byte for byte, is both the request and the frame every
     // target receives, exactly as a text-port line.
-    const PushResult result = m_server->router()->push(body, PushSource::Http, peer);
-    // Written by hand: QJsonObject would sort "delivered" before "result".
-    switch (result.status) {
-    case PushStatus::Ok:
-        reply(responder, 200, JsonType,
-            "{\"result\":\"ok\",\"delivered\":" + QByteArray::number(result.delivered) + '}');
-        break;
-    case PushStatus::Fail:
-        reply(responder, 404, JsonType, QByteArrayLiteral("{\"result\":\"fail\"}"));
-        break;
-    case PushStatus::Queued:
-        reply(responder, 202, JsonType,
-            "{\"result\":\"queued\",\"stored\":" + QByteArray::number(result.stored) + '}');
-        break;
-    case PushStatus::Error:
-        replyError(responder, 400, QString::fromUtf8(result.error));
-        break;
-    }
+    const QByteArray body = std::move(request.body);
+    const HttpResponder responder = x.responder;
+    const QByteArray cors = x.corsOrigin;
+    // A push whose answer depends on Redis is answered when Redis is; the
+    // connection keeps later answers behind it, and may be gone by then.
+    const PushResult result = m_server->router()->push(body, PushSource::Http, x.peer,
+        [responder, cors](const PushResult &final) { responder.send(pushAnswer(final, cors)); });
+    if (!result.pending)
+        x.responder.send(pushAnswer(result, cors));
 }
 
-void HttpApi::online(const QHttpServerRequest &request, QHttpServerResponder &responder)
+void HttpApi::online(const HttpRequest &request, const Exchange &x)
 {
-    const QUrlQuery query = request.query();
+    const QUrlQuery query(QString::fromLatin1(request.query()));
     int offset = 0;
     int limit = 0;
     if (!queryNumber(
             query, QStringLiteral("offset"), 0, 0, std::numeric_limits<int>::max(), &offset)) {
-        replyError(responder, 400, QStringLiteral("offset must be a whole number from 0"));
+        x.error(400, QStringLiteral("offset must be a whole number from 0"));
         return;
     }
     if (!queryNumber(query, QStringLiteral("limit"), DefaultPageSize, 1, MaxPageSize, &limit)) {
-        replyError(responder, 400,
-            QStringLiteral("limit must be a whole number from 1 to %1").arg(MaxPageSize));
+        x.error(400, QStringLiteral("limit must be a whole number from 1 to %1").arg(MaxPageSize));
         return;
     }
     const SessionRegistry *registry = m_server->registry();
@@ -357,7 +592,7 @@ void HttpApi::online(const QHttpServerRequest &request, QHttpServerResponder &re
             {QStringLiteral("connections"), list ? int(list->size()) : 0},
         });
     }
-    replyJson(responder, 200,
+    x.json(200,
         QJsonObject {
             {QStringLiteral("total"), int(uids.size())},
             {QStringLiteral("connections"), registry->connectionCount()},
@@ -367,16 +602,15 @@ void HttpApi::online(const QHttpServerRequest &request, QHttpServerResponder &re
         });
 }
 
-void HttpApi::uidInfo(const QString &uid, QHttpServerResponder &responder)
+void HttpApi::uidInfo(const QByteArray &uid, const Exchange &x)
 {
-    const QByteArray key = uid.toUtf8();
-    if (!Uid::isValid(key)) {
-        replyError(responder, 400, QStringLiteral("invalid uid"));
+    if (!Uid::isValid(uid)) {
+        x.error(400, QStringLiteral("invalid uid"));
         return;
     }
-    const QList<SessionInfo> sessions = m_server->registry()->sessions(key);
+    const QList<SessionInfo> sessions = m_server->registry()->sessions(uid);
     if (sessions.isEmpty()) {
-        replyError(responder, 404, QStringLiteral("uid not online"));
+        x.error(404, QStringLiteral("uid not online"));
         return;
     }
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -394,88 +628,30 @@ void HttpApi::uidInfo(const QString &uid, QHttpServerResponder &responder)
             {QStringLiteral("bytesOut"), qint64(s.bytesOut)},
         });
     }
-    replyJson(responder, 200,
-        {{QStringLiteral("uid"), uid}, {QStringLiteral("connections"), connections}});
+    x.json(200,
+        {{QStringLiteral("uid"), QString::fromLatin1(uid)},
+            {QStringLiteral("connections"), connections}});
 }
 
-void HttpApi::disconnectUid(const QString &uid, QHttpServerResponder &responder)
+void HttpApi::disconnectUid(const QByteArray &uid, const Exchange &x)
 {
-    const QByteArray key = uid.toUtf8();
-    if (!Uid::isValid(key)) {
-        replyError(responder, 400, QStringLiteral("invalid uid"));
+    if (!Uid::isValid(uid)) {
+        x.error(400, QStringLiteral("invalid uid"));
         return;
     }
-    const int closed = m_server->kick(key);
+    const int closed = m_server->kick(uid);
     if (closed == 0) {
-        replyError(responder, 404, QStringLiteral("uid not online"));
+        x.error(404, QStringLiteral("uid not online"));
         return;
     }
-    replyJson(responder, 200,
+    x.json(200,
         {{QStringLiteral("result"), QStringLiteral("ok")}, {QStringLiteral("closed"), closed}});
-}
-
-void HttpApi::missing(const QHttpServerRequest &request, QHttpServerResponder &responder)
-{
-    const QString path = request.url().path();
-    // Under /api/ the key comes first: without it nothing tells which paths exist.
-    if (isApiPath(path) && !checkKey(request, responder))
-        return;
-    const QByteArray allowed = allowedMethods(path);
-    if (allowed.isEmpty()) {
-        replyError(responder, 404, QStringLiteral("not found"));
-        return;
-    }
-    if (request.method() == Method::Head) {
-        // An answer to HEAD must not have a body, or the next answer on the
-        // connection would be read as part of this one.
-        ++m_responses[405];
-        responder.write({{QByteArrayLiteral("Allow"), allowed}}, Status::MethodNotAllowed);
-        return;
-    }
-    replyError(responder, 405, QStringLiteral("method not allowed"),
-        {{QByteArrayLiteral("Allow"), allowed}});
-}
-
-void HttpApi::reply(QHttpServerResponder &responder, int status, const QByteArray &contentType,
-    const QByteArray &body, Headers extra)
-{
-    ++m_responses[status];
-    QTcpSocket *socket = responder.socket();
-    const bool close = m_listener && m_listener->closeRequested(socket);
-    responder.writeStatusLine(Status(status));
-    responder.writeHeader(QByteArrayLiteral("Content-Type"), contentType);
-    responder.writeHeader(QByteArrayLiteral("Content-Length"), QByteArray::number(body.size()));
-    responder.writeHeader(QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store"));
-    for (const auto &header : extra)
-        responder.writeHeader(header.first, header.second);
-    if (close)
-        responder.writeHeader(QByteArrayLiteral("Connection"), QByteArrayLiteral("close"));
-    responder.writeBody(body);
-    // The answer still leaves first: disconnectFromHost() waits for it.
-    if (close)
-        socket->disconnectFromHost();
-}
-
-void HttpApi::replyJson(
-    QHttpServerResponder &responder, int status, const QJsonObject &object, Headers extra)
-{
-    reply(responder, status, JsonType, QJsonDocument(object).toJson(QJsonDocument::Compact), extra);
-}
-
-void HttpApi::replyError(
-    QHttpServerResponder &responder, int status, const QString &message, Headers extra)
-{
-    replyJson(responder, status, {{QStringLiteral("error"), message}}, extra);
 }
 
 void HttpApi::logRefusal(const QString &peer, const QString &reason)
 {
-    Event e;
-    e.type = Event::Type::Rejected;
-    e.level = Event::Level::Warning;
-    e.peer = peer;
-    e.detail = QStringLiteral("HTTP API: ") + reason;
-    m_server->eventLog()->append(std::move(e));
+    // Rate-limited: a flood of refused requests cannot flood the log.
+    m_refusals.report(QStringLiteral("HTTP API: ") + reason, peer);
 }
 
 QByteArray HttpApi::metricsText() const
@@ -496,8 +672,23 @@ QByteArray HttpApi::metricsText() const
         double(m.textConnectionsOpen));
     out.counter("pushconsole_connections_accepted_total", "WebSocket TCP connections accepted.",
         m.connectionsAccepted);
-    out.gauge("pushconsole_http_connections", "HTTP API connections open.",
-        m_listener ? m_listener->connectionCount() : 0);
+    out.gauge(
+        "pushconsole_http_connections", "HTTP API connections open.", m_http->connectionCount());
+    out.gauge("pushconsole_http_buffered_bytes",
+        "Memory the HTTP API holds for its clients: requests, unsent answers, bookkeeping.",
+        double(m_http->bufferedBytes()));
+    out.gauge("pushconsole_http_paused_connections",
+        "HTTP connections not read because their answers are not read or too many requests "
+        "are in flight.",
+        m_http->pausedCount());
+    out.family("pushconsole_http_timeouts_total", "counter",
+        "HTTP connections closed by a deadline, by deadline.");
+    out.sample("pushconsole_http_timeouts_total", {{"deadline", "request"}},
+        double(m_http->requestTimeouts()));
+    out.sample(
+        "pushconsole_http_timeouts_total", {{"deadline", "idle"}}, double(m_http->idleTimeouts()));
+    out.sample("pushconsole_http_timeouts_total", {{"deadline", "unread_answers"}},
+        double(m_http->stalledOutputs()));
 
     out.family("pushconsole_pushes_total", "counter", "Push requests by source and result.");
     for (int source = 0; source < Metrics::SourceCount; ++source) {
@@ -542,6 +733,8 @@ QByteArray HttpApi::metricsText() const
         double(m.refusedUnbound));
     out.sample(
         "pushconsole_refused_connections_total", {{"limit", "push_port"}}, double(m.refusedText));
+    out.sample("pushconsole_refused_connections_total", {{"limit", "max_http_conns"}},
+        double(m.refusedHttp));
 
     // Offline delivery (--offline-ttl); zero without it.
     out.counter("pushconsole_offline_stored_total",
@@ -566,7 +759,8 @@ QByteArray HttpApi::metricsText() const
         int(std::size(bounds)), m.pushLatency, double(m.pushLatencySumNs) / 1e9);
 
     out.family("pushconsole_http_responses_total", "counter", "HTTP API answers by status code.");
-    for (auto it = m_responses.cbegin(); it != m_responses.cend(); ++it)
+    const QMap<int, quint64> &responses = m_http->responseCounts();
+    for (auto it = responses.cbegin(); it != responses.cend(); ++it)
         out.sample("pushconsole_http_responses_total", {{"code", QByteArray::number(it.key())}},
             double(it.value()));
     return out.text();

@@ -66,6 +66,7 @@ struct Metrics
     // Bytes queued for clients (frames answered ok) that never reached them,
     // by DropReason.
     quint64 droppedBytes[DropReasonCount] = {};
+    quint64 refusedHttp = 0; // HTTP API: over --max-http-conns
     quint64 pushes[SourceCount][StatusCount] = {};
     // Cluster mode (--redis).
     quint64 clusterSent = 0; // push messages published to other nodes

@@ -23,7 +23,7 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_router(&m_registry, &m_log, &m_metrics)
     , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
     , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
-    , m_http(std::make_unique<HttpApi>(this))
+    , m_http(std::make_unique<HttpApi>(this, &m_metrics))
 {
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         m_wsClosed = true;
@@ -261,6 +261,7 @@ void PushServer::shutdown()
     // answered ok is delivered to every client that reads, within
     // --shutdown-timeout.
     m_text->closeAll();
+    m_http->closeAll();
     m_gateway->closeAll(WsFrame::GoingAway, "server shutting down", m_config.shutdownTimeoutMs);
     // The gateway's deadline aborts clients that are too slow; this is the
     // backstop should the loop be too busy to get there in time.

@@ -9,7 +9,7 @@ BUILD_DIR="${PUSHCONSOLE_BUILD_DIR:-$ROOT/build}"
 # What building and running the console needs, as Debian 12 packages.
 BUILD_PACKAGES=(
     cmake ninja-build g++ pkg-config
-    qt6-base-dev qt6-websockets-dev qt6-httpserver-dev qt6-tools-dev qt6-tools-dev-tools
+    qt6-base-dev qt6-websockets-dev qt6-tools-dev qt6-tools-dev-tools
     qt6-l10n-tools qt6-translations-l10n qt6-qpa-plugins libqt6svg6 libgl-dev libssl-dev
     libhiredis-dev libqt6sql6-sqlite
     help2man  # the manual page, generated from --help

@@ -75,6 +75,13 @@ void tst_JsClient::initTestCase()
     QVERIFY2(m_browser.start(chromium), qPrintable(m_browser.error()));
 }
 
+// The harness runs in the gateway's test page, which is served only on request.
+static QStringList withTestPage(QStringList args)
+{
+    args.prepend(QStringLiteral("--http-test-page"));
+    return args;
+}
+
 QString tst_JsClient::openHarness(GatewayProcess &gateway)
 {
     m_session = m_browser.openPage(QStringLiteral("http://127.0.0.1:%1/").arg(gateway.httpPort()));
@@ -114,7 +121,7 @@ QString tst_JsClient::lastStates(const char *name)
 void tst_JsClient::servedAsAModule()
 {
     Gateway gateway;
-    QVERIFY2(gateway.start(), gateway.errors().constData());
+    QVERIFY2(gateway.start(withTestPage({})), gateway.errors().constData());
     const Reply r =
         request("GET", QStringLiteral("http://127.0.0.1:%1/client.js").arg(gateway.httpPort()));
     QCOMPARE(r.status, 200);
@@ -133,7 +140,7 @@ void tst_JsClient::servedAsAModule()
 void tst_JsClient::bindsReceivesAndReconnectsAfterRestart()
 {
     Gateway first;
-    QVERIFY2(first.start(), first.errors().constData());
+    QVERIFY2(first.start(withTestPage({})), first.errors().constData());
     const quint16 wsPort = first.wsPort();
     QVERIFY2(!openHarness(first).isEmpty(), qPrintable(m_browser.error()));
     // Default backoff (1 s doubling to 30 s, full jitter): the timings below
@@ -159,8 +166,8 @@ void tst_JsClient::bindsReceivesAndReconnectsAfterRestart()
         waiting.value(QStringLiteral("reason")).toString(), QStringLiteral("server shutting down"));
     QVERIFY(waiting.value(QStringLiteral("delay")).toDouble() < 1000);
     Gateway second;
-    QVERIFY2(
-        second.start({QStringLiteral("--ws-port=%1").arg(wsPort)}), second.errors().constData());
+    QVERIFY2(second.start(withTestPage({QStringLiteral("--ws-port=%1").arg(wsPort)})),
+        second.errors().constData());
     const qint64 listeningAt = QDateTime::currentMSecsSinceEpoch();
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('a').filter(s => s === 'bound').length === 2"), 40000),
@@ -216,7 +223,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
     };
 
     Gateway first;
-    QVERIFY2(first.start(tokenArgs(fileA, 0)), first.errors().constData());
+    QVERIFY2(first.start(withTestPage(tokenArgs(fileA, 0))), first.errors().constData());
     const quint16 wsPort = first.wsPort();
     QVERIFY2(!openHarness(first).isEmpty(), qPrintable(m_browser.error()));
     QVERIFY(js(QStringLiteral("h.secret = %1, h.ttl = 2, true")
@@ -238,7 +245,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
     QVERIFY(js(QStringLiteral("h.ttl = 300, true")).toBool());
     QVERIFY(first.stop());
     Gateway second;
-    QVERIFY2(second.start(tokenArgs(fileA, wsPort)), second.errors().constData());
+    QVERIFY2(second.start(withTestPage(tokenArgs(fileA, wsPort))), second.errors().constData());
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('t').filter(s => s === 'bound').length === 2"), 20000),
         qPrintable(lastStates("t")));
@@ -254,7 +261,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
                 .toBool());
     QVERIFY(second.stop());
     Gateway third;
-    QVERIFY2(third.start(tokenArgs(fileB, wsPort)), third.errors().constData());
+    QVERIFY2(third.start(withTestPage(tokenArgs(fileB, wsPort))), third.errors().constData());
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('t').filter(s => s === 'bound').length === 4"), 20000),
         qPrintable(lastStates("t")));
@@ -274,8 +281,8 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
 void tst_JsClient::evictedOrKickedStaysClosed()
 {
     Gateway gateway;
-    QVERIFY2(
-        gateway.start({QStringLiteral("--max-conns-per-uid=1")}), gateway.errors().constData());
+    QVERIFY2(gateway.start(withTestPage({QStringLiteral("--max-conns-per-uid=1")})),
+        gateway.errors().constData());
     QVERIFY2(!openHarness(gateway).isEmpty(), qPrintable(m_browser.error()));
     const QString options =
         QStringLiteral("{uid: 'dup', minReconnectDelay: 20, maxReconnectDelay: 100}");
@@ -323,7 +330,8 @@ void tst_JsClient::keepAliveHoldsAnIdleConnection()
     // No pings from the gateway and a 2 s heartbeat: only the client's own
     // frames keep it.
     Gateway gateway;
-    QVERIFY2(gateway.start({QStringLiteral("--ping-interval=0"), QStringLiteral("--heartbeat=2s")}),
+    QVERIFY2(gateway.start(withTestPage(
+                 {QStringLiteral("--ping-interval=0"), QStringLiteral("--heartbeat=2s")})),
         gateway.errors().constData());
     QVERIFY2(!openHarness(gateway).isEmpty(), qPrintable(m_browser.error()));
     QVERIFY(

@@ -36,6 +36,7 @@ TARGETS=(
     "wsframe 512"
     "wshandshake 9000"
     "proxyheader 4200"
+    "httpparser 8192"
 )
 
 failed=0

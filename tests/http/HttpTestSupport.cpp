@@ -93,6 +93,48 @@ Run run(const QString &program, const QStringList &arguments, int timeoutMs)
     return r;
 }
 
+QByteArray rawRequest(const QByteArray &method, const QByteArray &path, const QByteArray &body,
+    const QByteArray &extraHeaders)
+{
+    QByteArray r = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extraHeaders;
+    if (!body.isEmpty() || method == "POST") {
+        r += "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
+            + "\r\n";
+    }
+    return r + "\r\n" + body;
+}
+
+int countResponses(const QByteArray &received, QList<int> *statuses)
+{
+    int count = 0;
+    qsizetype pos = 0;
+    for (;;) {
+        const qsizetype headEnd = received.indexOf("\r\n\r\n", pos);
+        if (headEnd < 0 || !QByteArrayView(received).sliced(pos).startsWith("HTTP/1.1 "))
+            return count;
+        const QByteArrayView head = QByteArrayView(received).sliced(pos, headEnd - pos);
+        const int status = head.sliced(9, 3).toInt();
+        qint64 length = 0;
+        const qsizetype at = head.toByteArray().toLower().indexOf("\r\ncontent-length: ");
+        if (at >= 0) {
+            qsizetype end = head.indexOf("\r\n", at + 2);
+            if (end < 0)
+                end = head.size();
+            length = head.sliced(at + 18, end - at - 18).toLongLong();
+        }
+        if (status == 100) {
+            pos = headEnd + 4; // an interim answer, not one of the final ones
+            continue;
+        }
+        if (received.size() < headEnd + 4 + length)
+            return count;
+        ++count;
+        if (statuses)
+            statuses->append(status);
+        pos = headEnd + 4 + length;
+    }
+}
+
 QString requireProgram(const QString &name)
 {
     const QString path = QStandardPaths::findExecutable(name);

@@ -145,7 +145,9 @@ Run tst_Browser::curlPush(quint16 httpPort, const QByteArray &body)
 
 void tst_Browser::pageReceivesHttpPush()
 {
-    QVERIFY2(m_gateway.start(), m_gateway.output() + m_gateway.errors());
+    // The test page is served only when asked for.
+    QVERIFY2(m_gateway.start({QStringLiteral("--http-test-page")}),
+        m_gateway.output() + m_gateway.errors());
     m_wsPort = m_gateway.wsPort();
     // No port in the address: the page must take the gateway's real
     // WebSocket port from the page the gateway served.

@@ -50,7 +50,7 @@ private Q_SLOTS:
     void unknownRouteIs404();
     void wrongMethodIs405_data();
     void wrongMethodIs405();
-    void apiKeyIsRequiredOnApiOnly();
+    void apiKeyIsRequired();
     void apiKeyFileProblemsStopTheStart_data();
     void apiKeyFileProblemsStopTheStart();
     void portMinusOneMeansNoHttp();
@@ -206,7 +206,7 @@ void tst_HttpApi::oversizeWithContentLengthIs413BeforeTheBody()
     // body that is announced as too large.
     bool closed = false;
     const QByteArray answer = rawExchange(server->httpPort(),
-        "POST /api/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         "Content-Length: 10000000\r\n\r\n",
         nullptr, 5000, &closed);
     QVERIFY2(answer.startsWith("HTTP/1.1 413 "), answer.constData());
@@ -228,8 +228,8 @@ void tst_HttpApi::oversizeStreamedBodyIs413()
     // connection reset.
     bool closed = false;
     const QByteArray answer = rawExchange(server->httpPort(),
-        "POST /api/push HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(body.size())
-            + "\r\n\r\n" + body,
+        "POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+            + QByteArray::number(body.size()) + "\r\n\r\n" + body,
         nullptr, 10000, &closed);
     QVERIFY2(answer.startsWith("HTTP/1.1 413 "), answer.left(200).constData());
     QVERIFY(answer.contains(R"x({"error":"body too large (limit 65536 bytes)"})x"));
@@ -259,7 +259,8 @@ void tst_HttpApi::oversizeChunkedBodyIs413()
     auto server = startServer(config);
     QVERIFY(server);
     // No length up front: the guard counts what arrives and stops it.
-    QByteArray chunked = "POST /api/push HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    QByteArray chunked =
+        "POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (int i = 0; i < 64; ++i)
         chunked += "400\r\n" + QByteArray(1024, 'a') + "\r\n";
     bool closed = false;
@@ -287,7 +288,7 @@ void tst_HttpApi::bodyJustOverTheLimitIs413()
         QStringLiteral("body too large (limit 1024 bytes)"));
     // Chunked, the length is known only once the body is in.
     const QByteArray answer = rawExchange(server->httpPort(),
-        "POST /api/push HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
             + QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n",
         [](const QByteArray &received) { return received.endsWith("}"); });
     QVERIFY2(answer.startsWith("HTTP/1.1 413 "), answer.constData());
@@ -307,7 +308,8 @@ void tst_HttpApi::expectContinueIsAnswered()
     QTcpSocket socket;
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
     QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
-    socket.write("POST /api/push HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: "
+    socket.write("POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Expect: 100-continue\r\nContent-Length: "
         + QByteArray::number(body.size()) + "\r\n\r\n");
     // curl waits a second for this before giving up and sending anyway.
     QByteArray received;
@@ -332,7 +334,8 @@ void tst_HttpApi::headTooLargeIs431()
     QVERIFY(server);
     bool closed = false;
     const QByteArray answer = rawExchange(server->httpPort(),
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + QByteArray(64 * 1024, 'f') + "\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: " + QByteArray(64 * 1024, 'f')
+            + "\r\n\r\n",
         nullptr, 5000, &closed);
     QVERIFY2(answer.startsWith("HTTP/1.1 431 "), answer.left(200).constData());
     QVERIFY(closed);
@@ -569,7 +572,7 @@ void tst_HttpApi::wrongMethodIs405()
     QCOMPARE(r.header("Allow"), allow);
 }
 
-void tst_HttpApi::apiKeyIsRequiredOnApiOnly()
+void tst_HttpApi::apiKeyIsRequired()
 {
     QTemporaryFile keyFile;
     QVERIFY(keyFile.open());
@@ -621,10 +624,19 @@ void tst_HttpApi::apiKeyIsRequiredOnApiOnly()
         request("GET", url(server.get(), QStringLiteral("/api/online")), {}, good).status, 200);
     QCOMPARE(request("GET", url(server.get(), QStringLiteral("/api/x")), {}, good).status, 404);
 
-    // Probes and the page stay open.
-    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/healthz"))).status, 200);
-    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/metrics"))).status, 200);
-    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/"))).status, 200);
+    // The probe stays open but tells only that the gateway is up; the
+    // metrics need the key too, and the test page is off unless asked for.
+    const Reply health = request("GET", url(server.get(), QStringLiteral("/healthz")));
+    QCOMPARE(health.status, 200);
+    QCOMPARE(health.body, QByteArray(R"({"status":"ok"})"));
+    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/healthz")), {}, good)
+                 .json()
+                 .value(QStringLiteral("connections"))
+                 .toInt(),
+        1);
+    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/metrics"))).status, 401);
+    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/metrics")), {}, good).status, 200);
+    QCOMPARE(request("GET", url(server.get(), QStringLiteral("/"))).status, 404);
 
     // Refusals are in the operator's log.
     const QList<Event> events = server->eventLog()->snapshot();
@@ -723,7 +735,8 @@ void tst_HttpApi::keepAliveServesSeveralRequests()
     QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
     const QByteArray body = pushLine("nobody", "x");
     for (int i = 0; i < 20; ++i) {
-        socket.write("POST /api/push HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        socket.write("POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Content-Type: application/json\r\nContent-Length: "
             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QByteArray received;
         QVERIFY(waitFor([&] {
@@ -745,10 +758,11 @@ void tst_HttpApi::pipelinedRequestsAreAnsweredInOrder()
     QByteArray requests;
     for (int i = 0; i < 5; ++i) {
         const QByteArray body = pushLine("p", QByteArray::number(i));
-        requests += "POST /api/push HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        requests += "POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Content-Type: application/json\r\nContent-Length: "
             + QByteArray::number(body.size()) + "\r\n\r\n" + body;
     }
-    requests += "GET /api/uids/nobody HTTP/1.1\r\nHost: x\r\n\r\n";
+    requests += "GET /api/uids/nobody HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     const QByteArray answers = rawExchange(server->httpPort(), requests,
         [](const QByteArray &received) { return received.count("HTTP/1.1 ") == 6; });
     QCOMPARE(answers.count("HTTP/1.1 200 "), 5);
@@ -766,8 +780,10 @@ void tst_HttpApi::connectionCloseIsHonoured_data()
     QTest::newRow("HTTP/1.0 keep-alive")
         << QByteArray("GET /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") << false;
     QTest::newRow("HTTP/1.1 close")
-        << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n") << true;
-    QTest::newRow("HTTP/1.1") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") << false;
+        << QByteArray("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        << true;
+    QTest::newRow("HTTP/1.1") << QByteArray("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                              << false;
     QTest::newRow("error, HTTP/1.0") << QByteArray("GET /nope HTTP/1.0\r\n\r\n") << true;
 }
 
@@ -814,7 +830,9 @@ void tst_HttpApi::stopAndStartAgain()
 
 void tst_HttpApi::testPageIsServedWithTheWsPort()
 {
-    auto server = startServer();
+    Config config = loopbackConfig();
+    config.httpTestPage = true;
+    auto server = startServer(config);
     QVERIFY(server);
     const Reply r = request("GET", url(server.get(), QStringLiteral("/")));
     QCOMPARE(r.status, 200);

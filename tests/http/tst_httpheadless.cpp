@@ -2,6 +2,8 @@
 #include "TestMain.h"
 #include "TestSupport.h"
 
+#include "ConfigLoader.h"
+
 #include <QTcpServer>
 #include <QTemporaryDir>
 
@@ -21,6 +23,7 @@ private Q_SLOTS:
     void missingKeyFileFailsClearly();
     void badHttpOptionsFailClearly_data();
     void badHttpOptionsFailClearly();
+    void httpOptionsAreRead();
     void keyFileFromIniIsUsed();
     void helpListsTheHttpOptions();
 
@@ -116,6 +119,76 @@ void tst_HttpHeadless::badHttpOptionsFailClearly_data()
                                  << QByteArray("--http-bind: invalid value \"example\"");
     QTest::newRow("empty key file") << QStringLiteral("--http-api-key-file=")
                                     << QByteArray("--http-api-key-file: invalid value");
+    QTest::newRow("origin null") << QStringLiteral("--http-allow-origin=null")
+                                 << QByteArray("--http-allow-origin: invalid value \"null\"");
+    QTest::newRow("origin *") << QStringLiteral("--http-allow-origin=*")
+                              << QByteArray("--http-allow-origin: invalid value \"*\"");
+    QTest::newRow("origin with a path")
+        << QStringLiteral("--http-allow-origin=https://a.example/admin")
+        << QByteArray("--http-allow-origin: invalid value");
+    QTest::newRow("host with a space")
+        << QStringLiteral("--http-host=a b") << QByteArray("--http-host: invalid value \"a b\"");
+    QTest::newRow("no connections") << QStringLiteral("--max-http-conns=0")
+                                    << QByteArray("--max-http-conns: invalid value \"0\"");
+    QTest::newRow("no requests in flight") << QStringLiteral(
+        "--http-max-in-flight=0") << QByteArray("--http-max-in-flight: invalid value \"0\"");
+    QTest::newRow("output of 1 byte") << QStringLiteral("--http-max-output=1")
+                                      << QByteArray("--http-max-output: invalid value \"1\"");
+    QTest::newRow("no request time") << QStringLiteral("--http-request-timeout=0")
+                                     << QByteArray("--http-request-timeout: invalid value");
+    QTest::newRow("idle 10 ms") << QStringLiteral("--http-idle-timeout=10ms")
+                                << QByteArray("--http-idle-timeout: invalid value");
+}
+
+void tst_HttpHeadless::httpOptionsAreRead()
+{
+    const auto r = ConfigLoader::load({QStringLiteral("pushconsole"),
+        QStringLiteral("--http-allow-origin"),
+        QStringLiteral("HTTPS://Admin.Example.com:443/, http://localhost:8080"),
+        QStringLiteral("--http-host=API.example.com.,*"), QStringLiteral("--http-public-metrics"),
+        QStringLiteral("--http-test-page"), QStringLiteral("--max-http-conns=7"),
+        QStringLiteral("--http-max-output=64K"), QStringLiteral("--http-max-in-flight=3"),
+        QStringLiteral("--http-request-timeout=1500ms"), QStringLiteral("--http-idle-timeout=2m")});
+    QCOMPARE(r.action, ConfigLoader::Action::Run);
+    const Config &c = r.config;
+    // As a browser sends an Origin: lower case, no default port, no slash.
+    QCOMPARE(c.httpAllowOrigins,
+        QStringList({QStringLiteral("https://admin.example.com"),
+            QStringLiteral("http://localhost:8080")}));
+    QCOMPARE(c.httpHosts, QStringList({QStringLiteral("api.example.com"), QStringLiteral("*")}));
+    QVERIFY(c.httpPublicMetrics);
+    QVERIFY(c.httpTestPage);
+    QCOMPARE(c.maxHttpConnections, 7);
+    QCOMPARE(c.httpMaxOutput, 64 * 1024);
+    QCOMPARE(c.httpMaxInFlight, 3);
+    QCOMPARE(c.httpRequestTimeoutMs, 1500);
+    QCOMPARE(c.httpIdleTimeoutMs, 2 * 60 * 1000);
+
+    // The same from an INI file, where a list is split by QSettings.
+    QTemporaryDir dir;
+    QFile ini(dir.filePath(QStringLiteral("pushconsole.ini")));
+    QVERIFY(ini.open(QIODevice::WriteOnly));
+    ini.write("[pushconsole]\nhttp-allow-origin=https://a.example, https://b.example:8443\n"
+              "http-host=api.example.com\nhttp-test-page=true\nhttp-public-metrics=false\n"
+              "max-http-conns=9\nhttp-request-timeout=3s\n");
+    ini.close();
+    const auto fromIni = ConfigLoader::load(
+        {QStringLiteral("pushconsole"), QStringLiteral("--config"), ini.fileName()});
+    QCOMPARE(fromIni.action, ConfigLoader::Action::Run);
+    QCOMPARE(fromIni.config.httpAllowOrigins,
+        QStringList(
+            {QStringLiteral("https://a.example"), QStringLiteral("https://b.example:8443")}));
+    QCOMPARE(fromIni.config.httpHosts, QStringList {QStringLiteral("api.example.com")});
+    QVERIFY(fromIni.config.httpTestPage);
+    QVERIFY(!fromIni.config.httpPublicMetrics);
+    QCOMPARE(fromIni.config.maxHttpConnections, 9);
+    QCOMPARE(fromIni.config.httpRequestTimeoutMs, 3000);
+
+    const Config defaults;
+    QVERIFY(defaults.httpAllowOrigins.isEmpty());
+    QVERIFY(defaults.httpHosts.isEmpty());
+    QVERIFY(!defaults.httpPublicMetrics);
+    QVERIFY(!defaults.httpTestPage);
 }
 
 void tst_HttpHeadless::badHttpOptionsFailClearly()
@@ -159,6 +232,11 @@ void tst_HttpHeadless::helpListsTheHttpOptions()
     QVERIFY(r.out.contains("--http-bind <address>"));
     QVERIFY(r.out.contains("--http-port <port>"));
     QVERIFY(r.out.contains("--http-api-key-file <file>"));
+    for (const char *option : {"--http-host <names>", "--http-allow-origin <origins>",
+             "--http-public-metrics", "--http-test-page", "--max-http-conns <count>",
+             "--http-max-output <size>", "--http-max-in-flight <count>",
+             "--http-request-timeout <duration>", "--http-idle-timeout <duration>"})
+        QVERIFY2(r.out.contains(option), option);
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_HttpHeadless)

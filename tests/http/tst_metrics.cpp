@@ -46,7 +46,9 @@ void tst_Metrics::curlScrapeParsesAndCounts()
     QVERIFY(backend.request("{nope").startsWith("error: invalid JSON at offset 1: "));
     const QString push = QStringLiteral("http://127.0.0.1:%1/api/push").arg(server->httpPort());
     Run r = run(curl,
-        {QStringLiteral("-sS"), QStringLiteral("-d"), QString::fromUtf8(pushLine("b", "3")), push});
+        {QStringLiteral("-sS"), QStringLiteral("-H"),
+            QStringLiteral("Content-Type: application/json"), QStringLiteral("-d"),
+            QString::fromUtf8(pushLine("b", "3")), push});
     QVERIFY2(r.finished && r.exitCode == 0, r.err.constData());
     QCOMPARE(r.out, QByteArray(R"({"result":"ok","delivered":1})"));
     server->router()->push(pushLine("a", "4"), PushSource::Console, QStringLiteral("console"));
