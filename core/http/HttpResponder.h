@@ -1,0 +1,35 @@
+#pragma once
+
+#include "HttpResponse.h"
+
+#include <QPointer>
+
+// The one answer a request is owed. A copyable handle: keep it to answer
+// later (a push waiting for Redis). Answers leave in request order whatever
+// order they are given in; once the connection is gone, send() does nothing.
+class HttpResponder final
+{
+public:
+    // Whoever keeps the request's place in line (the HttpConnection).
+    class Target
+    {
+    public:
+        virtual void respond(quint64 request, const HttpResponse &response) = 0;
+
+    protected:
+        ~Target() = default;
+    };
+
+    HttpResponder() = default;
+    // target lives as long as alive (the connection object itself).
+    HttpResponder(QObject *alive, Target *target, quint64 request);
+
+    // Only the first call for a request counts.
+    void send(const HttpResponse &response) const;
+    bool isConnected() const { return !m_alive.isNull(); }
+
+private:
+    QPointer<QObject> m_alive;
+    Target *m_target = nullptr;
+    quint64 m_request = 0;
+};

@@ -1,0 +1,336 @@
+#include "PushServer.h"
+
+#include "ClusterLink.h"
+#include "EpollEventDispatcher.h"
+#include "HttpApi.h"
+#include "RedisOfflineStore.h"
+#include "RedisUrl.h"
+#include "SqliteOfflineStore.h"
+#include "TextPushServer.h"
+#include "TlsContext.h"
+#include "TokenVerifier.h"
+#include "WsFrame.h"
+#include "WsGateway.h"
+
+#include <QTimer>
+
+#include <sys/resource.h>
+
+PushServer::PushServer(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_log(config.logBuffer)
+    , m_router(&m_registry, &m_log, &m_metrics)
+    , m_gateway(std::make_unique<WsGateway>(m_config, &m_registry, &m_log, &m_metrics))
+    , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
+    , m_http(std::make_unique<HttpApi>(m_config, httpContext()))
+{
+    connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
+        m_wsClosed = true;
+        if (m_textClosed)
+            finishShutdown();
+    });
+    connect(m_text.get(), &TextPushServer::allClosed, this, [this] {
+        m_textClosed = true;
+        if (m_wsClosed)
+            finishShutdown();
+    });
+}
+
+PushServer::~PushServer()
+{
+    // Store and cluster replies still in flight are answered (as
+    // disconnected) while they stop, and may still deliver: before the
+    // connections go.
+    m_router.setOfflineStore(nullptr);
+    m_router.setCluster(nullptr);
+    m_offline.reset();
+    m_cluster.reset();
+    // Connections reach into the registry and the log while they go.
+    m_http.reset();
+    m_text.reset();
+    m_gateway.reset();
+}
+
+HttpApi::Context PushServer::httpContext()
+{
+    HttpApi::Context c;
+    c.router = &m_router;
+    c.registry = &m_registry;
+    c.log = &m_log;
+    c.metrics = &m_metrics;
+    c.kick = [this](const QByteArray &uid) { return kick(uid); };
+    c.startedAt = [this] { return m_startedAt; };
+    c.wsPort = [this] { return wsPort(); };
+    return c;
+}
+
+bool PushServer::start(QString *error)
+{
+    // Each part keeps its own copy of the settings, taken here: a change
+    // made with setConfig() applies now, never halfway through a run.
+    m_gateway->setConfig(m_config);
+    m_text->setConfig(m_config);
+    m_http->setConfig(m_config);
+    QString why;
+    if (!m_config.tlsCertificate.isEmpty()) {
+        m_tls = TlsContext::load(m_config.tlsCertificate, m_config.tlsKey, &why);
+        if (!m_tls) {
+            *error = why;
+            Event e;
+            e.type = Event::Type::Error;
+            e.level = Event::Level::Error;
+            e.detail = why;
+            m_log.append(std::move(e));
+            return false;
+        }
+        for (const QString &warning : m_tls->warnings()) {
+            Event e;
+            e.type = Event::Type::Error;
+            e.level = Event::Level::Warning;
+            e.detail = warning;
+            m_log.append(std::move(e));
+        }
+    } else {
+        m_tls.reset();
+    }
+    m_gateway->setTlsContext(m_tls.get());
+    m_verifier.reset();
+    if (!m_config.authSecretFile.isEmpty())
+        m_verifier = TokenVerifier::fromSecretFile(m_config.authSecretFile, &why);
+    else if (!m_config.authPublicKeyFile.isEmpty())
+        m_verifier = TokenVerifier::fromPublicKeyFile(m_config.authPublicKeyFile, &why);
+    if ((!m_config.authSecretFile.isEmpty() || !m_config.authPublicKeyFile.isEmpty())
+        && !m_verifier) {
+        *error = why;
+        Event e;
+        e.type = Event::Type::Error;
+        e.level = Event::Level::Error;
+        e.detail = why;
+        m_log.append(std::move(e));
+        return false;
+    }
+    if (m_verifier) {
+        m_verifier->setLeeway(m_config.authLeewayMs / 1000);
+        m_verifier->setAudience(m_config.authAudience);
+        m_verifier->setIssuer(m_config.authIssuer);
+        m_verifier->setMaxAge(m_config.authMaxAgeMs / 1000);
+    }
+    m_gateway->setTokenVerifier(m_verifier.get());
+    if (!startExtensions(&why)) {
+        *error = why;
+    } else if (!m_gateway->listen(&why)) {
+        *error = tr("cannot listen for WebSocket clients on %1:%2: %3")
+                     .arg(m_config.wsBind.toString())
+                     .arg(m_config.wsPort)
+                     .arg(why);
+    } else if (!m_text->listen(&why)) {
+        m_gateway->stopListening();
+        *error = tr("cannot listen for pushes on %1:%2: %3")
+                     .arg(m_config.textBind.toString())
+                     .arg(m_config.textPort)
+                     .arg(why);
+    } else if (!m_http->listen(&why)) {
+        m_gateway->stopListening();
+        m_text->stopListening();
+        *error = why;
+    } else {
+        m_startedAt = QDateTime::currentDateTimeUtc();
+        Event e;
+        e.type = Event::Type::Listening;
+        e.level = Event::Level::Info;
+        rlimit files = {};
+        getrlimit(RLIMIT_NOFILE, &files);
+        const bool epoll =
+            qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+        e.detail = QStringLiteral("ws=%1 text=%2 http=%3 max-fds=%4 loop=%5%6")
+                       .arg(wsAddress(), textAddress(), httpAddress())
+                       .arg(quint64(files.rlim_cur))
+                       .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
+                       .arg(m_tls ? QStringLiteral(" tls=on") : QString());
+        if (m_verifier)
+            e.detail += QStringLiteral(" auth=")
+                + QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()));
+        if (!m_config.trustedProxies.isEmpty()) {
+            QStringList proxies;
+            for (const auto &subnet : m_config.trustedProxies)
+                proxies << subnet.first.toString() + QLatin1Char('/')
+                        + QString::number(subnet.second);
+            e.detail += QStringLiteral(" trusted-proxies=") + proxies.join(QLatin1Char(','));
+            if (m_config.proxyProtocol)
+                e.detail += QStringLiteral(" proxy-protocol=on");
+        }
+        if (m_cluster) {
+            e.detail += QStringLiteral(" node=%1 redis=%2")
+                            .arg(QString::fromUtf8(m_cluster->nodeId()),
+                                m_cluster->options().url.displayString());
+        }
+        if (m_offline)
+            e.detail += QStringLiteral(" offline=%1").arg(m_offline->description());
+        m_log.append(std::move(e));
+        Q_EMIT listeningChanged(true);
+        return true;
+    }
+    Event e;
+    e.type = Event::Type::Error;
+    e.level = Event::Level::Error;
+    e.detail = *error;
+    m_log.append(std::move(e));
+    return false;
+}
+
+bool PushServer::startExtensions(QString *error)
+{
+    // Built once: a console that stops and starts listening keeps its
+    // cluster membership and its store.
+    if (!m_cluster && !m_config.redisUrl.isEmpty()) {
+        QString why;
+        ClusterLink::Options o;
+        const bool fromFile = !m_config.redisPasswordFile.isEmpty();
+        o.url = RedisUrl::parse(m_config.redisUrl, &why,
+            fromFile ? RedisUrl::PasswordSource::File : RedisUrl::PasswordSource::Url);
+        if (!o.url.isValid()) {
+            *error = tr("invalid Redis URL: %1").arg(why);
+            return false;
+        }
+        if (fromFile) {
+            o.url.password = RedisUrl::readPasswordFile(m_config.redisPasswordFile, &why);
+            if (o.url.password.isEmpty()) {
+                *error = why;
+                return false;
+            }
+        }
+        o.nodeId =
+            m_config.nodeId.isEmpty() ? ClusterLink::defaultNodeId() : m_config.nodeId.toUtf8();
+        o.ttlMs = m_config.clusterTtlMs;
+        o.timeoutMs = int(m_config.redisTimeoutMs);
+        o.maxInFlightBytes = m_config.clusterMaxInFlight;
+        m_cluster = std::make_unique<ClusterLink>(o, &m_registry, &m_log, &m_metrics);
+        m_cluster->setPushHandler([this](const QByteArray &origin, const QByteArray &line) {
+            m_router.push(
+                line, PushSource::Cluster, QLatin1String("node:") + QLatin1String(origin));
+        });
+        m_router.setCluster(m_cluster.get());
+        // Redis need not be up yet: the node serves its own clients and
+        // joins when it can.
+        m_cluster->start();
+    }
+    if (!m_offline && m_config.offlineTtlMs > 0) {
+        OfflineStore::Limits limits;
+        limits.ttlMs = m_config.offlineTtlMs;
+        limits.maxPerUid = m_config.offlineMaxPerUid;
+        limits.maxTotal = m_config.offlineMaxTotal;
+        limits.maxBytesPerUid = m_config.offlineMaxBytesPerUid;
+        limits.maxBytes = m_config.offlineMaxBytes;
+        if (m_cluster) {
+            m_offline = std::make_unique<RedisOfflineStore>(limits, m_cluster.get(), &m_metrics);
+        } else {
+            auto store = std::make_unique<SqliteOfflineStore>(limits, &m_metrics);
+            const QString path = m_config.offlineDb.isEmpty() ? SqliteOfflineStore::defaultPath()
+                                                              : m_config.offlineDb;
+            if (!store->open(path, error))
+                return false;
+            m_offline = std::move(store);
+        }
+        m_offline->setEventLog(&m_log);
+        // Stored messages go out at the pace each client reads, within its
+        // output cap; the delivery follows binds and the store by itself.
+        OfflineDelivery::Options delivery;
+        delivery.maxOutput = m_config.maxOutput;
+        delivery.maxMessage = m_config.maxLine;
+        delivery.lowWaterBytes = qMin(delivery.lowWaterBytes, m_config.maxOutput / 4);
+        m_router.setOfflineStore(m_offline.get(), delivery);
+    }
+    return true;
+}
+
+void PushServer::stopListening()
+{
+    const bool was = isListening();
+    m_gateway->stopListening();
+    m_text->stopListening();
+    m_http->stopListening();
+    if (was) {
+        Event e;
+        e.type = Event::Type::Stopped;
+        e.level = Event::Level::Info;
+        e.detail = QStringLiteral("listeners closed");
+        m_log.append(std::move(e));
+        Q_EMIT listeningChanged(false);
+    }
+}
+
+bool PushServer::isListening() const
+{
+    return m_gateway->isListening() || m_text->isListening() || m_http->isListening();
+}
+
+void PushServer::shutdown()
+{
+    if (m_shuttingDown)
+        return;
+    stopListening();
+    // Leave the cluster at once rather than wait for the TTL.
+    if (m_cluster)
+        m_cluster->stop();
+    m_shuttingDown = true;
+    m_wsClosed = m_textClosed = false;
+    // No push is read from now on, so the queues only shrink: what was
+    // answered ok is delivered to every client that reads, within
+    // --shutdown-timeout.
+    m_text->closeAll();
+    m_http->closeAll();
+    m_gateway->closeAll(WsFrame::GoingAway, "server shutting down", m_config.shutdownTimeoutMs);
+    // The gateway's deadline aborts clients that are too slow; this is the
+    // backstop should the loop be too busy to get there in time.
+    QTimer::singleShot(m_config.shutdownTimeoutMs + m_config.closeTimeoutMs + 2000, this,
+        [this] { finishShutdown(); });
+}
+
+void PushServer::finishShutdown()
+{
+    if (m_shuttingDown) {
+        m_shuttingDown = false;
+        Q_EMIT shutdownFinished();
+    }
+}
+
+void PushServer::setConfig(const Config &config)
+{
+    m_config = config;
+}
+
+quint16 PushServer::wsPort() const
+{
+    return m_gateway->port();
+}
+
+quint16 PushServer::textPort() const
+{
+    return m_text->port();
+}
+
+QString PushServer::wsAddress() const
+{
+    return m_gateway->addressString();
+}
+
+QString PushServer::textAddress() const
+{
+    return m_text->addressString();
+}
+
+quint16 PushServer::httpPort() const
+{
+    return m_http->port();
+}
+
+QString PushServer::httpAddress() const
+{
+    return m_http->addressString();
+}
+
+int PushServer::kick(const QByteArray &uid)
+{
+    return m_gateway->kick(uid, QStringLiteral("disconnected by operator"));
+}
