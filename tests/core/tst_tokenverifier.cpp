@@ -882,16 +882,16 @@ void tst_TokenVerifier::phpTokenRefusedElsewhere()
 
 void tst_TokenVerifier::readmeShowsThePhpSnippet()
 {
-    // The README's "Signed uid tokens" section shows mint_token.php whole,
-    // so the documented code is the tested code.
+    // The "Signed uid tokens" section of docs/operations.md shows
+    // mint_token.php whole, so the documented code is the tested code.
     QFile script(QStringLiteral(PUSHCONSOLE_PHP_DIR "/mint_token.php"));
-    QFile readme(QStringLiteral(PUSHCONSOLE_SOURCE_DIR "/README.md"));
+    QFile readme(QStringLiteral(PUSHCONSOLE_SOURCE_DIR "/docs/operations.md"));
     QVERIFY(script.open(QIODevice::ReadOnly));
     QVERIFY(readme.open(QIODevice::ReadOnly));
     const QByteArray code = script.readAll();
     QVERIFY(code.contains("hash_hmac"));
     QVERIFY2(readme.readAll().contains("```php\n" + code + "```\n"),
-        "README.md must show tests/php/mint_token.php verbatim");
+        "docs/operations.md must show tests/php/mint_token.php verbatim");
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_TokenVerifier)
