@@ -264,7 +264,7 @@ void tst_HttpTrust::endpointsAndTheKey_data()
     QTest::addColumn<QString>("flag"); // a Config switch, or empty
     QTest::addColumn<int>("withoutKey");
     QTest::addColumn<int>("withKey");
-    // The table in README.md, "HTTP API".
+    // The table in docs/protocol.md, "HTTP API".
     QTest::newRow("healthz") << QByteArray("GET") << QStringLiteral("/healthz") << QString() << 200
                              << 200;
     QTest::newRow("metrics") << QByteArray("GET") << QStringLiteral("/metrics") << QString() << 401

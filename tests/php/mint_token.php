@@ -5,7 +5,7 @@
 // random "jti" (the per-token connection cap). The page sends it as its
 // first WebSocket message.
 // Usage: php mint_token.php SECRET_FILE UID      (prints the token)
-// tests/core/tst_tokenverifier.cpp runs this file and the README shows it.
+// tests/core/tst_tokenverifier.cpp runs this file and docs/operations.md shows it.
 
 function b64url(string $bytes): string
 {
