@@ -258,6 +258,10 @@ void tst_PresenceReplica::eventsOutOfOrder()
     QCOMPARE(loadedD.last(), QStringLiteral("nodes"));
     QCOMPARE(sorted(loadedD), strings({"+x@d", "+y@d", "nodes"}));
     QCOMPARE(render(r->applyEvent("- d 8 x")), strings({"-x@d"}));
+    // Even one that follows on from nothing: what the node had before it
+    // is unknown here.
+    QCOMPARE(render(r->applyEvent("+ e 1 x")), strings({"load e"}));
+    QCOMPARE(r->nodesHolding("x"), NodeMask(0)); // not before e is loaded
 }
 
 void tst_PresenceReplica::eventsBufferedDuringLoads()
