@@ -1,5 +1,6 @@
 #include "ClusterLink.h"
 
+#include "ClusterScripts.h"
 #include "EventLog.h"
 #include "Logging.h"
 #include "Metrics.h"
@@ -14,92 +15,10 @@
 
 #include <unistd.h>
 
+using ClusterScripts::key;
+using ClusterScripts::nodeKey;
+
 namespace {
-
-const QByteArray Prefix = QByteArrayLiteral("pushconsole:");
-
-// Every change of a node's uid set bumps its version and is announced with
-// that version, in one script, so the announcements of a node are numbered
-// without gaps and a replica can tell a missed one.
-// KEYS: uid set, version. ARGV: node, uid, channel, "+" or "-".
-const char ChangeScript[] = R"lua(
-if ARGV[4] == '+' then
-  redis.call('SADD', KEYS[1], ARGV[2])
-else
-  redis.call('SREM', KEYS[1], ARGV[2])
-end
-local v = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4] .. ' ' .. ARGV[1] .. ' ' .. v .. ' ' .. ARGV[2])
-return v
-)lua";
-
-// (Re)registers a node with its complete uid set.
-// KEYS: node registry, liveness key, uid set, version.
-// ARGV: node, token, ttl ms, channel, uids...
-const char RegisterScript[] = R"lua(
-redis.call('DEL', KEYS[3])
-for i = 5, #ARGV, 1000 do
-  redis.call('SADD', KEYS[3], unpack(ARGV, i, math.min(i + 999, #ARGV)))
-end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-redis.call('SADD', KEYS[1], ARGV[1])
-local v = redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', ARGV[4], 'up ' .. ARGV[1] .. ' ' .. v)
-return v
-)lua";
-
-// The heartbeat: renews this node's liveness (when it is still ours),
-// reaps nodes whose liveness expired, and lists the live ones with their
-// versions. KEYS: registry, own liveness key.
-// ARGV: node, token, ttl ms, channel, key prefix.
-const char TickScript[] = R"lua(
-local renewed = 0
-if redis.call('GET', KEYS[2]) == ARGV[2] then
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  renewed = 1
-end
-local out = {renewed}
-for _, n in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local p = ARGV[5] .. 'node:' .. n
-  if redis.call('EXISTS', p) == 1 then
-    table.insert(out, n)
-    table.insert(out, tonumber(redis.call('GET', p .. ':ver') or '0'))
-  else
-    redis.call('DEL', p .. ':uids', p .. ':ver')
-    redis.call('SREM', KEYS[1], n)
-    redis.call('PUBLISH', ARGV[4], 'down ' .. n)
-  end
-end
-return out
-)lua";
-
-// The uid sets of live nodes (all, or one) with their versions, read in one
-// step so that a set and its version agree. KEYS: registry.
-// ARGV: key prefix, node or "".
-const char SnapshotScript[] = R"lua(
-local list
-if ARGV[2] ~= '' then list = {ARGV[2]} else list = redis.call('SMEMBERS', KEYS[1]) end
-local out = {}
-for _, n in ipairs(list) do
-  local p = ARGV[1] .. 'node:' .. n
-  if redis.call('EXISTS', p) == 1 then
-    table.insert(out, n)
-    table.insert(out, tonumber(redis.call('GET', p .. ':ver') or '0'))
-    table.insert(out, redis.call('SMEMBERS', p .. ':uids'))
-  end
-end
-return out
-)lua";
-
-// Graceful leave. KEYS: registry, liveness, uid set, version.
-// ARGV: node, token, channel.
-const char LeaveScript[] = R"lua(
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-redis.call('SREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[3], 'down ' .. ARGV[1])
-return 1
-)lua";
 
 bool isNodeChar(char c)
 {
@@ -116,6 +35,7 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
     , m_registry(registry)
     , m_log(log)
     , m_metrics(metrics)
+    , m_replica(options.nodeId, [](const QByteArray &node) { return nodeKey(node, "push"); })
 {
     RedisClient::Options o;
     o.url = options.url;
@@ -131,6 +51,7 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
     m_broadcastChannel = key("broadcast");
     m_ownChannel = nodeKey(m_options.nodeId, "push");
     m_offlineChannel = key("offline");
+    m_echo = "ping " + m_options.nodeId + ' ';
 
     connect(m_cmd, &RedisClient::ready, this, &ClusterLink::commandReady);
     connect(m_sub, &RedisClient::ready, this, &ClusterLink::subscriberReady);
@@ -176,7 +97,6 @@ ClusterLink::~ClusterLink()
     // Pending handlers point into this object: stop the clients first.
     m_cmd->stop();
     m_sub->stop();
-    qDeleteAll(m_nodes);
 }
 
 bool ClusterLink::isValidNodeId(QByteArrayView id)
@@ -203,21 +123,6 @@ QByteArray ClusterLink::defaultNodeId()
     return host.left(64 - pid.size()) + pid;
 }
 
-QByteArray ClusterLink::key(const QByteArray &suffix) const
-{
-    return Prefix + suffix;
-}
-
-QByteArray ClusterLink::nodeKey(const QByteArray &node, const char *suffix) const
-{
-    QByteArray k = Prefix + "node:" + node;
-    if (suffix) {
-        k += ':';
-        k += suffix;
-    }
-    return k;
-}
-
 void ClusterLink::start()
 {
     m_stopped = false;
@@ -231,7 +136,7 @@ void ClusterLink::stop()
     m_stopped = true;
     m_tick.stop();
     withdraw();
-    m_up = false;
+    m_replica.clear();
     // The process may exit before the loop turns again.
     m_cmd->flush();
 }
@@ -244,9 +149,7 @@ bool ClusterLink::withdraw()
     // Sent after the registration on the same connection: Redis applies
     // them in that order.
     return m_cmd->isReady()
-        && m_cmd->command({"EVAL", LeaveScript, "4", key("nodes"), nodeKey(m_options.nodeId),
-            nodeKey(m_options.nodeId, "uids"), nodeKey(m_options.nodeId, "ver"), m_options.nodeId,
-            m_token, m_presenceChannel});
+        && m_cmd->command(ClusterScripts::leave(m_options.nodeId, m_token, m_presenceChannel));
 }
 
 void ClusterLink::commandReady()
@@ -282,12 +185,8 @@ void ClusterLink::tryUp()
 
 void ClusterLink::sendRegister()
 {
-    QList<QByteArray> args = {"EVAL", RegisterScript, "4", key("nodes"), nodeKey(m_options.nodeId),
-        nodeKey(m_options.nodeId, "uids"), nodeKey(m_options.nodeId, "ver"), m_options.nodeId,
-        m_token, QByteArray::number(m_options.ttlMs), m_presenceChannel};
-    const QList<QByteArray> uids = m_registry->uids();
-    args.reserve(args.size() + uids.size());
-    args.append(uids);
+    const QList<QByteArray> args = ClusterScripts::registerNode(
+        m_options.nodeId, m_token, m_options.ttlMs, m_presenceChannel, m_registry->uids());
     // Changes after this point are sent after it on the same connection,
     // so Redis applies them in the right order.
     m_registered = m_cmd->command(args, [this](const RedisReply &reply) {
@@ -298,117 +197,70 @@ void ClusterLink::sendRegister()
 
 void ClusterLink::loadAll()
 {
-    m_snapshotPending = true;
-    m_earlyEvents.clear();
-    m_cmd->command(
-        {"EVAL", SnapshotScript, "1", key("nodes"), Prefix, ""}, [this](const RedisReply &reply) {
-            if (!m_snapshotPending)
-                return;
-            m_snapshotPending = false;
-            if (reply.isError()) {
-                if (!reply.isDisconnected())
-                    m_cmd->reconnect(tr("presence snapshot failed: %1").arg(reply.errorString()));
-                return;
-            }
-            applySnapshot(reply, nullptr);
-            m_up = true;
-            m_outageReported = false;
-            m_upSinceMs = m_lastEchoMs = MonotonicClock::nowMs();
-            const QList<QByteArray> early = std::exchange(m_earlyEvents, {});
-            for (const QByteArray &e : early)
-                presenceEvent(e);
-            report(false,
-                QStringLiteral("state=up node=%1 redis=%2 nodes=%3 remote-uids=%4")
-                    .arg(QString::fromUtf8(m_options.nodeId), m_options.url.displayString())
-                    .arg(m_nodes.size() + 1)
-                    .arg(m_remote.size()));
-            Q_EMIT linkChanged(true);
-        });
-}
-
-void ClusterLink::loadNode(Node *node)
-{
-    node->loading = true;
-    node->buffered.clear();
-    const QByteArray id = node->id;
-    m_cmd->command({"EVAL", SnapshotScript, "1", key("nodes"), Prefix, id},
-        [this, id](const RedisReply &reply) {
-            Node *n = m_nodes.value(id);
-            if (!n || !n->loading || !m_up)
-                return;
-            if (reply.isError()) {
-                if (!reply.isDisconnected())
-                    m_cmd->reconnect(tr("presence snapshot failed: %1").arg(reply.errorString()));
-                return;
-            }
-            applySnapshot(reply, n);
-        });
-}
-
-void ClusterLink::applySnapshot(const RedisReply &reply, Node *only)
-{
-    if (!only)
-        clearReplica();
-    bool onlyFound = false;
-    const QList<RedisReply> &e = reply.elements;
-    for (qsizetype i = 0; i + 2 < e.size(); i += 3) {
-        const QByteArray id = e[i].string;
-        if (id == m_options.nodeId || (only && id != only->id))
-            continue;
-        Node *node = only ? only : addNode(id);
-        if (!node)
-            continue;
-        QSet<QByteArray> fresh;
-        fresh.reserve(e[i + 2].elements.size());
-        for (const RedisReply &uid : e[i + 2].elements)
-            fresh.insert(uid.string);
-        node->version = e[i + 1].integer;
-        node->seenVersion = node->version;
-        node->loading = false;
-        if (only) {
-            // One node reloaded: tell the console what changed, uid by uid.
-            onlyFound = true;
-            const QString name = QString::fromUtf8(node->id);
-            for (const QByteArray &uid : std::as_const(node->uids)) {
-                if (!fresh.contains(uid)) {
-                    setBit(uid, node, false);
-                    Q_EMIT remoteUidOffline(uid, name);
-                }
-            }
-            for (const QByteArray &uid : std::as_const(fresh)) {
-                if (!node->uids.contains(uid)) {
-                    setBit(uid, node, true);
-                    Q_EMIT remoteUidOnline(uid, name);
-                }
-            }
-        } else {
-            for (const QByteArray &uid : std::as_const(fresh))
-                setBit(uid, node, true);
+    m_replica.beginFullLoad();
+    m_cmd->command(ClusterScripts::snapshot(), [this](const RedisReply &reply) {
+        if (!m_replica.isLoadingAll())
+            return;
+        if (reply.isError()) {
+            m_replica.clear();
+            if (!reply.isDisconnected())
+                m_cmd->reconnect(tr("presence snapshot failed: %1").arg(reply.errorString()));
+            return;
         }
-        node->uids = std::move(fresh);
-        // What came in while loading, in order; the older part is in the
-        // snapshot already.
-        const QList<QByteArray> buffered = std::exchange(node->buffered, {});
-        for (const QByteArray &event : buffered)
-            presenceEvent(event);
+        const PresenceReplica::Changes changes =
+            m_replica.applyFullSnapshot(ClusterScripts::snapshotReply(reply));
+        m_outageReported = false;
+        m_upSinceMs = m_lastEchoMs = MonotonicClock::nowMs();
+        passOn(changes);
+        report(false,
+            QStringLiteral("state=up node=%1 redis=%2 nodes=%3 remote-uids=%4")
+                .arg(QString::fromUtf8(m_options.nodeId), m_options.url.displayString())
+                .arg(m_replica.nodeCount() + 1)
+                .arg(m_replica.uidCount()));
+        Q_EMIT linkChanged(true);
+    });
+}
+
+void ClusterLink::loadNode(const QByteArray &id)
+{
+    m_cmd->command(ClusterScripts::snapshot(id), [this, id](const RedisReply &reply) {
+        if (reply.isError()) {
+            if (!reply.isDisconnected() && m_replica.isLoading(id))
+                m_cmd->reconnect(tr("presence snapshot failed: %1").arg(reply.errorString()));
+            return;
+        }
+        passOn(m_replica.applyNodeSnapshot(id, ClusterScripts::snapshotReply(reply)));
+    });
+}
+
+void ClusterLink::passOn(const PresenceReplica::Changes &changes)
+{
+    for (const PresenceChange &c : changes) {
+        switch (c.kind) {
+        case PresenceChange::Kind::UidOnline:
+            Q_EMIT remoteUidOnline(c.uid, QString::fromUtf8(c.node));
+            break;
+        case PresenceChange::Kind::UidOffline:
+            Q_EMIT remoteUidOffline(c.uid, QString::fromUtf8(c.node));
+            break;
+        case PresenceChange::Kind::Reset:
+            Q_EMIT presenceReset();
+            break;
+        case PresenceChange::Kind::NodesChanged:
+            Q_EMIT nodesChanged();
+            break;
+        case PresenceChange::Kind::Load:
+            loadNode(c.node);
+            break;
+        }
     }
-    if (only && !onlyFound) {
-        removeNode(only->id); // gone in the meantime
-        return;
-    }
-    if (!only)
-        Q_EMIT presenceReset();
-    Q_EMIT nodesChanged();
 }
 
 void ClusterLink::goDown(const QString &reason)
 {
-    const bool wasUp = m_up;
-    m_up = false;
+    const bool wasUp = isUp();
     m_registered = false;
-    m_snapshotPending = false;
-    m_earlyEvents.clear();
-    clearReplica();
+    m_replica.clear();
     if (wasUp) {
         ++m_metrics->clusterLinkLosses;
         m_outageReported = true;
@@ -433,16 +285,14 @@ void ClusterLink::tick()
     const qint64 now = MonotonicClock::nowMs();
     // The subscription connection only ever reads: a link that died
     // silently shows as our own ping never coming back.
-    if (m_up && now - m_lastEchoMs > 2 * m_tick.interval() + m_options.timeoutMs) {
+    if (isUp() && now - m_lastEchoMs > 2 * m_tick.interval() + m_options.timeoutMs) {
         const qint64 silent = now - std::exchange(m_lastEchoMs, now);
         m_sub->reconnect(tr("no echo on the presence channel for %1 ms").arg(silent));
         return;
     }
-    m_cmd->command({"PUBLISH", m_presenceChannel,
-        "ping " + m_options.nodeId + ' ' + QByteArray::number(++m_pingSeq)});
+    m_cmd->command({"PUBLISH", m_presenceChannel, m_echo + QByteArray::number(++m_pingSeq)});
     m_cmd->command(
-        {"EVAL", TickScript, "2", key("nodes"), nodeKey(m_options.nodeId), m_options.nodeId,
-            m_token, QByteArray::number(m_options.ttlMs), m_presenceChannel, Prefix},
+        ClusterScripts::tick(m_options.nodeId, m_token, m_options.ttlMs, m_presenceChannel),
         [this](const RedisReply &reply) { handleTick(reply); });
 }
 
@@ -455,7 +305,8 @@ void ClusterLink::handleTick(const RedisReply &reply)
     }
     if (reply.elements.isEmpty() || !m_registered)
         return;
-    if (reply.elements.front().integer == 0) {
+    const ClusterScripts::TickReply tick = ClusterScripts::tickReply(reply);
+    if (!tick.renewed) {
         // Our liveness key expired (this process stalled for longer than
         // the TTL, or Redis lost its data) or another process uses our id.
         report(true,
@@ -465,34 +316,7 @@ void ClusterLink::handleTick(const RedisReply &reply)
                        "same --node-id); registering again")));
         sendRegister();
     }
-    if (!m_up)
-        return;
-    QSet<QByteArray> live;
-    const QList<RedisReply> &e = reply.elements;
-    for (qsizetype i = 1; i + 1 < e.size(); i += 2) {
-        const QByteArray id = e[i].string;
-        if (id == m_options.nodeId)
-            continue;
-        live.insert(id);
-        const qint64 version = e[i + 1].integer;
-        Node *node = m_nodes.value(id);
-        if (!node) {
-            // Its announcement was missed: load it.
-            if ((node = addNode(id)))
-                loadNode(node);
-            continue;
-        }
-        // Announcements take milliseconds: one still missing a whole tick
-        // later was lost.
-        if (!node->loading && node->version < node->seenVersion)
-            loadNode(node);
-        node->seenVersion = version;
-    }
-    const QList<QByteArray> known = m_nodes.keys();
-    for (const QByteArray &id : known) {
-        if (!live.contains(id))
-            removeNode(id);
-    }
+    passOn(m_replica.applyLiveNodes(tick.live));
 }
 
 void ClusterLink::publish(NodeMask nodes, const QByteArray &line, PublishHandler done)
@@ -517,12 +341,12 @@ void ClusterLink::publish(NodeMask nodes, const QByteArray &line, PublishHandler
     while (nodes) {
         const int bit = qCountTrailingZeroBits(nodes);
         nodes &= nodes - 1;
-        const Node *node = m_byBit[size_t(bit)];
-        if (!node)
+        const QByteArray *channel = m_replica.channelOf(bit);
+        if (!channel)
             continue;
         ++tally->waiting;
         const bool queued =
-            sendPublish(node->channel, message, [tally, settle](const RedisReply &reply) {
+            sendPublish(*channel, message, [tally, settle](const RedisReply &reply) {
                 if (reply.type == RedisReply::Type::Integer && reply.integer > 0)
                     ++tally->receivers;
                 settle();
@@ -538,7 +362,7 @@ void ClusterLink::publish(NodeMask nodes, const QByteArray &line, PublishHandler
 
 void ClusterLink::publishBroadcast(const QByteArray &line, PublishHandler done)
 {
-    if (!m_up || m_nodes.isEmpty() || m_remote.isEmpty()) {
+    if (!isUp() || m_replica.nodeCount() == 0 || m_replica.isEmpty()) {
         done(0);
         return;
     }
@@ -552,7 +376,7 @@ void ClusterLink::publishBroadcast(const QByteArray &line, PublishHandler done)
         done(others);
     });
     if (queued)
-        m_metrics->clusterSent += quint64(m_nodes.size());
+        m_metrics->clusterSent += quint64(m_replica.nodeCount());
     else
         done(0);
 }
@@ -614,146 +438,14 @@ void ClusterLink::messageReceived(const QByteArray &channel, const QByteArray &m
         return;
     }
     if (channel == m_presenceChannel) {
-        if (m_snapshotPending) {
-            m_earlyEvents.append(message);
-            return;
-        }
-        presenceEvent(message);
+        if (message.startsWith(m_echo))
+            m_lastEchoMs = MonotonicClock::nowMs();
+        else
+            passOn(m_replica.applyEvent(message));
         return;
     }
     if (channel == m_offlineChannel)
         Q_EMIT offlineMessageStored(message);
-}
-
-void ClusterLink::presenceEvent(const QByteArray &event)
-{
-    // "+ node version uid", "- node version uid", "up node version",
-    // "down node", "ping node seq".
-    const QList<QByteArray> parts = event.split(' ');
-    if (parts.size() < 2)
-        return;
-    const QByteArray &op = parts[0];
-    const QByteArray &id = parts[1];
-    if (id == m_options.nodeId) {
-        if (op == "ping")
-            m_lastEchoMs = MonotonicClock::nowMs();
-        return;
-    }
-    if (op == "ping" || !m_up)
-        return;
-    if (op == "down") {
-        removeNode(id);
-        return;
-    }
-    if (parts.size() < 3)
-        return;
-    const qint64 version = parts[2].toLongLong();
-    Node *node = m_nodes.value(id);
-    if (op == "up") {
-        if (node && !node->loading && node->version >= version)
-            return; // the snapshot already has it
-        if (!node && !(node = addNode(id)))
-            return;
-        if (!node->loading)
-            loadNode(node);
-        node->buffered.append(event);
-        return;
-    }
-    if ((op != "+" && op != "-") || parts.size() < 4)
-        return;
-    if (!node) {
-        if (!(node = addNode(id)))
-            return;
-        loadNode(node);
-    }
-    if (node->loading) {
-        node->buffered.append(event);
-        return;
-    }
-    if (!applyEvent(node, op[0], version, parts[3])) {
-        loadNode(node);
-        node->buffered.append(event);
-    }
-}
-
-bool ClusterLink::applyEvent(Node *node, char op, qint64 version, const QByteArray &uid)
-{
-    if (version <= node->version)
-        return true; // in the snapshot already
-    if (version != node->version + 1)
-        return false; // a gap: reload
-    node->version = version;
-    if (op == '+') {
-        if (!node->uids.contains(uid)) {
-            node->uids.insert(uid);
-            setBit(uid, node, true);
-            Q_EMIT remoteUidOnline(uid, QString::fromUtf8(node->id));
-        }
-    } else if (node->uids.remove(uid)) {
-        setBit(uid, node, false);
-        Q_EMIT remoteUidOffline(uid, QString::fromUtf8(node->id));
-    }
-    return true;
-}
-
-ClusterLink::Node *ClusterLink::addNode(const QByteArray &id)
-{
-    if (Node *existing = m_nodes.value(id))
-        return existing;
-    int bit = -1;
-    for (int i = 0; i < MaxNodes; ++i) {
-        if (!m_byBit[size_t(i)]) {
-            bit = i;
-            break;
-        }
-    }
-    if (bit < 0) {
-        qCWarning(lcCluster) << "more than" << MaxNodes << "nodes; ignoring" << id;
-        return nullptr;
-    }
-    auto *node = new Node;
-    node->id = id;
-    node->channel = nodeKey(id, "push");
-    node->bit = bit;
-    m_byBit[size_t(bit)] = node;
-    m_nodes.insert(id, node);
-    return node;
-}
-
-void ClusterLink::removeNode(const QByteArray &id)
-{
-    Node *node = m_nodes.take(id);
-    if (!node)
-        return;
-    for (const QByteArray &uid : std::as_const(node->uids))
-        setBit(uid, node, false);
-    m_byBit[size_t(node->bit)] = nullptr;
-    delete node;
-    Q_EMIT presenceReset();
-    Q_EMIT nodesChanged();
-}
-
-void ClusterLink::clearReplica()
-{
-    qDeleteAll(m_nodes);
-    m_nodes.clear();
-    m_byBit.fill(nullptr);
-    m_remote.clear();
-}
-
-void ClusterLink::setBit(const QByteArray &uid, Node *node, bool on)
-{
-    const NodeMask bit = NodeMask(1) << node->bit;
-    if (on) {
-        m_remote[uid] |= bit;
-        return;
-    }
-    const auto it = m_remote.find(uid);
-    if (it == m_remote.end())
-        return;
-    it.value() &= ~bit;
-    if (!it.value())
-        m_remote.erase(it);
 }
 
 void ClusterLink::localUidChanged(const QByteArray &uid, bool online)
@@ -761,42 +453,26 @@ void ClusterLink::localUidChanged(const QByteArray &uid, bool online)
     // Not registered: the next registration sends the whole set.
     if (!m_registered || !m_cmd->isReady())
         return;
-    m_cmd->command({"EVAL", ChangeScript, "2", nodeKey(m_options.nodeId, "uids"),
-        nodeKey(m_options.nodeId, "ver"), m_options.nodeId, uid, m_presenceChannel,
-        online ? QByteArrayView("+") : QByteArrayView("-")});
+    m_cmd->command(ClusterScripts::change(m_options.nodeId, uid, m_presenceChannel, online));
 }
 
 QList<ClusterNodeInfo> ClusterLink::nodes() const
 {
-    QList<ClusterNodeInfo> out;
-    out.append({QString::fromUtf8(m_options.nodeId), m_registry->uidCount(), true});
-    for (const Node *n : m_nodes)
-        out.append({QString::fromUtf8(n->id), int(n->uids.size()), false});
+    QList<ClusterNodeInfo> out = m_replica.nodes();
+    out.prepend({QString::fromUtf8(m_options.nodeId), m_registry->uidCount(), true});
     return out;
 }
 
 QStringList ClusterLink::remoteNodesOf(const QByteArray &uid) const
 {
-    QStringList out;
-    NodeMask mask = nodesHolding(uid);
-    while (mask) {
-        const int bit = qCountTrailingZeroBits(mask);
-        mask &= mask - 1;
-        if (const Node *n = m_byBit[size_t(bit)])
-            out.append(QString::fromUtf8(n->id));
-    }
-    return out;
+    return isUp() ? m_replica.remoteNodesOf(uid) : QStringList();
 }
 
 QHash<QByteArray, QStringList> ClusterLink::remotePresence() const
 {
     // The replica is emptied when the link goes down, and complete whenever
     // presenceReset() is emitted (even while the join is finishing).
-    QHash<QByteArray, QStringList> out;
-    out.reserve(m_remote.size());
-    for (auto it = m_remote.cbegin(); it != m_remote.cend(); ++it)
-        out.insert(it.key(), remoteNodesOf(it.key()));
-    return out;
+    return m_replica.remotePresence();
 }
 
 void ClusterLink::report(bool warning, const QString &detail)

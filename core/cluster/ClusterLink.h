@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ClusterRoute.h"
+#include "PresenceReplica.h"
 #include "RedisUrl.h"
 
 #include <QByteArray>
@@ -11,7 +12,6 @@
 #include <QStringList>
 #include <QTimer>
 
-#include <array>
 #include <functional>
 
 struct Metrics;
@@ -20,25 +20,18 @@ class RedisClient;
 struct RedisReply;
 class SessionRegistry;
 
-// One node of the console, as the cluster sees it.
-struct ClusterNodeInfo
-{
-    QString id;
-    int uids = 0; // uids bound on that node
-    bool self = false;
-};
-
 // This gateway's membership in a cluster of gateways that share one Redis.
 //
 // Presence: each node keeps in Redis a liveness key with a TTL that its
 // tick renews, and the set of uids bound on it. Nodes announce every change
 // on a presence channel, numbered per node, and each node keeps a replica of
-// who holds what on the other nodes, so deciding where a push goes never
-// waits for Redis. A node whose liveness key expired (it crashed) is reaped
-// by the first tick that notices, and its entries go with it. A node whose
-// subscription is lost cannot receive pushes: it withdraws its presence at
-// once (while its command link still works) and registers again once it
-// has subscribed again.
+// who holds what on the other nodes (PresenceReplica), so deciding where a
+// push goes never waits for Redis. A node whose liveness key expired (it
+// crashed) is reaped by the first tick that notices, and its entries go
+// with it. A node whose subscription is lost cannot receive pushes: it
+// withdraws its presence at once (while its command link still works) and
+// registers again once it has subscribed again. The Lua scripts that keep
+// presence in Redis, and its keys, are in ClusterScripts.
 //
 // Routing: a push for a uid bound elsewhere is published to the channel of
 // exactly the nodes holding it; a broadcast goes to a channel every node
@@ -54,7 +47,7 @@ class ClusterLink final : public QObject, public ClusterRoute
 public:
     // Nodes are bits of a 64-bit mask in the replica: plenty for a set of
     // gateways behind one load balancer, and routing stays a single lookup.
-    static constexpr int MaxNodes = 64;
+    static constexpr int MaxNodes = PresenceReplica::MaxNodes;
     using PushHandler = std::function<void(const QByteArray &origin, const QByteArray &line)>;
 
     struct Options
@@ -85,19 +78,18 @@ public:
     const QByteArray &nodeId() const { return m_options.nodeId; }
     const Options &options() const { return m_options; }
     // Connected, subscribed, registered and the replica loaded.
-    bool isUp() const { return m_up; }
+    // (The replica is loaded only then: losing either connection, or
+    // stop(), clears it.)
+    bool isUp() const { return m_replica.isLoaded(); }
     // The command connection, shared with the Redis offline store.
     RedisClient *commands() const { return m_cmd; }
 
     // Routing (the push router's side). Both answer from memory.
     NodeMask nodesHolding(const QByteArray &uid) const override
     {
-        if (!m_up)
-            return 0;
-        const auto it = m_remote.constFind(uid);
-        return it == m_remote.cend() ? 0 : it.value();
+        return isUp() ? m_replica.nodesHolding(uid) : 0;
     }
-    bool anyRemoteConnection() const { return m_up && !m_remote.isEmpty(); }
+    bool anyRemoteConnection() const { return isUp() && !m_replica.isEmpty(); }
     // Runs once with how many of the addressed nodes received a publish
     // (Redis's PUBLISH reply: a node whose subscription is gone does not
     // count); 0 when the link is lost before Redis answers.
@@ -132,7 +124,7 @@ public:
     QStringList remoteNodesOf(const QByteArray &uid) const;
     // uid -> the other nodes holding it.
     QHash<QByteArray, QStringList> remotePresence() const;
-    int remoteUidCount() const { return int(m_remote.size()); }
+    int remoteUidCount() const { return m_replica.uidCount(); }
 
 Q_SIGNALS:
     void linkChanged(bool up);
@@ -147,20 +139,6 @@ Q_SIGNALS:
     void offlineMessageStored(const QByteArray &uid);
 
 private:
-    struct Node
-    {
-        QByteArray id;
-        QByteArray channel; // where its pushes go
-        int bit = -1;
-        qint64 version = 0;
-        qint64 seenVersion = 0; // what the previous tick read in Redis
-        bool loading = false;
-        QList<QByteArray> buffered; // events that came in while loading
-        QSet<QByteArray> uids;
-    };
-
-    QByteArray key(const QByteArray &suffix) const;
-    QByteArray nodeKey(const QByteArray &node, const char *suffix = nullptr) const;
     void commandReady();
     void subscriberReady();
     void subscribedTo(const QByteArray &channel);
@@ -174,17 +152,12 @@ private:
         std::function<void(const RedisReply &)> handler);
     void sendRegister();
     void loadAll();
-    void loadNode(Node *node);
-    void applySnapshot(const RedisReply &reply, Node *only);
+    void loadNode(const QByteArray &id);
+    // Emits the replica's changes, in order, and loads what it asks for.
+    void passOn(const PresenceReplica::Changes &changes);
     void tick();
     void handleTick(const RedisReply &reply);
     void messageReceived(const QByteArray &channel, const QByteArray &message);
-    void presenceEvent(const QByteArray &event);
-    bool applyEvent(Node *node, char op, qint64 version, const QByteArray &uid);
-    Node *addNode(const QByteArray &id);
-    void removeNode(const QByteArray &id);
-    void clearReplica();
-    void setBit(const QByteArray &uid, Node *node, bool on);
     void localUidChanged(const QByteArray &uid, bool online);
     void report(bool warning, const QString &detail);
 
@@ -197,17 +170,13 @@ private:
     QTimer m_tick;
     QByteArray m_token; // tells this process from an earlier one with the same id
     QByteArray m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel;
+    QByteArray m_echo; // how this node's own pings start
     QSet<QByteArray> m_pendingSubscriptions;
     bool m_stopped = false;
     bool m_subscribed = false;
     bool m_registered = false;
-    bool m_snapshotPending = false;
-    bool m_up = false;
     bool m_outageReported = false;
-    QList<QByteArray> m_earlyEvents; // presence events while the first snapshot loads
-    QHash<QByteArray, Node *> m_nodes;
-    std::array<Node *, MaxNodes> m_byBit {};
-    QHash<QByteArray, NodeMask> m_remote; // uid -> nodes holding it
+    PresenceReplica m_replica; // who holds what on the other nodes
     qint64 m_pingSeq = 0;
     qint64 m_lastEchoMs = 0;
     qint64 m_upSinceMs = 0;
