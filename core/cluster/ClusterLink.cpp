@@ -221,15 +221,15 @@ void ClusterLink::loadAll()
     });
 }
 
-void ClusterLink::loadNode(const QByteArray &id)
+void ClusterLink::loadNode(const QByteArray &id, quint64 load)
 {
-    m_cmd->command(ClusterScripts::snapshot(id), [this, id](const RedisReply &reply) {
+    m_cmd->command(ClusterScripts::snapshot(id), [this, id, load](const RedisReply &reply) {
         if (reply.isError()) {
             if (!reply.isDisconnected() && m_replica.isLoading(id))
                 m_cmd->reconnect(tr("presence snapshot failed: %1").arg(reply.errorString()));
             return;
         }
-        passOn(m_replica.applyNodeSnapshot(id, ClusterScripts::snapshotReply(reply)));
+        passOn(m_replica.applyNodeSnapshot(id, load, ClusterScripts::snapshotReply(reply)));
     });
 }
 
@@ -250,7 +250,7 @@ void ClusterLink::passOn(const PresenceReplica::Changes &changes)
             Q_EMIT nodesChanged();
             break;
         case PresenceChange::Kind::Load:
-            loadNode(c.node);
+            loadNode(c.node, c.load);
             break;
         }
     }

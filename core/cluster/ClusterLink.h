@@ -152,7 +152,7 @@ private:
         std::function<void(const RedisReply &)> handler);
     void sendRegister();
     void loadAll();
-    void loadNode(const QByteArray &id);
+    void loadNode(const QByteArray &id, quint64 load);
     // Emits the replica's changes, in order, and loads what it asks for.
     void passOn(const PresenceReplica::Changes &changes);
     void tick();

@@ -53,9 +53,16 @@ PresenceReplica::Changes PresenceReplica::applyFullSnapshot(const QList<NodeSnap
 PresenceReplica::Changes PresenceReplica::applyNodeSnapshot(
     const QByteArray &id, const QList<NodeSnapshot> &nodes)
 {
+    const Node *node = m_nodes.value(id);
+    return applyNodeSnapshot(id, node ? node->load : 0, nodes);
+}
+
+PresenceReplica::Changes PresenceReplica::applyNodeSnapshot(
+    const QByteArray &id, quint64 load, const QList<NodeSnapshot> &nodes)
+{
     Changes changes;
     Node *node = m_nodes.value(id);
-    if (!m_loaded || !node || !node->loading)
+    if (!m_loaded || !node || !node->loading || node->load != load)
         return changes;
     const auto entry = std::find_if(
         nodes.cbegin(), nodes.cend(), [&id](const NodeSnapshot &n) { return n.id == id; });
@@ -211,8 +218,9 @@ void PresenceReplica::clear()
 void PresenceReplica::load(Node *node, Changes &changes)
 {
     node->loading = true;
+    node->load = ++m_loads;
     node->buffered.clear();
-    changes.append({PresenceChange::Kind::Load, node->id, {}});
+    changes.append({PresenceChange::Kind::Load, node->id, {}, node->load});
 }
 
 PresenceReplica::Node *PresenceReplica::addNode(const QByteArray &id)

@@ -31,7 +31,12 @@ struct PresenceChange
     Kind kind;
     QByteArray node;
     QByteArray uid; // UidOnline, UidOffline
+    // Load: its number, to give back with the snapshot. A node that leaves
+    // and comes back while its first load is in flight is loaded again;
+    // the first answer (which may not have it) must not count then.
+    quint64 load = 0;
 
+    // What changed, not the ticket that came with it.
     bool operator==(const PresenceChange &o) const
     {
         return kind == o.kind && node == o.node && uid == o.uid;
@@ -85,7 +90,10 @@ public:
     // unless a full load was begun (the link went down in the meantime).
     Changes applyFullSnapshot(const QList<NodeSnapshot> &nodes);
     // The answer to a Load: the snapshot of that node (absent from nodes
-    // when it left in the meantime).
+    // when it left in the meantime). Ignored unless `load` is the node's
+    // latest Load (an answer overtaken by a newer load is stale).
+    Changes applyNodeSnapshot(const QByteArray &id, quint64 load, const QList<NodeSnapshot> &nodes);
+    // The same for the node's latest Load.
     Changes applyNodeSnapshot(const QByteArray &id, const QList<NodeSnapshot> &nodes);
     // One message of the presence channel: "+ node version uid",
     // "- node version uid", "up node version", "down node" or
@@ -125,6 +133,7 @@ private:
         qint64 version = 0;
         qint64 seenVersion = 0; // what the previous tick read in Redis
         bool loading = false;
+        quint64 load = 0; // the latest Load's number
         QList<QByteArray> buffered; // announcements that came in while loading
         QSet<QByteArray> uids;
     };
@@ -141,6 +150,7 @@ private:
     std::function<QByteArray(const QByteArray &)> m_channelOf;
     bool m_loadingAll = false;
     bool m_loaded = false;
+    quint64 m_loads = 0; // Loads numbered so far
     QList<QByteArray> m_early; // announcements while the full snapshot loads
     QHash<QByteArray, Node *> m_nodes;
     std::array<std::unique_ptr<Node>, MaxNodes> m_byBit; // owns the nodes

@@ -114,6 +114,7 @@ private Q_SLOTS:
     void eventsBufferedDuringLoads();
     void reloadTellsUidByUid();
     void nodeDownAndReaping();
+    void rejoinDuringLoadIgnoresTheStaleAnswer();
     void lostLastAnnouncement();
     void bitReusedAfterNodeLeaves();
     void sixtyFourNodesAndNoMore();
@@ -333,6 +334,34 @@ void tst_PresenceReplica::nodeDownAndReaping()
     QCOMPARE(render(r->applyLiveNodes({})), strings({"reset", "nodes"}));
     QCOMPARE(render(r->applyNodeSnapshot("c", {snap("c", 2, {"x"})})), None);
     QCOMPARE(r->nodeCount(), 0);
+}
+
+void tst_PresenceReplica::rejoinDuringLoadIgnoresTheStaleAnswer()
+{
+    auto r = loaded({snap("b", 1, {"u2"})});
+    const auto loadOf = [](const PresenceReplica::Changes &changes) {
+        for (const PresenceChange &c : changes) {
+            if (c.kind == PresenceChange::Kind::Load)
+                return c.load;
+        }
+        return quint64(0);
+    };
+    // c appears: its snapshot is asked for (load 1)...
+    const quint64 first = loadOf(r->applyEvent("up c 1"));
+    QVERIFY(first != 0);
+    // ...then it leaves and comes back before the answer: asked again.
+    r->applyEvent("down c");
+    const quint64 second = loadOf(r->applyEvent("up c 1"));
+    QVERIFY(second != 0 && second != first);
+    // The first answer was read while c was away: it must not remove the
+    // c that came back.
+    QCOMPARE(render(r->applyNodeSnapshot("c", first, {snap("b", 1, {"u2"})})), None);
+    QVERIFY(r->isLoading("c"));
+    QCOMPARE(nodeList(*r), strings({"b:1", "c:0"}));
+    // The second one counts.
+    QCOMPARE(render(r->applyNodeSnapshot("c", second, {snap("c", 1, {"x"})})),
+        strings({"+x@c", "nodes"}));
+    QCOMPARE(r->remoteNodesOf("x"), strings({"c"}));
 }
 
 void tst_PresenceReplica::lostLastAnnouncement()
