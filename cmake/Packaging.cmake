@@ -1,6 +1,7 @@
 # Debian packages with CPack (scripts/package.sh): two of them from one build.
 #   pushconsole      the headless gateway for servers: pushgatewayd, the
-#                    systemd unit, /etc/pushconsole/pushconsole.ini, man pages;
+#                    systemd unit, /etc/pushconsole/pushconsole.ini (written
+#                    by pushgatewayd --help-ini), man pages;
 #                    Qt Core/Network/Sql only, no Widgets, no X11.
 #   pushconsole-gui  the operator console (pushconsole), its desktop entry and
 #                    icon; pulls Qt Widgets and the display libraries.
@@ -14,8 +15,18 @@ set(pushconsole_doc_dir ${CMAKE_INSTALL_DATADIR}/doc)
 # /lib, not /usr/lib: Debian 12 keeps units there until its /usr merge is done.
 install(FILES ${PROJECT_SOURCE_DIR}/resources/pushconsole.service
     DESTINATION /lib/systemd/system COMPONENT server)
-install(FILES ${PROJECT_SOURCE_DIR}/resources/pushconsole.example.ini
-    DESTINATION /etc/pushconsole RENAME pushconsole.ini COMPONENT server)
+# The config is written by the built program (--help-ini: every option,
+# commented out, with its help and default) with the service's own values
+# set: the offline store in the unit's StateDirectory.
+set(pushconsole_service_ini ${CMAKE_BINARY_DIR}/pushconsole.ini)
+add_custom_command(OUTPUT ${pushconsole_service_ini}
+    COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C LANG=C LANGUAGE= $<TARGET_FILE:pushgatewayd>
+        --help-ini --offline-db=/var/lib/pushconsole/offline.sqlite > ${pushconsole_service_ini}
+    DEPENDS pushgatewayd
+    COMMENT "Writing /etc/pushconsole/pushconsole.ini (pushgatewayd --help-ini)"
+    VERBATIM)
+add_custom_target(service_ini ALL DEPENDS ${pushconsole_service_ini})
+install(FILES ${pushconsole_service_ini} DESTINATION /etc/pushconsole COMPONENT server)
 
 # Manual pages: generated from the program's own --help (the option table),
 # so they never disagree with it. Needs help2man (Debian package help2man).

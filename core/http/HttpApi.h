@@ -39,6 +39,8 @@ public:
         std::function<int(const QByteArray &uid)> kick;
         std::function<QDateTime()> startedAt; // of the listeners, for /healthz
         std::function<quint16()> wsPort; // written into the test page
+        // The body of GET /metrics: the server layer knows every part.
+        std::function<QByteArray()> metricsText;
     };
 
     HttpApi(const Config &config, const Context &context, QObject *parent = nullptr);

@@ -7,7 +7,8 @@
 
 // Builds a Config from defaults < INI file (--config) < command line, and
 // turns every bad value into a message that names the option and says what
-// is expected.
+// is expected. Every option is one row of OptionTable; --help-markdown,
+// --help-ini and --help-metrics print the generated reference.
 class ConfigLoader final
 {
     Q_DECLARE_TR_FUNCTIONS(ConfigLoader)
@@ -18,7 +19,9 @@ public:
         Action action = Action::Run;
         Config config;
         QString error; // set with Action::Fail
-        QString helpText; // set with Action::ShowHelp (needs an application object)
+        // Set with Action::ShowHelp: --help (needs an application object),
+        // or the text --help-markdown, --help-ini or --help-metrics print.
+        QString helpText;
     };
 
     // arguments[0] is the program name, as in QCoreApplication::arguments().

@@ -3,6 +3,7 @@
 #include "ClusterLink.h"
 #include "EpollEventDispatcher.h"
 #include "HttpApi.h"
+#include "MetricList.h"
 #include "RedisOfflineStore.h"
 #include "RedisUrl.h"
 #include "SqliteOfflineStore.h"
@@ -62,6 +63,16 @@ HttpApi::Context PushServer::httpContext()
     c.kick = [this](const QByteArray &uid) { return kick(uid); };
     c.startedAt = [this] { return m_startedAt; };
     c.wsPort = [this] { return wsPort(); };
+    c.metricsText = [this] {
+        MetricInputs in;
+        in.metrics = &m_metrics;
+        in.registry = &m_registry;
+        in.http = m_http ? m_http->httpServer() : nullptr;
+        in.cluster = m_cluster.get();
+        in.offline = m_offline.get();
+        in.startedAt = m_startedAt;
+        return MetricList::prometheus(in);
+    };
     return c;
 }
 

@@ -4,9 +4,15 @@
 #include "TestSupport.h"
 
 #include "HttpApi.h"
+#include "MetricList.h"
+#include "Metrics.h"
 #include "PrometheusExporter.h"
 
+#include <QRegularExpression>
+
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 using namespace TestSupport;
 using namespace HttpTestSupport;
@@ -21,6 +27,9 @@ private Q_SLOTS:
     void curlScrapeParsesAndCounts();
     void latencyHistogramCountsEveryDelivery();
     void exporterEscapesAndFormats();
+    void everyCounterIsExported();
+    void pushPortCountersAreExported();
+    void referenceListsWhatIsExported();
     void parserRejectsBrokenText_data();
     void parserRejectsBrokenText();
 };
@@ -160,6 +169,89 @@ void tst_Metrics::exporterEscapesAndFormats()
     QCOMPARE(parser.value("h_seconds_bucket", {{"le", "+Inf"}}), 6.0);
     QCOMPARE(parser.value("h_seconds_count"), 6.0);
     QCOMPARE(parser.value("h_seconds_sum"), 4.5);
+}
+
+void tst_Metrics::everyCounterIsExported()
+{
+    // Every field of Metrics gets its own value; each must come out as a
+    // sample of /metrics. A counter added to Metrics and not to the metric
+    // list fails here.
+    static_assert(std::is_trivially_copyable_v<Metrics> && std::is_standard_layout_v<Metrics>);
+    static_assert(sizeof(Metrics) % sizeof(quint64) == 0);
+    constexpr size_t FieldCount = sizeof(Metrics) / sizeof(quint64);
+    quint64 values[FieldCount];
+    for (size_t i = 0; i < FieldCount; ++i)
+        values[i] = 1000003 + 7919 * i;
+    Metrics m;
+    std::memcpy(static_cast<void *>(&m), values, sizeof m);
+    MetricInputs in;
+    in.metrics = &m;
+    in.startedAt = QDateTime::currentDateTimeUtc();
+    const QByteArray text = MetricList::prometheus(in);
+    PrometheusParser parser;
+    QVERIFY2(parser.parse(text), qPrintable(parser.error()));
+    QSet<double> exported;
+    for (const PrometheusParser::Family &f : parser.families()) {
+        for (const PrometheusParser::Sample &s : f.samples)
+            exported.insert(s.value);
+    }
+    // The histogram's buckets come out summed (cumulative), its sum in
+    // seconds: they are checked in latencyHistogramCountsEveryDelivery.
+    const size_t latencyFirst = offsetof(Metrics, pushLatency) / sizeof(quint64);
+    const size_t latencyEnd = offsetof(Metrics, pushLatencySumNs) / sizeof(quint64) + 1;
+    for (size_t i = 0; i < FieldCount; ++i) {
+        if (i >= latencyFirst && i < latencyEnd)
+            continue;
+        QVERIFY2(exported.contains(double(values[i])),
+            qPrintable(QStringLiteral("field %1 of Metrics (value %2) is not exported")
+                           .arg(i)
+                           .arg(values[i])));
+    }
+}
+
+void tst_Metrics::pushPortCountersAreExported()
+{
+    Config config = loopbackConfig();
+    config.textLineTimeoutMs = 300;
+    auto server = startServer(config);
+    QVERIFY(server);
+    // A web page's request on the push port, and a line never finished.
+    TextClient page(server->textPort());
+    page.send("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QVERIFY(page.waitForDisconnected());
+    TextClient slow(server->textPort());
+    slow.send(R"({"uid":"1")");
+    QVERIFY(slow.waitForDisconnected());
+    PrometheusParser parser;
+    QVERIFY2(parser.parse(server->httpApi()->metricsText()), qPrintable(parser.error()));
+    QCOMPARE(parser.value("pushconsole_text_http_requests_total"), 1.0);
+    QCOMPARE(parser.value("pushconsole_text_timeouts_total", {{"deadline", "line"}}), 1.0);
+    QCOMPARE(parser.value("pushconsole_text_timeouts_total", {{"deadline", "idle"}}), 0.0);
+    // Off without --redis and --offline-ttl, and said so.
+    QCOMPARE(parser.value("pushconsole_cluster_up"), 0.0);
+    QCOMPARE(parser.value("pushconsole_offline_available"), 0.0);
+}
+
+void tst_Metrics::referenceListsWhatIsExported()
+{
+    // docs/metrics.md (--help-metrics) has one row per family of /metrics.
+    auto server = startServer();
+    QVERIFY(server);
+    PrometheusParser parser;
+    QVERIFY2(parser.parse(server->httpApi()->metricsText()), qPrintable(parser.error()));
+    const QString reference = MetricList::markdown();
+    QSet<QByteArray> documented;
+    const QRegularExpression row(QStringLiteral("^\\| `(pushconsole_[a-z_]+)` \\| ([a-z]+) \\|"),
+        QRegularExpression::MultilineOption);
+    for (auto it = row.globalMatch(reference); it.hasNext();) {
+        const auto match = it.next();
+        const QByteArray name = match.captured(1).toUtf8();
+        QVERIFY2(parser.families().contains(name), name.constData());
+        QCOMPARE(parser.families().value(name).type, match.captured(2).toUtf8());
+        documented.insert(name);
+    }
+    for (const QByteArray &name : parser.families().keys())
+        QVERIFY2(documented.contains(name), name.constData());
 }
 
 void tst_Metrics::parserRejectsBrokenText_data()

@@ -80,6 +80,16 @@ step "extracted binary against the shipped INI"
 ROOTFS="$WORK/root"
 dpkg-deb -x "$SERVER" "$ROOTFS"
 "$ROOTFS/usr/bin/pushgatewayd" --version | grep -qx "pushconsole $VERSION" || fail "--version"
+# The shipped INI is the program's own --help-ini with the service's values:
+# every option commented out with its default, the offline store in the
+# unit's StateDirectory.
+LC_ALL=C LANG=C LANGUAGE= "$ROOTFS/usr/bin/pushgatewayd" --help-ini \
+    --offline-db=/var/lib/pushconsole/offline.sqlite >"$WORK/expected.ini" || fail "--help-ini"
+cmp -s "$WORK/expected.ini" "$ROOTFS/etc/pushconsole/pushconsole.ini" \
+    || fail "the shipped INI is not pushgatewayd --help-ini"
+grep -qx 'offline-db=/var/lib/pushconsole/offline.sqlite' "$ROOTFS/etc/pushconsole/pushconsole.ini" \
+    || fail "the shipped INI does not put the offline store in /var/lib/pushconsole"
+grep -qx ';ws-port=8013' "$ROOTFS/etc/pushconsole/pushconsole.ini" || fail "options not listed"
 # The shipped ports, moved to free ones: other tests may run at the same time.
 "$ROOTFS/usr/bin/pushgatewayd" --config "$ROOTFS/etc/pushconsole/pushconsole.ini" \
     --ws-port 0 --text-port 0 --http-port 0 --offline-db "$WORK/offline.sqlite" \
