@@ -125,6 +125,18 @@ int GatewayApp::run(int argc, char *argv[], ConsoleFrontend *frontend)
         stop();
     });
     QObject::connect(&server, &PushServer::shutdownFinished, app.get(), &QCoreApplication::quit);
+    // systemctl reload: the same command line, so the same --config file,
+    // read again; what can change while running does (PushServer::reload).
+    QObject::connect(&signalWatcher, &SignalWatcher::reloadRequested, &server, [&] {
+        if (stopping)
+            return;
+        const PushServer::ReloadResult result = server.reloadFrom(arguments);
+        if (result.ok && logger) {
+            const Event::Level level = server.config().logLevel;
+            server.eventLog()->setCaptureLevel(level);
+            logger->setLevel(level);
+        }
+    });
 
     QString error;
     const bool listening = server.start(&error);

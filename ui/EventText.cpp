@@ -104,6 +104,8 @@ QString EventText::text(const Event &e)
     case Event::Type::Cluster:
         // key=value pairs (state, nodes, reason): as the headless log has them.
         return tr("Cluster: %1").arg(e.detail);
+    case Event::Type::Reloaded:
+        return tr("Configuration read again: %1").arg(e.detail);
     }
     return e.detail;
 }

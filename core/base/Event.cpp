@@ -35,6 +35,8 @@ const char *Event::typeName(Type type)
         return "error";
     case Type::Cluster:
         return "cluster";
+    case Type::Reloaded:
+        return "reload";
     }
     return "unknown";
 }

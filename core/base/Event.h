@@ -21,6 +21,7 @@ struct Event
         Push, // a push request and its result
         Error, // anything that went wrong outside one request
         Cluster, // the link to the cluster's Redis; detail holds key=value pairs
+        Reloaded, // the configuration was read again (SIGHUP); detail holds key=value pairs
     };
     enum class Level : quint8 { Debug, Info, Warning, Error };
     enum class Direction : quint8 { In, Out, System };

@@ -185,18 +185,11 @@ bool HttpApi::listen(QString *error)
     const Config &config = m_config;
     if (config.httpPort < 0)
         return true;
-    if (!readApiKey(error))
+    QByteArray digest;
+    if (!readApiKey(config.httpApiKeyFile, &digest, error))
         return false;
-
-    HttpServer::Limits limits;
-    limits.maxBody = config.maxLine;
-    limits.maxConnections = config.maxHttpConnections;
-    limits.maxOutput = config.httpMaxOutput;
-    limits.maxInFlight = config.httpMaxInFlight;
-    limits.requestTimeoutMs = config.httpRequestTimeoutMs;
-    limits.idleTimeoutMs = config.httpIdleTimeoutMs;
-    limits.lingerMs = config.closeTimeoutMs;
-    m_http->setLimits(limits);
+    m_keyDigest = digest;
+    m_http->setLimits(limitsOf(config));
     QString why;
     if (!m_http->listen(config.httpBind, quint16(config.httpPort), &why)) {
         *error = tr("cannot listen for HTTP requests on %1:%2: %3")
@@ -233,10 +226,44 @@ QString HttpApi::addressString() const
     return isListening() ? m_http->addressString() : QStringLiteral("off");
 }
 
-bool HttpApi::readApiKey(QString *error)
+HttpServer::Limits HttpApi::limitsOf(const Config &config)
 {
-    m_keyDigest.clear();
-    const QString path = m_config.httpApiKeyFile;
+    HttpServer::Limits limits;
+    limits.maxBody = config.maxLine;
+    limits.maxConnections = config.maxHttpConnections;
+    limits.maxOutput = config.httpMaxOutput;
+    limits.maxInFlight = config.httpMaxInFlight;
+    limits.requestTimeoutMs = config.httpRequestTimeoutMs;
+    limits.idleTimeoutMs = config.httpIdleTimeoutMs;
+    limits.lingerMs = config.closeTimeoutMs;
+    return limits;
+}
+
+bool HttpApi::checkLive(const Config &config, QString *error) const
+{
+    QByteArray digest;
+    return config.httpPort < 0 || readApiKey(config.httpApiKeyFile, &digest, error);
+}
+
+bool HttpApi::applyLive(const Config &config)
+{
+    // checkLive() read the key file a moment ago; should it have changed
+    // since in a way that makes it unreadable, the old key stays.
+    QByteArray digest;
+    QString ignored;
+    bool changed = false;
+    if (config.httpPort >= 0 && readApiKey(config.httpApiKeyFile, &digest, &ignored)) {
+        changed = digest != m_keyDigest;
+        m_keyDigest = digest;
+    }
+    m_config = config;
+    m_http->setLimits(limitsOf(config));
+    return changed;
+}
+
+bool HttpApi::readApiKey(const QString &path, QByteArray *digest, QString *error)
+{
+    digest->clear();
     if (path.isEmpty())
         return true;
     QFile file(path);
@@ -263,7 +290,7 @@ bool HttpApi::readApiKey(QString *error)
             return false;
         }
     }
-    m_keyDigest = QCryptographicHash::hash(key, QCryptographicHash::Sha256);
+    *digest = QCryptographicHash::hash(key, QCryptographicHash::Sha256);
     return true;
 }
 

@@ -48,6 +48,12 @@ public:
 
     // A copy: a change applies from the next listen() on.
     void setConfig(const Config &config) { m_config = config; }
+    // A reload, in two steps so that nothing changes when anything fails:
+    // checkLive() reads the API key file; applyLive() then takes the new
+    // key, checks and limits (the address and port need a restart), and
+    // says whether the key changed.
+    bool checkLive(const Config &config, QString *error) const;
+    bool applyLive(const Config &config);
 
     // Reads the API key file (when one is configured) and opens the port;
     // port -1 opens nothing and succeeds. On failure error says why.
@@ -76,7 +82,9 @@ private:
         HttpRequest &request, const HttpResponder &responder, const QString &peer) override;
     void requestRefused(int status, const QString &peer, const QString &reason) override;
 
-    bool readApiKey(QString *error);
+    static HttpServer::Limits limitsOf(const Config &config);
+    // The SHA-256 of the key in path (nothing for an empty path).
+    static bool readApiKey(const QString &path, QByteArray *digest, QString *error);
     bool authorized(const HttpRequest &request) const;
     void unauthorized(const HttpRequest &request, const Exchange &x, const QByteArray &path);
 

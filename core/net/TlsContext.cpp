@@ -1,5 +1,7 @@
 #include "TlsContext.h"
 
+#include <QCryptographicHash>
+
 #include <QDateTime>
 #include <QFile>
 #include <QSslCertificate>
@@ -141,6 +143,15 @@ std::unique_ptr<TlsContext> TlsContext::load(
         context->m_warnings << tr("the certificate in \"%1\" expired on %2")
                                    .arg(certificateFile, expiry.toString(Qt::ISODate));
     return context;
+}
+
+QByteArray TlsContext::fingerprint() const
+{
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const QSslCertificate &certificate : m_configuration.localCertificateChain())
+        hash.addData(certificate.toDer());
+    hash.addData(m_configuration.privateKey().toDer());
+    return hash.result();
 }
 
 QString TlsContext::subject() const

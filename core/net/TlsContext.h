@@ -22,6 +22,9 @@ public:
     // Things worth a warning that do not stop the start (an expired certificate).
     const QStringList &warnings() const { return m_warnings; }
     QString subject() const;
+    // SHA-256 of the certificate chain and the key: tells a renewed
+    // certificate from the one loaded before.
+    QByteArray fingerprint() const;
     // The TLS 1.2 cipher suites offered, in OpenSSL's names; TLS 1.3 keeps
     // OpenSSL's default suites.
     static QStringList cipherNames();

@@ -30,7 +30,20 @@ TextPushServer::TextPushServer(
     connect(&m_sweep, &QTimer::timeout, this, &TextPushServer::sweep);
 }
 
+void TextPushServer::applyLive(const Config &config)
+{
+    m_config = config;
+    if (isListening())
+        startSweep();
+}
+
 bool TextPushServer::listen(QString *error)
+{
+    startSweep();
+    return m_listener.listen(m_config.textBind, m_config.textPort, error);
+}
+
+void TextPushServer::startSweep()
 {
     // One timer for every connection; a quarter of the shorter timeout (at
     // most a second) keeps a close within that much of its deadline.
@@ -43,7 +56,6 @@ bool TextPushServer::listen(QString *error)
         m_sweep.start(int(std::clamp<qint64>(shortest / 4, 25, 1000)));
     else
         m_sweep.stop();
-    return m_listener.listen(m_config.textBind, m_config.textPort, error);
 }
 
 void TextPushServer::stopListening()

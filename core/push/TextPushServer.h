@@ -35,6 +35,9 @@ public:
 
     // A copy: a change applies from the next listen() on.
     void setConfig(const Config &config) { m_config = config; }
+    // A reload: limits and timeouts take effect now (connections read the
+    // settings on every line); the address and port need a restart.
+    void applyLive(const Config &config);
     const Config &config() const override { return m_config; }
     // Loopback always; anything else only inside one of the allowed subnets.
     static bool isAllowed(const QHostAddress &peer, const QList<QPair<QHostAddress, int>> &allow);
@@ -47,6 +50,7 @@ Q_SIGNALS:
 
 private:
     void checkAllClosed();
+    void startSweep();
     void accepted(int fd, const PeerAddress &peer);
 
     void finished(TextConnection *c, const QString &reason) override;

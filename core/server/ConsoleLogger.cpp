@@ -105,6 +105,7 @@ QByteArray ConsoleLogger::format(const Event &e)
     case Event::Type::Listening:
     case Event::Type::Stopped:
     case Event::Type::Cluster:
+    case Event::Type::Reloaded:
         line.append(' ');
         line.append(e.detail.toUtf8()); // already key=value
         break;

@@ -17,6 +17,8 @@ public:
     ConsoleLogger(EventLog *log, Event::Level level, FILE *out = stdout, QObject *parent = nullptr);
 
     static QByteArray format(const Event &event);
+    // --log-level changed by a reload.
+    void setLevel(Event::Level level) { m_level = level; }
 
 private:
     void write(const Event &event);

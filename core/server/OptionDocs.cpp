@@ -122,6 +122,11 @@ QString OptionDocs::markdown()
     out += tr("Durations take `ms`, `s` (the default unit) or `m`; sizes take `K`, `M`, `G` "
               "(powers of 1024). A bad value stops the program with a message that names the "
               "option and what it expects, and exit status 2.")
+        + QLatin1String("\n\n");
+    out += tr("*reload*: **yes** when a reload (SIGHUP, `systemctl reload pushconsole`) applies "
+              "a changed value to the running gateway (new connections and every later "
+              "decision; connected clients stay); otherwise it needs a restart, and a reload "
+              "that finds it changed says so in its log line.")
         + QLatin1String("\n");
 
     std::optional<OptionSection> section;
@@ -133,7 +138,8 @@ QString OptionDocs::markdown()
             const QString note = OptionTable::sectionNote(o.section);
             if (!note.isEmpty())
                 out += markdownText(note) + QLatin1String("\n\n");
-            out += tr("| option | default | meaning |") + QLatin1String("\n|---|---|---|\n");
+            out += tr("| option | default | reload | meaning |")
+                + QLatin1String("\n|---|---|---|---|\n");
         }
         QString defaultCell;
         if (o.iniKey) {
@@ -142,8 +148,9 @@ QString OptionDocs::markdown()
                 ? QLatin1Char('`') + text + QLatin1Char('`')
                 : markdownText(text);
         }
-        out += QStringLiteral("| %1 | %2 | %3 |\n")
-                   .arg(optionCell(o), defaultCell, markdownText(sentence(o)));
+        const QString reload = !o.iniKey ? QString() : o.reloadable ? tr("**yes**") : tr("restart");
+        out += QStringLiteral("| %1 | %2 | %3 | %4 |\n")
+                   .arg(optionCell(o), defaultCell, reload, markdownText(sentence(o)));
     }
 
     out += QLatin1Char('\n');

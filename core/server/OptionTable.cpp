@@ -44,18 +44,21 @@ QList<Option> buildTable()
         QT_TRANSLATE_NOOP("ConfigLoader", "Drop a client idle longer than this; units ms, s, m"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "Every frame a client sends (text, binary, pong) renews it; the connection is "
-                 "then aborted, never closed gracefully."));
+                 "then aborted, never closed gracefully."))
+             .live();
     t << Option("ping-interval", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Clients,
         V::duration(&Config::pingIntervalMs, 0, V::Zero::Allowed),
         QT_TRANSLATE_NOOP("ConfigLoader", "Ping every client this often, 0 to never ping"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "A browser that only answers pings then stays online; 0 is the seed's "
-                 "behaviour (silent for the heartbeat: dropped)."));
+                 "behaviour (silent for the heartbeat: dropped)."))
+             .live();
     t << Option("bind-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Clients,
         V::duration(&Config::bindTimeoutMs, 100, V::Zero::Refused),
         QT_TRANSLATE_NOOP("ConfigLoader", "Close a client that has not sent its uid by then"))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "the heartbeat"))
-             .example("10s");
+             .example("10s")
+             .live();
     t << Option("shutdown-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Clients,
         V::duration(&Config::shutdownTimeoutMs, 0, V::Zero::Allowed),
         QT_TRANSLATE_NOOP("ConfigLoader",
@@ -63,7 +66,8 @@ QList<Option> buildTable()
             "dropped; 0 to drop them at once"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "Whoever is left then is reset, and what it did not get is logged and counted "
-                 "(pushconsole_dropped_bytes_total with reason shutdown)."));
+                 "(pushconsole_dropped_bytes_total with reason shutdown)."))
+             .live();
     t << Option("max-conns-per-uid", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Clients,
         V::count(&Config::maxConnsPerUid, 0, 100000),
         QT_TRANSLATE_NOOP(
@@ -71,7 +75,8 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "Without signed tokens anyone can claim a uid, and so push its owner out this "
                  "way; with tokens only a connection of the same token is closed (see "
-                 "--max-conns-per-token)."));
+                 "--max-conns-per-token)."))
+             .live();
 
     // Limits.
     t << Option("max-line", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::Limits,
@@ -79,18 +84,22 @@ QList<Option> buildTable()
         QT_TRANSLATE_NOOP("ConfigLoader", "Longest push request line; units K, M, G"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "A longer line on the push port gets \"error: line too long\" and the "
-                 "connection is closed; a longer HTTP push gets 413."));
+                 "connection is closed; a longer HTTP push gets 413."))
+             .live();
     t << Option("max-message", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::Limits,
         V::size(&Config::maxMessage),
-        QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket message a client may send"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket message a client may send"))
+             .live();
     t << Option("max-frame", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::Limits,
         V::size(&Config::maxFrame),
-        QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket frame a client may send"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Largest WebSocket frame a client may send"))
+             .live();
     t << Option("max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::Limits,
         V::size(&Config::maxOutput),
         QT_TRANSLATE_NOOP("ConfigLoader", "Drop a client whose unsent output exceeds this"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
-                 "Counted in real memory: the queued bytes plus their bookkeeping."));
+                 "Counted in real memory: the queued bytes plus their bookkeeping."))
+             .live();
     t << Option("max-connections", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Limits,
         V::count(&Config::maxConnections, 0, 10000000),
         QT_TRANSLATE_NOOP(
@@ -98,45 +107,53 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "The 512 descriptors are kept for backends and files. Connections refused by "
                  "a limit are reset at once and logged (at most one line a second during a "
-                 "flood)."));
+                 "flood)."))
+             .live();
     t << Option("max-conns-per-ip", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Limits,
         V::count(&Config::maxConnsPerIp, 1, 10000000),
         QT_TRANSLATE_NOOP("ConfigLoader", "WebSocket connections from one address"))
              .more(QT_TRANSLATE_NOOP(
-                 "ConfigLoader", "Generous by default: many users may share a NAT address."));
+                 "ConfigLoader", "Generous by default: many users may share a NAT address."))
+             .live();
     t << Option("per-ip-exempt", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"), S::Limits,
         V::subnets(&Config::perIpExempt),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Sources --max-conns-per-ip does not apply to, e.g. a proxy; \"none\" for none"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "A reverse proxy on this machine that does not name its clients connects "
-                 "every user from loopback."));
+                 "every user from loopback."))
+             .live();
     t << Option("max-unbound", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Limits,
         V::count(&Config::maxUnbound, 1, 10000000),
         QT_TRANSLATE_NOOP("ConfigLoader", "Connections that have not sent their uid yet"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "Past it the oldest connection without a uid is dropped to admit the new one "
-                 "(a connection flood)."));
+                 "(a connection flood)."))
+             .live();
 
     // Push port.
     t << Option("max-text-conns", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::PushPort,
         V::count(&Config::maxTextConnections, 1, 1000000),
-        QT_TRANSLATE_NOOP("ConfigLoader", "Connections on the push port"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connections on the push port"))
+             .live();
     t << Option("max-pending-replies", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::PushPort,
         V::count(&Config::maxPendingReplies, 1, 10000000),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Unread replies (or replies waiting for Redis) before a push connection is no "
-            "longer read"));
+            "longer read"))
+             .live();
     t << Option("text-idle-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::PushPort,
         V::duration(&Config::textIdleTimeoutMs, 100, V::Zero::Off),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Close a push connection that sent nothing (and waits for no reply) this long, 0 "
-            "to never"));
+            "to never"))
+             .live();
     t << Option("text-line-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::PushPort,
         V::duration(&Config::textLineTimeoutMs, 100, V::Zero::Off),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Close a push connection whose line stays unfinished this long (a slowloris), 0 "
-            "to never"));
+            "to never"))
+             .live();
     t << Option("text-allow", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"), S::PushPort,
         V::subnets(&Config::textAllow),
         QT_TRANSLATE_NOOP("ConfigLoader",
@@ -146,7 +163,8 @@ QList<Option> buildTable()
                  "Your application servers, when --text-bind is not 127.0.0.1; everyone else is "
                  "refused at accept."))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "loopback only"))
-             .example("10.0.0.0/8,192.168.1.5");
+             .example("10.0.0.0/8,192.168.1.5")
+             .live();
 
     // HTTP API.
     t << Option("http-api-key-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::HttpApi,
@@ -161,7 +179,8 @@ QList<Option> buildTable()
                  "says only \"ok\" without the key). A relative name is relative to the working "
                  "directory."))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "no key"))
-             .example("/etc/pushconsole/api.key");
+             .example("/etc/pushconsole/api.key")
+             .live();
     t << Option("http-host", QT_TRANSLATE_NOOP("ConfigLoader", "names"), S::HttpApi,
         V::hostNames(&Config::httpHosts),
         QT_TRANSLATE_NOOP("ConfigLoader",
@@ -169,7 +188,8 @@ QList<Option> buildTable()
             "api.example.com; \"*\" for any"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "Against DNS rebinding; e.g. the public name a reverse proxy passes on."))
-             .example("api.example.com");
+             .example("api.example.com")
+             .live();
     t << Option("http-allow-origin", QT_TRANSLATE_NOOP("ConfigLoader", "origins"), S::HttpApi,
         V::origins(&Config::httpAllowOrigins),
         QT_TRANSLATE_NOOP("ConfigLoader",
@@ -179,34 +199,41 @@ QList<Option> buildTable()
                  "Origin header is refused unless its origin is listed."))
              .unsetMeans(
                  QT_TRANSLATE_NOOP("ConfigLoader", "none; any request with an Origin is refused"))
-             .example("https://admin.example.com");
+             .example("https://admin.example.com")
+             .live();
     t << Option("http-public-metrics", nullptr, S::HttpApi, V::flag(&Config::httpPublicMetrics),
         QT_TRANSLATE_NOOP("ConfigLoader", "Serve /metrics without the API key"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader", "For a scraper that cannot send it."))
-             .example("true");
+             .example("true")
+             .live();
     t << Option("http-test-page", nullptr, S::HttpApi, V::flag(&Config::httpTestPage),
         QT_TRANSLATE_NOOP("ConfigLoader", "Serve the browser test page at / on the HTTP port"))
-             .example("true");
+             .example("true")
+             .live();
     t << Option("max-http-conns", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::HttpApi,
         V::count(&Config::maxHttpConnections, 1, 1000000),
-        QT_TRANSLATE_NOOP(
-            "ConfigLoader", "Connections on the HTTP port; more are reset at accept"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Connections on the HTTP port; more are reset at accept"))
+             .live();
     t << Option("http-max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::HttpApi,
         V::size(&Config::httpMaxOutput),
-        QT_TRANSLATE_NOOP("ConfigLoader", "Unsent HTTP answers before a client is no longer read"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Unsent HTTP answers before a client is no longer read"))
+             .live();
     t << Option("http-max-in-flight", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::HttpApi,
         V::count(&Config::httpMaxInFlight, 1, 100000),
         QT_TRANSLATE_NOOP("ConfigLoader",
-            "HTTP requests read but not answered before a client is no longer read"));
+            "HTTP requests read but not answered before a client is no longer read"))
+             .live();
     t << Option("http-request-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::HttpApi,
         V::duration(&Config::httpRequestTimeoutMs, 100, V::Zero::Refused),
         QT_TRANSLATE_NOOP("ConfigLoader",
-            "Time from the first byte of an HTTP request to its last; then 408 and closed"));
+            "Time from the first byte of an HTTP request to its last; then 408 and closed"))
+             .live();
     t << Option("http-idle-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::HttpApi,
         V::duration(&Config::httpIdleTimeoutMs, 100, V::Zero::Refused),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Close an HTTP connection idle between requests, or not reading its answers, this "
-            "long"));
+            "long"))
+             .live();
 
     // Signed uid tokens.
     t << Option("auth-secret-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tokens,
@@ -214,34 +241,40 @@ QList<Option> buildTable()
         QT_TRANSLATE_NOOP("ConfigLoader",
             "First message must be an HS256 token signed with this secret (uid = sub)"))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "plain uids"))
-             .example("/etc/pushconsole/token.secret");
+             .example("/etc/pushconsole/token.secret")
+             .live();
     t << Option("auth-public-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tokens,
         V::file(&Config::authPublicKeyFile),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "First message must be an RS256/ES256 token verified with this PEM key"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader", "Excludes --auth-secret-file."))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "plain uids"))
-             .example("/etc/pushconsole/token.pub");
+             .example("/etc/pushconsole/token.pub")
+             .live();
     t << Option("auth-leeway", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Tokens,
         V::duration(&Config::authLeewayMs, 0, V::Zero::Allowed),
-        QT_TRANSLATE_NOOP("ConfigLoader", "Clock difference allowed for exp, nbf and iat"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "Clock difference allowed for exp, nbf and iat"))
+             .live();
     t << Option("auth-audience", QT_TRANSLATE_NOOP("ConfigLoader", "text"), S::Tokens,
         V::claimText(&Config::authAudience),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Tokens must name this audience in aud, a string or an array holding it"))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "not checked"))
-             .example("push.example.com");
+             .example("push.example.com")
+             .live();
     t << Option("auth-issuer", QT_TRANSLATE_NOOP("ConfigLoader", "text"), S::Tokens,
         V::claimText(&Config::authIssuer),
         QT_TRANSLATE_NOOP("ConfigLoader", "Tokens must have this iss"))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "not checked"))
-             .example("https://shop.example.com");
+             .example("https://shop.example.com")
+             .live();
     t << Option("auth-max-age", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Tokens,
         V::duration(&Config::authMaxAgeMs, 1000, V::Zero::Off),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Longest token lifetime: iat required, exp - iat at most this, 0 for no limit"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader", "A token's iat may not be in the future."))
-             .example("10m");
+             .example("10m")
+             .live();
     t << Option("max-conns-per-token", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Tokens,
         V::count(&Config::maxConnsPerToken, 0, 100000),
         QT_TRANSLATE_NOOP("ConfigLoader",
@@ -250,17 +283,20 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "A token without a jti is known by itself. When the uid is full "
                  "(--max-conns-per-uid) and the new token has none to give up, the new connection "
-                 "is refused (4001)."));
+                 "is refused (4001)."))
+             .live();
 
     // TLS.
     t << Option("tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,
         V::file(&Config::tlsCertificate),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key"))
-             .example("/etc/pushconsole/fullchain.pem");
+             .example("/etc/pushconsole/fullchain.pem")
+             .live();
     t << Option("tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,
         V::file(&Config::tlsKey),
         QT_TRANSLATE_NOOP("ConfigLoader", "PEM private key for wss://; needs --tls-cert"))
-             .example("/etc/pushconsole/privkey.pem");
+             .example("/etc/pushconsole/privkey.pem")
+             .live();
 
     // Reverse proxies.
     t << Option("trusted-proxies", QT_TRANSLATE_NOOP("ConfigLoader", "subnets"), S::Proxies,
@@ -272,7 +308,8 @@ QList<Option> buildTable()
                  "The right-most address that is not itself one of these is the client. The "
                  "per-address limit, the log and the console then see the client instead of "
                  "the proxy; anyone else's X-Forwarded-For is ignored."))
-             .example("127.0.0.1,::1");
+             .example("127.0.0.1,::1")
+             .live();
     t << Option("proxy-protocol", nullptr, S::Proxies, V::flag(&Config::proxyProtocol),
         QT_TRANSLATE_NOOP("ConfigLoader",
             "The WebSocket port expects a PROXY protocol v1/v2 header from --trusted-proxies "
@@ -280,7 +317,8 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
                  "The header must come within 5 s. nginx: \"proxy_protocol on;\" in a stream "
                  "server; HAProxy: \"send-proxy\" or \"send-proxy-v2\" on the server line."))
-             .example("true");
+             .example("true")
+             .live();
 
     // Cluster.
     t << Option("redis", QT_TRANSLATE_NOOP("ConfigLoader", "url"), S::Cluster,
@@ -362,8 +400,8 @@ QList<Option> buildTable()
     // Logging.
     t << Option("log-level", QT_TRANSLATE_NOOP("ConfigLoader", "level"), S::Logging,
         V::logLevel(&Config::logLevel),
-        QT_TRANSLATE_NOOP(
-            "ConfigLoader", "debug (every push and message), info, warning or error"));
+        QT_TRANSLATE_NOOP("ConfigLoader", "debug (every push and message), info, warning or error"))
+             .live();
     t << Option("log-buffer", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Logging,
         V::count(&Config::logBuffer, 100, 10000000),
         QT_TRANSLATE_NOOP("ConfigLoader", "Events kept in memory for the console"));

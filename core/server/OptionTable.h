@@ -56,6 +56,13 @@ struct Option
         iniKey = false;
         return *this;
     }
+    // A reload (SIGHUP, systemctl reload) applies it to the running server;
+    // the others need a restart.
+    Option &live()
+    {
+        reloadable = true;
+        return *this;
+    }
 
     const char *name;
     const char *valueName; // nullptr for a flag
@@ -66,6 +73,7 @@ struct Option
     const char *unset = nullptr; // what an unset value means; nullptr: "none"
     const char *exampleValue = nullptr; // shown in the INI file instead of the default
     bool iniKey = true; // false: the command line only (--config)
+    bool reloadable = false; // see live()
 };
 
 class OptionTable final

@@ -48,50 +48,53 @@ QString OptionValue::describe(const Config &config) const
 
 OptionValue OptionValue::port(quint16 Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            int p = 0;
-            if (!wholeNumber(text, 0, 65535, &p)) {
-                *why = tr("expected a port number from 0 to 65535");
-                return false;
-            }
-            c.*member = quint16(p);
-            return true;
-        },
-        [member](const Config &c) { return QString::number(c.*member); });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                int p = 0;
+                if (!wholeNumber(text, 0, 65535, &p)) {
+                    *why = tr("expected a port number from 0 to 65535");
+                    return false;
+                }
+                c.*member = quint16(p);
+                return true;
+            },
+            [member](const Config &c) { return QString::number(c.*member); }));
 }
 
 OptionValue OptionValue::optionalPort(int Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            int p = 0;
-            if (!wholeNumber(text, -1, 65535, &p)) {
-                *why = tr("expected a port number from 0 to 65535, or -1 for none");
-                return false;
-            }
-            c.*member = p;
-            return true;
-        },
-        [member](const Config &c) { return QString::number(c.*member); });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                int p = 0;
+                if (!wholeNumber(text, -1, 65535, &p)) {
+                    *why = tr("expected a port number from 0 to 65535, or -1 for none");
+                    return false;
+                }
+                c.*member = p;
+                return true;
+            },
+            [member](const Config &c) { return QString::number(c.*member); }));
 }
 
 OptionValue OptionValue::address(QHostAddress Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            QString v = text.trimmed();
-            if (v == QLatin1String("localhost"))
-                v = QStringLiteral("127.0.0.1");
-            QHostAddress a;
-            if (!a.setAddress(v)) {
-                *why = tr("expected an IP address such as 0.0.0.0, 127.0.0.1 or ::");
-                return false;
-            }
-            c.*member = a;
-            return true;
-        },
-        [member](const Config &c) { return (c.*member).toString(); });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                QString v = text.trimmed();
+                if (v == QLatin1String("localhost"))
+                    v = QStringLiteral("127.0.0.1");
+                QHostAddress a;
+                if (!a.setAddress(v)) {
+                    *why = tr("expected an IP address such as 0.0.0.0, 127.0.0.1 or ::");
+                    return false;
+                }
+                c.*member = a;
+                return true;
+            },
+            [member](const Config &c) { return (c.*member).toString(); }));
 }
 
 OptionValue OptionValue::duration(
@@ -116,91 +119,96 @@ OptionValue OptionValue::duration(
         [member](
             const Config &c) { return c.*member < 0 ? QString() : formatDuration(c.*member); });
     value.m_zeroIsOff = zero == Zero::Off;
-    return value;
+    return withCopy(member, std::move(value));
 }
 
 OptionValue OptionValue::size(qint64 Config::*member, qint64 minimum, qint64 maximum)
 {
-    return OptionValue(
-        [=](const QString &text, Config &c, QString *why) {
-            const qint64 bytes = parseSize(text);
-            if (bytes < minimum || bytes > maximum) {
-                *why = minimum == 16 && maximum == MaxSize
-                    ? tr("expected a size from 16 bytes to 1G, such as 65536, 64K or 1M")
-                    : tr("expected a size from %1 to %2, such as 64K, 1M or 2G")
-                          .arg(formatSize(minimum), formatSize(maximum));
-                return false;
-            }
-            c.*member = bytes;
-            return true;
-        },
-        [member](const Config &c) { return formatSize(c.*member); });
+    return withCopy(member,
+        OptionValue(
+            [=](const QString &text, Config &c, QString *why) {
+                const qint64 bytes = parseSize(text);
+                if (bytes < minimum || bytes > maximum) {
+                    *why = minimum == 16 && maximum == MaxSize
+                        ? tr("expected a size from 16 bytes to 1G, such as 65536, 64K or 1M")
+                        : tr("expected a size from %1 to %2, such as 64K, 1M or 2G")
+                              .arg(formatSize(minimum), formatSize(maximum));
+                    return false;
+                }
+                c.*member = bytes;
+                return true;
+            },
+            [member](const Config &c) { return formatSize(c.*member); }));
 }
 
 OptionValue OptionValue::count(int Config::*member, int minimum, int maximum)
 {
-    return OptionValue(
-        [=](const QString &text, Config &c, QString *why) {
-            int n = 0;
-            if (!wholeNumber(text, minimum, maximum, &n)) {
-                *why = tr("expected a whole number from %1 to %2").arg(minimum).arg(maximum);
-                return false;
-            }
-            c.*member = n;
-            return true;
-        },
-        [member](const Config &c) { return QString::number(c.*member); });
+    return withCopy(member,
+        OptionValue(
+            [=](const QString &text, Config &c, QString *why) {
+                int n = 0;
+                if (!wholeNumber(text, minimum, maximum, &n)) {
+                    *why = tr("expected a whole number from %1 to %2").arg(minimum).arg(maximum);
+                    return false;
+                }
+                c.*member = n;
+                return true;
+            },
+            [member](const Config &c) { return QString::number(c.*member); }));
 }
 
 OptionValue OptionValue::subnets(QList<QPair<QHostAddress, int>> Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            QList<QPair<QHostAddress, int>> list;
-            if (text.trimmed() == QLatin1String("none")) {
-                (c.*member).clear();
-                return true;
-            }
-            for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-                QString t = part.trimmed();
-                if (!t.contains(QLatin1Char('/')))
-                    t +=
-                        t.contains(QLatin1Char(':')) ? QLatin1String("/128") : QLatin1String("/32");
-                const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(t);
-                if (subnet.first.isNull()) {
-                    *why = tr("expected addresses or subnets such as 10.0.0.0/8,192.168.1.5");
-                    return false;
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                QList<QPair<QHostAddress, int>> list;
+                if (text.trimmed() == QLatin1String("none")) {
+                    (c.*member).clear();
+                    return true;
                 }
-                list.append(subnet);
-            }
-            c.*member = list;
-            return true;
-        },
-        [member](const Config &c) {
-            QStringList parts;
-            for (const auto &[address, prefix] : c.*member) {
-                const bool host =
-                    prefix == (address.protocol() == QAbstractSocket::IPv6Protocol ? 128 : 32);
-                parts.append(host ? address.toString()
-                                  : QStringLiteral("%1/%2").arg(address.toString()).arg(prefix));
-            }
-            return joined(parts);
-        });
+                for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                    QString t = part.trimmed();
+                    if (!t.contains(QLatin1Char('/')))
+                        t += t.contains(QLatin1Char(':')) ? QLatin1String("/128")
+                                                          : QLatin1String("/32");
+                    const QPair<QHostAddress, int> subnet = QHostAddress::parseSubnet(t);
+                    if (subnet.first.isNull()) {
+                        *why = tr("expected addresses or subnets such as 10.0.0.0/8,192.168.1.5");
+                        return false;
+                    }
+                    list.append(subnet);
+                }
+                c.*member = list;
+                return true;
+            },
+            [member](const Config &c) {
+                QStringList parts;
+                for (const auto &[address, prefix] : c.*member) {
+                    const bool host =
+                        prefix == (address.protocol() == QAbstractSocket::IPv6Protocol ? 128 : 32);
+                    parts.append(host
+                            ? address.toString()
+                            : QStringLiteral("%1/%2").arg(address.toString()).arg(prefix));
+                }
+                return joined(parts);
+            }));
 }
 
 OptionValue OptionValue::file(QString Config::*member, const char *emptyExpected)
 {
-    return OptionValue(
-        [member, emptyExpected](const QString &text, Config &c, QString *why) {
-            const QString name = text.trimmed();
-            if (name.isEmpty() && emptyExpected) {
-                *why = tr(emptyExpected);
-                return false;
-            }
-            c.*member = name;
-            return true;
-        },
-        [member](const Config &c) { return c.*member; });
+    return withCopy(member,
+        OptionValue(
+            [member, emptyExpected](const QString &text, Config &c, QString *why) {
+                const QString name = text.trimmed();
+                if (name.isEmpty() && emptyExpected) {
+                    *why = tr(emptyExpected);
+                    return false;
+                }
+                c.*member = name;
+                return true;
+            },
+            [member](const Config &c) { return c.*member; }));
 }
 
 OptionValue OptionValue::flag(bool Config::*member)
@@ -225,40 +233,42 @@ OptionValue OptionValue::flag(bool Config::*member)
             return c.*member ? QStringLiteral("true") : QStringLiteral("false");
         });
     value.m_flag = true;
-    return value;
+    return withCopy(member, std::move(value));
 }
 
 OptionValue OptionValue::redisUrl(QString Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            if (text.trimmed().isEmpty()) {
-                (c.*member).clear();
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                if (text.trimmed().isEmpty()) {
+                    (c.*member).clear();
+                    return true;
+                }
+                // Whether the password may be in it is checked once every
+                // option is known (see ConfigLoader::load()).
+                if (!RedisUrl::parse(text, why).isValid()
+                    && !RedisUrl::parse(text, nullptr, RedisUrl::PasswordSource::File).isValid())
+                    return false;
+                c.*member = text.trimmed();
                 return true;
-            }
-            // Whether the password may be in it is checked once every
-            // option is known (see ConfigLoader::load()).
-            if (!RedisUrl::parse(text, why).isValid()
-                && !RedisUrl::parse(text, nullptr, RedisUrl::PasswordSource::File).isValid())
-                return false;
-            c.*member = text.trimmed();
-            return true;
-        },
-        [member](const Config &c) { return c.*member; });
+            },
+            [member](const Config &c) { return c.*member; }));
 }
 
 OptionValue OptionValue::nodeId(QString Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            if (!ClusterLink::isValidNodeId(text.trimmed().toUtf8())) {
-                *why = tr("expected 1 to 64 of A-Z a-z 0-9 _ . -");
-                return false;
-            }
-            c.*member = text.trimmed();
-            return true;
-        },
-        [member](const Config &c) { return c.*member; });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                if (!ClusterLink::isValidNodeId(text.trimmed().toUtf8())) {
+                    *why = tr("expected 1 to 64 of A-Z a-z 0-9 _ . -");
+                    return false;
+                }
+                c.*member = text.trimmed();
+                return true;
+            },
+            [member](const Config &c) { return c.*member; }));
 }
 
 OptionValue OptionValue::offlineTtl(qint64 Config::*member)
@@ -276,127 +286,133 @@ OptionValue OptionValue::offlineTtl(qint64 Config::*member)
         },
         [member](const Config &c) { return formatDuration(c.*member); });
     value.m_zeroIsOff = true;
-    return value;
+    return withCopy(member, std::move(value));
 }
 
 OptionValue OptionValue::origins(QStringList Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            // As browsers send them: scheme://host[:port], lower case, no
-            // default port, no path.
-            const QString usual =
-                tr("expected origins such as https://admin.example.com (not * or null)");
-            QStringList list;
-            for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-                QString origin = part.trimmed().toLower();
-                if (origin.endsWith(QLatin1Char('/')))
-                    origin.chop(1);
-                const bool https = origin.startsWith(QLatin1String("https://"));
-                if (!https && !origin.startsWith(QLatin1String("http://"))) {
-                    *why = usual;
-                    return false;
-                }
-                QString host = origin.mid(https ? 8 : 7);
-                QString port;
-                const qsizetype colon = host.lastIndexOf(QLatin1Char(':'));
-                if (colon >= 0 && !host.endsWith(QLatin1Char(']'))) {
-                    port = host.mid(colon + 1);
-                    host.truncate(colon);
-                    bool ok = false;
-                    const int p = port.toInt(&ok);
-                    if (!ok || p < 1 || p > 65535) {
-                        *why = tr("expected origins such as https://admin.example.com:8443");
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                // As browsers send them: scheme://host[:port], lower case, no
+                // default port, no path.
+                const QString usual =
+                    tr("expected origins such as https://admin.example.com (not * or null)");
+                QStringList list;
+                for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                    QString origin = part.trimmed().toLower();
+                    if (origin.endsWith(QLatin1Char('/')))
+                        origin.chop(1);
+                    const bool https = origin.startsWith(QLatin1String("https://"));
+                    if (!https && !origin.startsWith(QLatin1String("http://"))) {
+                        *why = usual;
                         return false;
                     }
-                    if ((https && p == 443) || (!https && p == 80))
-                        port.clear();
+                    QString host = origin.mid(https ? 8 : 7);
+                    QString port;
+                    const qsizetype colon = host.lastIndexOf(QLatin1Char(':'));
+                    if (colon >= 0 && !host.endsWith(QLatin1Char(']'))) {
+                        port = host.mid(colon + 1);
+                        host.truncate(colon);
+                        bool ok = false;
+                        const int p = port.toInt(&ok);
+                        if (!ok || p < 1 || p > 65535) {
+                            *why = tr("expected origins such as https://admin.example.com:8443");
+                            return false;
+                        }
+                        if ((https && p == 443) || (!https && p == 80))
+                            port.clear();
+                    }
+                    const bool ipv6 = host.startsWith(QLatin1Char('['))
+                        && host.endsWith(QLatin1Char(']'))
+                        && QHostAddress(host.mid(1, host.size() - 2)).protocol()
+                            == QAbstractSocket::IPv6Protocol;
+                    if (!ipv6 && !isHostName(host)) {
+                        *why = usual;
+                        return false;
+                    }
+                    list.append((https ? QLatin1String("https://") : QLatin1String("http://"))
+                        + host + (port.isEmpty() ? QString() : QLatin1Char(':') + port));
                 }
-                const bool ipv6 = host.startsWith(QLatin1Char('['))
-                    && host.endsWith(QLatin1Char(']'))
-                    && QHostAddress(host.mid(1, host.size() - 2)).protocol()
-                        == QAbstractSocket::IPv6Protocol;
-                if (!ipv6 && !isHostName(host)) {
-                    *why = usual;
-                    return false;
-                }
-                list.append((https ? QLatin1String("https://") : QLatin1String("http://")) + host
-                    + (port.isEmpty() ? QString() : QLatin1Char(':') + port));
-            }
-            c.*member = list;
-            return true;
-        },
-        [member](const Config &c) { return joined(c.*member); });
+                c.*member = list;
+                return true;
+            },
+            [member](const Config &c) { return joined(c.*member); }));
 }
 
 OptionValue OptionValue::hostNames(QStringList Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            QStringList list;
-            for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-                QString name = part.trimmed().toLower();
-                if (name.endsWith(QLatin1Char('.')))
-                    name.chop(1);
-                if (name != QLatin1String("*") && !isHostName(name)) {
-                    *why = tr("expected host names such as api.example.com, or *");
-                    return false;
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                QStringList list;
+                for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                    QString name = part.trimmed().toLower();
+                    if (name.endsWith(QLatin1Char('.')))
+                        name.chop(1);
+                    if (name != QLatin1String("*") && !isHostName(name)) {
+                        *why = tr("expected host names such as api.example.com, or *");
+                        return false;
+                    }
+                    list.append(name);
                 }
-                list.append(name);
-            }
-            c.*member = list;
-            return true;
-        },
-        [member](const Config &c) { return joined(c.*member); });
+                c.*member = list;
+                return true;
+            },
+            [member](const Config &c) { return joined(c.*member); }));
 }
 
 OptionValue OptionValue::claimText(QString Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            // Compared with a token's "aud" or "iss": printable, one line.
-            const QString v = text.trimmed();
-            if (v.isEmpty() || v.size() > 256) {
-                *why = tr("expected 1 to 256 characters");
-                return false;
-            }
-            for (const QChar ch : v) {
-                if (!ch.isPrint()) {
-                    *why = tr("expected printable characters only");
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                // Compared with a token's "aud" or "iss": printable, one line.
+                const QString v = text.trimmed();
+                if (v.isEmpty() || v.size() > 256) {
+                    *why = tr("expected 1 to 256 characters");
                     return false;
                 }
-            }
-            c.*member = v;
-            return true;
-        },
-        [member](const Config &c) { return c.*member; });
+                for (const QChar ch : v) {
+                    if (!ch.isPrint()) {
+                        *why = tr("expected printable characters only");
+                        return false;
+                    }
+                }
+                c.*member = v;
+                return true;
+            },
+            [member](const Config &c) { return c.*member; }));
 }
 
 OptionValue OptionValue::logLevel(Event::Level Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            if (Event::levelFromName(text, &(c.*member)))
-                return true;
-            *why = tr("expected debug, info, warning or error");
-            return false;
-        },
-        [member](const Config &c) { return QString::fromLatin1(Event::levelName(c.*member)); });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                if (Event::levelFromName(text, &(c.*member)))
+                    return true;
+                *why = tr("expected debug, info, warning or error");
+                return false;
+            },
+            [member](
+                const Config &c) { return QString::fromLatin1(Event::levelName(c.*member)); }));
 }
 
 OptionValue OptionValue::language(QString Config::*member)
 {
-    return OptionValue(
-        [member](const QString &text, Config &c, QString *why) {
-            const QString v = text.trimmed();
-            if (v == QLatin1String("zh_CN") || v == QLatin1String("en") || v.isEmpty()) {
-                c.*member = v;
-                return true;
-            }
-            *why = tr("expected zh_CN or en");
-            return false;
-        },
-        [member](const Config &c) { return c.*member; });
+    return withCopy(member,
+        OptionValue(
+            [member](const QString &text, Config &c, QString *why) {
+                const QString v = text.trimmed();
+                if (v == QLatin1String("zh_CN") || v == QLatin1String("en") || v.isEmpty()) {
+                    c.*member = v;
+                    return true;
+                }
+                *why = tr("expected zh_CN or en");
+                return false;
+            },
+            [member](const Config &c) { return c.*member; }));
 }
 
 qint64 OptionValue::parseDuration(const QString &text)

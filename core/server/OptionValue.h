@@ -24,6 +24,9 @@ public:
     // The value in config as text that Parse reads back; empty when unset
     // (no file, no list, "the heartbeat").
     using Format = std::function<QString(const Config &config)>;
+    // Sets the option in `to` to its value in `from` (a reload takes the
+    // options it can apply, one by one).
+    using Copy = std::function<void(const Config &from, Config &to)>;
 
     static constexpr qint64 MaxDurationMs = 24LL * 3600 * 1000;
     static constexpr qint64 MaxSize = qint64(1) << 30;
@@ -67,6 +70,7 @@ public:
         return m_parse(text, config, expected);
     }
     QString format(const Config &config) const { return m_format(config); }
+    void copy(const Config &from, Config &to) const { m_copy(from, to); }
     // For people: like format(), but "on"/"off" for flags and "off" for a
     // zero that turns something off; empty when unset.
     QString describe(const Config &config) const;
@@ -86,8 +90,16 @@ private:
         , m_format(std::move(format))
     { }
 
+    template<typename T>
+    static OptionValue withCopy(T Config::*member, OptionValue value)
+    {
+        value.m_copy = [member](const Config &from, Config &to) { to.*member = from.*member; };
+        return value;
+    }
+
     Parse m_parse;
     Format m_format;
+    Copy m_copy;
     bool m_flag = false;
     bool m_zeroIsOff = false;
 };
@@ -98,25 +110,26 @@ OptionValue OptionValue::choice(T Config::*member,
     std::optional<T> unset)
 {
     const QList<std::pair<const char *, T>> list(choices);
-    return OptionValue(
-        [member, list, expected](const QString &text, Config &c, QString *why) {
-            const QString v = text.trimmed();
-            for (const auto &[name, value] : list) {
-                if (v.compare(QLatin1String(name), Qt::CaseInsensitive) == 0) {
-                    c.*member = value;
-                    return true;
+    return withCopy(member,
+        OptionValue(
+            [member, list, expected](const QString &text, Config &c, QString *why) {
+                const QString v = text.trimmed();
+                for (const auto &[name, value] : list) {
+                    if (v.compare(QLatin1String(name), Qt::CaseInsensitive) == 0) {
+                        c.*member = value;
+                        return true;
+                    }
                 }
-            }
-            *why = tr(expected);
-            return false;
-        },
-        [member, list, unset](const Config &c) {
-            if (unset && c.*member == *unset)
+                *why = tr(expected);
+                return false;
+            },
+            [member, list, unset](const Config &c) {
+                if (unset && c.*member == *unset)
+                    return QString();
+                for (const auto &[name, value] : list) {
+                    if (c.*member == value)
+                        return QString::fromLatin1(name);
+                }
                 return QString();
-            for (const auto &[name, value] : list) {
-                if (c.*member == value)
-                    return QString::fromLatin1(name);
-            }
-            return QString();
-        });
+            }));
 }

@@ -1,9 +1,11 @@
 #include "PushServer.h"
 
 #include "ClusterLink.h"
+#include "ConfigLoader.h"
 #include "EpollEventDispatcher.h"
 #include "HttpApi.h"
 #include "MetricList.h"
+#include "OptionTable.h"
 #include "RedisOfflineStore.h"
 #include "RedisUrl.h"
 #include "SqliteOfflineStore.h"
@@ -76,6 +78,126 @@ HttpApi::Context PushServer::httpContext()
     return c;
 }
 
+bool PushServer::loadSecurity(const Config &config, std::unique_ptr<TlsContext> *tls,
+    std::unique_ptr<TokenVerifier> *verifier, QStringList *warnings, QString *error)
+{
+    std::unique_ptr<TlsContext> newTls;
+    if (!config.tlsCertificate.isEmpty()) {
+        newTls = TlsContext::load(config.tlsCertificate, config.tlsKey, error);
+        if (!newTls)
+            return false;
+        *warnings += newTls->warnings();
+    }
+    std::unique_ptr<TokenVerifier> newVerifier;
+    if (!config.authSecretFile.isEmpty())
+        newVerifier = TokenVerifier::fromSecretFile(config.authSecretFile, error);
+    else if (!config.authPublicKeyFile.isEmpty())
+        newVerifier = TokenVerifier::fromPublicKeyFile(config.authPublicKeyFile, error);
+    if ((!config.authSecretFile.isEmpty() || !config.authPublicKeyFile.isEmpty()) && !newVerifier)
+        return false;
+    if (newVerifier) {
+        newVerifier->setLeeway(config.authLeewayMs / 1000);
+        newVerifier->setAudience(config.authAudience);
+        newVerifier->setIssuer(config.authIssuer);
+        newVerifier->setMaxAge(config.authMaxAgeMs / 1000);
+    }
+    *tls = std::move(newTls);
+    *verifier = std::move(newVerifier);
+    return true;
+}
+
+PushServer::ReloadResult PushServer::reload(const Config &next)
+{
+    ReloadResult result;
+    // Every option a reload can apply, taken from next; the others stay as
+    // they run (and are listed when they differ).
+    Config merged = m_config;
+    for (const Option &option : OptionTable::options()) {
+        if (!option.iniKey || option.value.format(m_config) == option.value.format(next))
+            continue;
+        const QString name = QString::fromLatin1(option.name);
+        if (option.reloadable) {
+            option.value.copy(next, merged);
+            result.applied.append(name);
+        } else {
+            result.needRestart.append(name);
+        }
+    }
+    // Files are read again whether their names changed or not: a renewed
+    // certificate or a rotated key sits at the same path. Nothing changes
+    // unless all of them can be read.
+    std::unique_ptr<TlsContext> tls;
+    std::unique_ptr<TokenVerifier> verifier;
+    QStringList warnings;
+    if (!loadSecurity(merged, &tls, &verifier, &warnings, &result.error)
+        || !m_http->checkLive(merged, &result.error)) {
+        result.applied.clear();
+        result.needRestart.clear();
+        logReload(result);
+        return result;
+    }
+    result.ok = true;
+    result.warnings = warnings;
+    if (tls && (!m_tls || tls->fingerprint() != m_tls->fingerprint()))
+        result.reloaded.append(QStringLiteral("tls-cert"));
+    if (verifier && (!m_verifier || verifier->keyFingerprint() != m_verifier->keyFingerprint()))
+        result.reloaded.append(QStringLiteral("auth-key"));
+    // New connections see the new certificate and key; connected clients
+    // keep the session they have (a TLS stream copies its configuration).
+    m_tls = std::move(tls);
+    m_verifier = std::move(verifier);
+    m_gateway->setTlsContext(m_tls.get());
+    m_gateway->setTokenVerifier(m_verifier.get());
+    m_config = merged;
+    m_gateway->applyLive(merged);
+    m_text->applyLive(merged);
+    if (m_http->applyLive(merged))
+        result.reloaded.append(QStringLiteral("http-api-key"));
+    logReload(result);
+    return result;
+}
+
+PushServer::ReloadResult PushServer::reloadFrom(const QStringList &arguments)
+{
+    const ConfigLoader::Result loaded = ConfigLoader::load(arguments);
+    if (loaded.action != ConfigLoader::Action::Run) {
+        ReloadResult result;
+        result.error = loaded.action == ConfigLoader::Action::Fail
+            ? loaded.error
+            : tr("the command line asks for help or the version, not to run");
+        logReload(result);
+        return result;
+    }
+    return reload(loaded.config);
+}
+
+void PushServer::logReload(const ReloadResult &result)
+{
+    Event e;
+    e.type = Event::Type::Reloaded;
+    if (!result.ok) {
+        e.level = Event::Level::Error;
+        e.detail = QStringLiteral("result=refused error=\"%1\" changed=none")
+                       .arg(QString(result.error).replace(QLatin1Char('"'), QLatin1Char('\'')));
+        m_log.append(std::move(e));
+        return;
+    }
+    const auto list = [](const QStringList &names) {
+        return names.isEmpty() ? QStringLiteral("none") : names.join(QLatin1Char(','));
+    };
+    e.level = result.needRestart.isEmpty() ? Event::Level::Info : Event::Level::Warning;
+    e.detail = QStringLiteral("result=ok applied=%1 reloaded=%2 restart-needed=%3")
+                   .arg(list(result.applied), list(result.reloaded), list(result.needRestart));
+    m_log.append(std::move(e));
+    for (const QString &warning : result.warnings) {
+        Event w;
+        w.type = Event::Type::Error;
+        w.level = Event::Level::Warning;
+        w.detail = warning;
+        m_log.append(std::move(w));
+    }
+}
+
 bool PushServer::start(QString *error)
 {
     // Each part keeps its own copy of the settings, taken here: a change
@@ -84,35 +206,8 @@ bool PushServer::start(QString *error)
     m_text->setConfig(m_config);
     m_http->setConfig(m_config);
     QString why;
-    if (!m_config.tlsCertificate.isEmpty()) {
-        m_tls = TlsContext::load(m_config.tlsCertificate, m_config.tlsKey, &why);
-        if (!m_tls) {
-            *error = why;
-            Event e;
-            e.type = Event::Type::Error;
-            e.level = Event::Level::Error;
-            e.detail = why;
-            m_log.append(std::move(e));
-            return false;
-        }
-        for (const QString &warning : m_tls->warnings()) {
-            Event e;
-            e.type = Event::Type::Error;
-            e.level = Event::Level::Warning;
-            e.detail = warning;
-            m_log.append(std::move(e));
-        }
-    } else {
-        m_tls.reset();
-    }
-    m_gateway->setTlsContext(m_tls.get());
-    m_verifier.reset();
-    if (!m_config.authSecretFile.isEmpty())
-        m_verifier = TokenVerifier::fromSecretFile(m_config.authSecretFile, &why);
-    else if (!m_config.authPublicKeyFile.isEmpty())
-        m_verifier = TokenVerifier::fromPublicKeyFile(m_config.authPublicKeyFile, &why);
-    if ((!m_config.authSecretFile.isEmpty() || !m_config.authPublicKeyFile.isEmpty())
-        && !m_verifier) {
+    QStringList warnings;
+    if (!loadSecurity(m_config, &m_tls, &m_verifier, &warnings, &why)) {
         *error = why;
         Event e;
         e.type = Event::Type::Error;
@@ -121,12 +216,14 @@ bool PushServer::start(QString *error)
         m_log.append(std::move(e));
         return false;
     }
-    if (m_verifier) {
-        m_verifier->setLeeway(m_config.authLeewayMs / 1000);
-        m_verifier->setAudience(m_config.authAudience);
-        m_verifier->setIssuer(m_config.authIssuer);
-        m_verifier->setMaxAge(m_config.authMaxAgeMs / 1000);
+    for (const QString &warning : std::as_const(warnings)) {
+        Event e;
+        e.type = Event::Type::Error;
+        e.level = Event::Level::Warning;
+        e.detail = warning;
+        m_log.append(std::move(e));
     }
+    m_gateway->setTlsContext(m_tls.get());
     m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
         *error = why;

@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QObject>
+#include <QStringList>
 
 #include <memory>
 
@@ -43,6 +44,28 @@ public:
 
     // Takes effect at the next start(); connected clients are kept.
     void setConfig(const Config &config);
+
+    // What a reload did: the options applied now, those that differ but
+    // need a restart (kept as they run), files read again whose content
+    // changed (a renewed certificate, a rotated key). ok false: a file could
+    // not be read (error says which) and nothing changed at all.
+    struct ReloadResult
+    {
+        bool ok = false;
+        QString error;
+        QStringList applied;
+        QStringList needRestart;
+        QStringList reloaded;
+        QStringList warnings;
+    };
+    // SIGHUP: applies the options of next that can change while running
+    // (limits, timeouts, checks, keys, the certificate, the log level; see
+    // Option::live()) to the running server, for new connections and every
+    // later decision; connected clients stay.
+    ReloadResult reload(const Config &next);
+    // The same, reading the options again from the command line it was
+    // started with (and so from its --config file). Logged either way.
+    ReloadResult reloadFrom(const QStringList &arguments);
     const Config &config() const { return m_config; }
 
     SessionRegistry *registry() { return &m_registry; }
@@ -72,7 +95,12 @@ Q_SIGNALS:
     void shutdownFinished();
 
 private:
+    // Reads the TLS certificate and key and the token key named in config;
+    // both outputs untouched when one cannot be read.
+    static bool loadSecurity(const Config &config, std::unique_ptr<TlsContext> *tls,
+        std::unique_ptr<TokenVerifier> *verifier, QStringList *warnings, QString *error);
     HttpApi::Context httpContext();
+    void logReload(const ReloadResult &result);
     bool startExtensions(QString *error);
     void finishShutdown();
 

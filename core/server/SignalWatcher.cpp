@@ -33,12 +33,15 @@ void SignalWatcher::install()
     action.sa_flags = SA_RESTART;
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
+    // systemctl reload: its default action would end the process.
+    ::sigaction(SIGHUP, &action, nullptr);
     // Blocked signals are inherited across exec: a supervisor or a script
     // that blocked them must not leave us deaf to the request to stop.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     ::pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }
 
@@ -57,6 +60,7 @@ SignalWatcher::~SignalWatcher()
 {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
     delete m_notifier;
     for (int &fd : g_pipe) {
         if (fd >= 0)
@@ -68,6 +72,10 @@ SignalWatcher::~SignalWatcher()
 void SignalWatcher::readPipe()
 {
     char byte;
-    while (::read(g_pipe[0], &byte, 1) == 1)
-        Q_EMIT terminationRequested(int(byte));
+    while (::read(g_pipe[0], &byte, 1) == 1) {
+        if (int(byte) == SIGHUP)
+            Q_EMIT reloadRequested();
+        else
+            Q_EMIT terminationRequested(int(byte));
+    }
 }

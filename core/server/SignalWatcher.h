@@ -4,7 +4,8 @@
 
 class QSocketNotifier;
 
-// SIGINT and SIGTERM as a Qt signal: the handler only writes the signal
+// SIGINT and SIGTERM (stop) and SIGHUP (read the configuration again) as Qt
+// signals: the handler only writes the signal
 // number to a pipe, the event loop does the rest (nothing unsafe runs
 // inside the handler). Also ignores SIGPIPE.
 class SignalWatcher final : public QObject
@@ -23,6 +24,7 @@ public:
 
 Q_SIGNALS:
     void terminationRequested(int signalNumber);
+    void reloadRequested();
 
 private:
     void readPipe();

@@ -490,3 +490,8 @@ TokenVerifier::Result TokenVerifier::verify(QByteArrayView token, qint64 nowSeco
     r.ok = true;
     return r;
 }
+
+QByteArray TokenVerifier::keyFingerprint() const
+{
+    return QCryptographicHash::hash(m_key, QCryptographicHash::Sha256);
+}

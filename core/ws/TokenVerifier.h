@@ -100,6 +100,10 @@ public:
     // ignored, as for a plain uid. `nowSeconds` is the Unix time.
     Result verify(QByteArrayView token, qint64 nowSeconds) const;
 
+    // SHA-256 of the key material: tells a rotated key from the one loaded
+    // before, without keeping a copy of a secret elsewhere.
+    QByteArray keyFingerprint() const;
+
 private:
     TokenVerifier(Algorithm algorithm, QByteArray key);
 

@@ -50,9 +50,8 @@ WsGateway::~WsGateway()
     m_heartbeat.stop();
 }
 
-bool WsGateway::listen(QString *error)
+void WsGateway::applyDerived()
 {
-    m_closingAll = false;
     m_heartbeat.setTimeouts(m_config.heartbeatMs, m_config.pingIntervalMs,
         m_config.effectiveBindTimeoutMs(), m_config.closeTimeoutMs);
     m_maxConnections = m_config.maxConnections;
@@ -67,6 +66,20 @@ bool WsGateway::listen(QString *error)
     // send it soon is not a proxy speaking the protocol.
     m_intake.setTimeout(
         qMin<qint64>(ProxyIntake::DefaultTimeoutMs, m_config.effectiveBindTimeoutMs()));
+}
+
+void WsGateway::applyLive(const Config &config)
+{
+    // The address and port stay: they need a restart (PushServer::reload
+    // keeps them as they are in the copy it gives).
+    m_config = config;
+    applyDerived();
+}
+
+bool WsGateway::listen(QString *error)
+{
+    m_closingAll = false;
+    applyDerived();
     if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
         return false;
     m_heartbeat.start();

@@ -39,6 +39,10 @@ public:
     // A copy: a change applies from the next listen() on; connected clients
     // keep theirs.
     void setConfig(const Config &config) { m_config = config; }
+    // A reload: the limits, timeouts and checks take effect now, for new
+    // connections and for every later decision about the ones there are
+    // (a connection keeps the --max-output it was accepted with).
+    void applyLive(const Config &config);
     const Config &config() const override { return m_config; }
     // wss:// from the next connection on; nullptr for plain ws://.
     void setTlsContext(const TlsContext *tls) { m_tls = tls; }
@@ -68,6 +72,7 @@ Q_SIGNALS:
     void allClosed();
 
 private:
+    void applyDerived();
     void accepted(int fd, const PeerAddress &peer);
     void proxyHeaderRead(int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
         const ProxyHeader &header, const char *reason);

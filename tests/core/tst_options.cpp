@@ -238,9 +238,9 @@ void tst_Options::markdownHasEveryOption()
     for (const char *section : {"Ports", "Clients", "Limits", "Push port", "HTTP API", "Tokens",
              "TLS", "Proxies", "Cluster", "Offline", "Logging", "Console"})
         QVERIFY2(md.contains(QStringLiteral("\n## %1\n").arg(QLatin1String(section))), section);
-    QVERIFY(md.contains(QLatin1String("| `--ws-port PORT` | `8013` | WebSocket port, 0 for any "
-                                      "free port. |")));
-    QVERIFY(md.contains(QLatin1String("| `--bind-timeout DURATION` | the heartbeat |")));
+    QVERIFY(md.contains(QLatin1String("| `--ws-port PORT` | `8013` | restart | WebSocket port, 0 "
+                                      "for any free port. |")));
+    QVERIFY(md.contains(QLatin1String("| `--bind-timeout DURATION` | the heartbeat | **yes** |")));
     for (const Option &o : OptionTable::options())
         QVERIFY2(md.contains(QStringLiteral("| `--%1").arg(QLatin1String(o.name))), o.name);
     for (const OptionDocs::Action &a : OptionDocs::actions())
