@@ -66,10 +66,7 @@ QByteArray tst_Cluster::pushUntil(
         [&] {
             TextClient backend(textPort);
             reply = backend.request(line);
-            if (reply == expected)
-                return true;
-            QTest::qWait(50);
-            return false;
+            return reply == expected;
         },
         timeoutMs);
     return reply;
@@ -138,9 +135,11 @@ void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
     QCOMPARE(backendA.request(pushLine("7", "again")), QByteArray("ok\n"));
     QVERIFY(onA.waitForMessages(2));
     QVERIFY(onB.waitForMessages(2));
-    QTest::qWait(200); // no duplicates trailing behind
-    const QStringList expected = {
-        QString::fromUtf8(pushLine("7", "both")), QString::fromUtf8(pushLine("7", "again"))};
+    // No duplicates trailing behind: a probe from c reaches both after them.
+    QVERIFY(probe(c.textPort(), onA, "7"));
+    QVERIFY(onB.waitForMessages(3));
+    const QStringList expected = {QString::fromUtf8(pushLine("7", "both")),
+        QString::fromUtf8(pushLine("7", "again")), probeMessage("7")};
     QCOMPARE(QStringList(onA.messages), expected);
     QCOMPARE(QStringList(onB.messages), expected);
 }
@@ -168,13 +167,16 @@ void tst_Cluster::arrayAndBroadcastAcrossNodes()
     const QByteArray everyone = R"({"uid":"*","msg":"all"})";
     TextClient backendB(b.textPort());
     QCOMPARE(backendB.request(everyone), QByteArray("ok\n"));
-    QVERIFY(x.waitForMessages(2));
-    QVERIFY(y.waitForMessages(2));
-    QVERIFY(z.waitForMessages(3));
-    QTest::qWait(200);
-    QCOMPARE(x.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
-    QCOMPARE(y.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
-    QCOMPARE(z.messages.size(), 3);
+    QVERIFY(probe(a.textPort(), x, "x"));
+    QVERIFY(probe(a.textPort(), y, "y"));
+    QVERIFY(probe(a.textPort(), z, "z"));
+    QCOMPARE(x.messages,
+        QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone), probeMessage("x")}));
+    QCOMPARE(y.messages,
+        QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone), probeMessage("y")}));
+    QCOMPARE(z.messages,
+        QList<QString>({QString::fromUtf8(pushLine("z", "hello")), QString::fromUtf8(array),
+            QString::fromUtf8(everyone), probeMessage("z")}));
 
     // A broadcast is ok when only another node has clients.
     x.socket.close();
@@ -263,7 +265,9 @@ void tst_Cluster::redisOutage()
     QVERIFY(waitFor([&] { return b.output().contains("warning cluster state=down node=b"); }));
 
     // Through the outage: local pushes never fail; remote ones cannot be
-    // routed and say so.
+    // routed and say so. The outage lasts two and a half --redis-timeout,
+    // so that reconnect attempts come and fail meanwhile: time passing is
+    // the point, with a push every 20 ms.
     TextClient backend(a.textPort());
     int localPushes = 0;
     QElapsedTimer outage;
@@ -277,8 +281,9 @@ void tst_Cluster::redisOutage()
     // Clients that bind during the outage are registered on reconnect.
     WsClient late(b.wsPort());
     QVERIFY(late.bind("late"));
+    QVERIFY(b.waitUntilBound("late"));
 
-    QVERIFY(m_redis->start(m_redis->port())); // empty: it kept nothing
+    QVERIFY(m_redis->start()); // on its port again, empty: it kept nothing
     // Cross-node pushes resume once both nodes re-registered.
     QCOMPARE(
         pushUntil(a.textPort(), pushLine("remote", "after"), "ok\n", 15000), QByteArray("ok\n"));
@@ -346,10 +351,11 @@ void tst_Cluster::lostSubscriptionWithdrawsAtOnce()
     QCOMPARE(pushUntil(a.textPort(), pushLine("42", "back"), "ok\n", 15000), QByteArray("ok\n"));
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "42"}), 1);
     QVERIFY(rider.waitForMessages(3));
+    QVERIFY(probe(a.textPort(), rider, "42"));
     QCOMPARE(rider.messages,
         QList<QString>({QString::fromUtf8(pushLine("42", "before")),
-            QString::fromUtf8(pushLine("42", "local")),
-            QString::fromUtf8(pushLine("42", "back"))}));
+            QString::fromUtf8(pushLine("42", "local")), QString::fromUtf8(pushLine("42", "back")),
+            probeMessage("42")}));
 }
 
 void tst_Cluster::passwordFile()
@@ -448,8 +454,9 @@ void tst_Cluster::badRedisUrlFailsClearly()
         err.constData());
 
     // Unreachable at start: it starts anyway, says so, and serves locally.
+    const ClosedPort nowhere;
     Gateway lonely;
-    QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(freePort()),
+    QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(nowhere.port()),
         QStringLiteral("--node-id=lonely")}));
     QVERIFY(waitFor([&] {
         return lonely.output().contains("warning cluster state=down node=lonely")

@@ -1,5 +1,6 @@
 #include "GatewayProcess.h"
 #include "RawWsClient.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 
@@ -130,6 +131,7 @@ public:
         return waitFor([this] { return m_gone; }, timeoutMs);
     }
     quint16 localPort() const { return m_socket.localPort(); }
+    QTcpSocket &socket() { return m_socket; }
 
 private:
     QTcpSocket m_socket;
@@ -590,10 +592,11 @@ void tst_Proxy::proxyV2InPiecesGivesTheClient()
     const QByteArray header = v2Header(0x21, 0x21,
         ipv6Doc(7) + ipv6Doc(1) + be16(4433) + be16(8013) + QByteArray(1, '\x04') + be16(3)
             + "pad");
-    // A byte at a time: the intake must neither spin nor take the request.
+    // A byte at a time, each read before the next is sent: the intake must
+    // neither spin nor take the request.
     for (qsizetype i = 0; i < header.size(); ++i) {
         c.send(header.mid(i, 1));
-        QTest::qWait(1);
+        QVERIFY(waitUntilReadByPeer(c.socket()));
     }
     QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 1; }));
     QCOMPARE(server->gateway()->proxyHeadersPending(), 0);

@@ -1,4 +1,5 @@
 #include "RawWsClient.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 
@@ -644,13 +645,14 @@ void tst_Security::pendingRepliesStopReading()
     for (int i = 0; i < Lines; ++i)
         flood += "x\n"; // each answered with a 50-byte error line
     backend.write(flood);
-    // Give it time: the server answers until the kernel and then its queue
-    // are full, then stops reading.
-    QTest::qWait(1500);
+    // The server answers until the kernel and then its queue are full, then
+    // stops reading: bytes wait in its receive queue while its event loop
+    // (ours) has nothing to do. A server that read on would be busy with
+    // them in that pass.
+    WAIT_VERIFY2(unreadByPeer(backend) > 0 && eventLoopIdle(),
+        QByteArray::number(server->metrics().pushesWith(PushStatus::Error)) + " handled", 30000);
     const quint64 handled = server->metrics().pushesWith(PushStatus::Error);
     QVERIFY2(handled < quint64(Lines), qPrintable(QString::number(handled)));
-    QTest::qWait(500);
-    QCOMPARE(server->metrics().pushesWith(PushStatus::Error), handled); // really stopped
     // Reading the replies lets it go on; every line gets its answer.
     backend.setReadBufferSize(0);
     qint64 replies = 0;
@@ -713,9 +715,10 @@ void tst_Security::pushFloodLeavesOthersServed()
     for (int i = 0; i < Flood; ++i)
         flood += R"({"uid":"sink","i":)" + QByteArray::number(i) + "}\n";
     flooder.send(flood);
-    QTest::qWait(20);
-    // While the flood is being worked through, the other backend's single
-    // push is answered: reads are bounded per connection and wake-up.
+    // While the flood is being worked through (its first pushes are done),
+    // the other backend's single push is answered: reads are bounded per
+    // connection and wake-up.
+    WAIT_VERIFY(server->metrics().pushesWith(PushStatus::Ok) > 0);
     other.send(R"({"uid":"sink","from":"other"})"
                "\n");
     QList<QByteArray> floodReplies;

@@ -358,7 +358,7 @@ private Q_SLOTS:
         QCOMPARE(backend.request(pushLine("near-2", "still here")), QByteArray("ok\n"));
         QVERIFY(near.waitForMessages(1));
 
-        QVERIFY(m_redis.start(m_redis.port()));
+        QVERIFY(m_redis.start()); // on its port again
         // Both nodes reconnect with backoff (up to 5 s) and register again.
         QTRY_VERIFY_WITH_TIMEOUT(!linkDown->isVisible(), 20000);
         QTRY_VERIFY_WITH_TIMEOUT(rowOf(onlineView()->model(), u"far-2"_s) >= 0, 20000);
@@ -369,7 +369,8 @@ private Q_SLOTS:
     // Redis unreachable from the start: "joining" for a moment, then down.
     void unreachableRedisShowsJoiningThenDown()
     {
-        Config config = clusterConfig(u"redis://127.0.0.1:%1"_s.arg(freePort()), u"lonely"_s);
+        const ClosedPort nowhere;
+        Config config = clusterConfig(u"redis://127.0.0.1:%1"_s.arg(nowhere.port()), u"lonely"_s);
         auto server = startServer(config);
         QVERIFY(server);
         openWindow(server.get());
