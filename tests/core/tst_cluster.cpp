@@ -41,6 +41,7 @@ private:
 
 void tst_Cluster::init()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis = std::make_unique<RedisServer>();
     QVERIFY(m_redis->start());
 }

@@ -151,6 +151,7 @@ void tst_Offline::arraysAndBroadcast()
 
 void tst_Offline::clusterSurvivesRestart()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     const QStringList common = {
@@ -186,6 +187,7 @@ void tst_Offline::clusterSurvivesRestart()
 
 void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     const QStringList common = {
@@ -231,6 +233,7 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
 
 void tst_Offline::bindDuringOutageGetsStoredLater()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     Gateway a;
