@@ -69,10 +69,10 @@ private:
 
 void tst_JsClient::initTestCase()
 {
-    const QString chromium = requireProgram(QStringLiteral("chromium"));
-    QVERIFY2(!chromium.isEmpty(), "chromium is needed (Debian package chromium)");
+    REQUIRE_PROGRAM("chromium");
     QVERIFY(m_dir.isValid());
-    QVERIFY2(m_browser.start(chromium), qPrintable(m_browser.error()));
+    QVERIFY2(
+        m_browser.start(programPath(QStringLiteral("chromium"))), qPrintable(m_browser.error()));
 }
 
 // The harness runs in the gateway's test page, which is served only on request.

@@ -137,8 +137,8 @@ private:
 
 void tst_PhpClient::initTestCase()
 {
-    m_php = requireProgram(QStringLiteral("php"));
-    QVERIFY2(!m_php.isEmpty(), "php-cli is needed (Debian package php-cli)");
+    REQUIRE_PROGRAM("php");
+    m_php = programPath(QStringLiteral("php"));
     QVERIFY(m_dir.isValid());
 }
 

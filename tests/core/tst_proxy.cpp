@@ -727,6 +727,7 @@ void tst_Proxy::proxyChainUsesForwardedFor()
 // The header comes before the TLS hello; the hello must reach TLS untouched.
 void tst_Proxy::proxyProtocolBeforeTls()
 {
+    REQUIRE_PROGRAM("openssl");
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString cert = dir.filePath(QStringLiteral("cert.pem"));

@@ -79,6 +79,7 @@ bool tst_Security::openssl(const QStringList &args)
 void tst_Security::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    REQUIRE_PROGRAM("openssl"); // the certificates and keys of most tests
     m_cert = m_dir.filePath(QStringLiteral("cert.pem"));
     m_key = m_dir.filePath(QStringLiteral("key.pem"));
     m_otherKey = m_dir.filePath(QStringLiteral("other.pem"));
@@ -268,6 +269,7 @@ void tst_Security::tlsCipherPolicy()
 
 void tst_Security::tokenFromPhpBinds()
 {
+    REQUIRE_PROGRAM("php");
     const QString secretFile = m_dir.filePath(QStringLiteral("secret"));
     QFile secret(secretFile);
     QVERIFY(secret.open(QIODevice::WriteOnly));

@@ -44,10 +44,10 @@ private:
 
 void tst_Browser::initTestCase()
 {
-    m_chromium = requireProgram(QStringLiteral("chromium"));
-    m_curl = requireProgram(QStringLiteral("curl"));
-    QVERIFY2(!m_chromium.isEmpty(), "chromium is needed (Debian package chromium)");
-    QVERIFY2(!m_curl.isEmpty(), "curl is needed (Debian package curl)");
+    REQUIRE_PROGRAM("chromium");
+    REQUIRE_PROGRAM("curl");
+    m_chromium = programPath(QStringLiteral("chromium"));
+    m_curl = programPath(QStringLiteral("curl"));
     QVERIFY(m_profile.isValid());
     QVERIFY2(startBrowser(), m_browserErrors.constData());
 }

@@ -236,8 +236,8 @@ void tst_HttpApi::oversizeStreamedBodyIs413()
     QVERIFY(closed);
 
     // So does curl, without "Expect: 100-continue" (it would wait otherwise).
-    const QString curl = requireProgram(QStringLiteral("curl"));
-    QVERIFY2(!curl.isEmpty(), "curl is needed (Debian package curl)");
+    REQUIRE_PROGRAM("curl");
+    const QString curl = programPath(QStringLiteral("curl"));
     QTemporaryFile file;
     QVERIFY(file.open());
     file.write(body);

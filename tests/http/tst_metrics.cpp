@@ -27,8 +27,8 @@ private Q_SLOTS:
 
 void tst_Metrics::curlScrapeParsesAndCounts()
 {
-    const QString curl = requireProgram(QStringLiteral("curl"));
-    QVERIFY2(!curl.isEmpty(), "curl is needed (Debian package curl)");
+    REQUIRE_PROGRAM("curl");
+    const QString curl = programPath(QStringLiteral("curl"));
     auto server = startServer();
     QVERIFY(server);
 

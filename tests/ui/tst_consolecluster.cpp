@@ -120,6 +120,7 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        REQUIRE_PROGRAM("redis-server");
         QVERIFY(m_redis.start());
         QVERIFY(m_nodeB.start(
             {u"--redis=%1"_s.arg(m_redis.url()), u"--node-id=node-b"_s, u"--redis-timeout=1s"_s}));
