@@ -149,11 +149,13 @@ void tst_BadInput::httpWithoutUpgrade()
     RawWsClient raw(m_server->wsPort());
     raw.sendRaw("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
     QByteArray response;
-    QVERIFY(waitFor([&] {
-        response += raw.socket().readAll();
-        return raw.socket().state() == QAbstractSocket::UnconnectedState
-            || response.contains("\r\n\r\n");
-    }));
+    WAIT_UNTIL(
+        [&] {
+            response += raw.socket().readAll();
+            return raw.socket().state() == QAbstractSocket::UnconnectedState
+                || response.contains("\r\n\r\n");
+        },
+        response);
     QVERIFY2(response.startsWith("HTTP/1.1 426 Upgrade Required\r\n"), response.constData());
     QVERIFY(raw.waitForDisconnected());
     assertStillServes();
@@ -169,10 +171,12 @@ void tst_BadInput::randomBytesOnWebSocketPort()
     junk[0] = '\x16'; // starts like a TLS hello, a common mistake (wss:// to ws://)
     raw.sendRaw(junk);
     QByteArray response;
-    QVERIFY(waitFor([&] {
-        response += raw.socket().readAll();
-        return raw.socket().state() == QAbstractSocket::UnconnectedState;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            response += raw.socket().readAll();
+            return raw.socket().state() == QAbstractSocket::UnconnectedState;
+        },
+        response);
     response += raw.socket().readAll();
     QVERIFY2(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response.constData());
     assertStillServes();
@@ -199,10 +203,12 @@ void tst_BadInput::oversizeFragmentedMessage()
     raw.sendFrame(WsFrame::Continuation, piece, false);
     raw.sendFrame(WsFrame::Continuation, piece, false);
     QByteArray got;
-    QVERIFY(waitFor([&] {
-        got += raw.socket().readAll();
-        return got.size() >= 4;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            got += raw.socket().readAll();
+            return got.size() >= 4;
+        },
+        got);
     QCOMPARE(got.left(4), QByteArray("\x88\x13\x03\xf1")); // close, 1009
     assertStillServes();
 }
@@ -231,10 +237,12 @@ void tst_BadInput::protocolViolations()
     QVERIFY(raw.handshake());
     raw.sendRaw(frames);
     QByteArray got;
-    QVERIFY(waitFor([&] {
-        got += raw.socket().readAll();
-        return got.size() >= 4;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            got += raw.socket().readAll();
+            return got.size() >= 4;
+        },
+        got);
     QCOMPARE(quint8(got[0]), quint8(0x88));
     QCOMPARE((quint8(got[2]) << 8) | quint8(got[3]), closeCode);
     QVERIFY(raw.waitForDisconnected());
@@ -256,7 +264,7 @@ void tst_BadInput::binaryBeforeBindIsIgnored()
     QVERIFY(raw.handshake());
     raw.sendFrame(WsFrame::Binary, "\x01\x02\x03");
     raw.sendFrame(WsFrame::Text, "bin");
-    QVERIFY(waitFor([&] { return m_server->registry()->isOnline("bin"); }));
+    WAIT_VERIFY(m_server->registry()->isOnline("bin"));
 }
 
 void tst_BadInput::slowReaderIsDropped()
@@ -266,7 +274,7 @@ void tst_BadInput::slowReaderIsDropped()
     RawWsClient slow(m_server->wsPort());
     QVERIFY(slow.handshake());
     slow.sendFrame(WsFrame::Text, "slow");
-    QVERIFY(waitFor([&] { return m_server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(m_server->registry()->isOnline("slow"));
     slow.socket().setReadBufferSize(1); // stop QTcpSocket from draining the kernel buffer
     const QByteArray line = "{\"uid\":\"slow\",\"x\":\"" + QByteArray(60000, 'p') + "\"}";
     int ok = 0;
@@ -279,7 +287,7 @@ void tst_BadInput::slowReaderIsDropped()
     }
     QCOMPARE(last.status, PushStatus::Fail);
     QVERIFY2(ok > 2, qPrintable(QString::number(ok)));
-    QVERIFY(waitFor([&] { return !m_server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(!m_server->registry()->isOnline("slow"));
     assertStillServes();
 }
 

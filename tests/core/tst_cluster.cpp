@@ -80,7 +80,7 @@ void tst_Cluster::pushReachesClientOnAnotherNode()
     QVERIFY(a.start(nodeArgs("a")));
     QVERIFY(b.start(nodeArgs("b", {QStringLiteral("--event-loop=default")})));
     QVERIFY2(a.output().contains(" node=a redis=redis://127.0.0.1:"), a.output().constData());
-    QVERIFY(waitFor([&] { return b.output().contains("cluster state=up node=b"); }));
+    WAIT_VERIFY2(b.output().contains("cluster state=up node=b"), b.output().right(1500));
 
     WsClient rider(b.wsPort());
     QVERIFY(rider.bind("1001"));
@@ -120,11 +120,13 @@ void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
     QVERIFY(onA.bind("7"));
     QVERIFY(onB.bind("7"));
     // Wait until c sees the uid on both nodes: a push that reaches both.
-    QVERIFY(waitFor([&] {
-        pushUntil(c.textPort(), pushLine("7", "probe"), "ok\n");
-        return onA.messages.contains(QString::fromUtf8(pushLine("7", "probe")))
-            && onB.messages.contains(QString::fromUtf8(pushLine("7", "probe")));
-    }));
+    WAIT_UNTIL(
+        [&] {
+            pushUntil(c.textPort(), pushLine("7", "probe"), "ok\n");
+            return onA.messages.contains(QString::fromUtf8(pushLine("7", "probe")))
+                && onB.messages.contains(QString::fromUtf8(pushLine("7", "probe")));
+        },
+        onA.messages + onB.messages);
     onA.messages.clear();
     onB.messages.clear();
 
@@ -181,7 +183,7 @@ void tst_Cluster::arrayAndBroadcastAcrossNodes()
 
     // A broadcast is ok when only another node has clients.
     x.socket.close();
-    QVERIFY(waitFor([&] { return x.disconnected; }));
+    WAIT_VERIFY(x.disconnected);
     QCOMPARE(pushUntil(a.textPort(), pushLine("x", "gone"), "fail\n"), QByteArray("fail\n"));
     TextClient backendA(a.textPort());
     QCOMPARE(backendA.request(everyone), QByteArray("ok\n"));
@@ -209,13 +211,9 @@ void tst_Cluster::killedNodeExpires()
     QCOMPARE(backend.request(pushLine("42", "after")), QByteArray("fail\n"));
     QVERIFY2(clock.elapsed() < 1000, QByteArray::number(clock.elapsed()).constData());
     // Reaped in Redis within the TTL (2 s, checked every tick).
-    QVERIFY(waitFor(
-        [&] {
-            return m_redis->integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"})
-                == 0
-                && m_redis->integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
-        },
-        8000));
+    WAIT_VERIFY(m_redis->integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+            && m_redis->integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0,
+        8000);
     const qint64 took = clock.elapsed();
     QVERIFY2(took >= 1000 && took < 6000, QByteArray::number(took).constData());
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:nodes", "a"}), 1);
@@ -241,7 +239,7 @@ void tst_Cluster::gracefulStopLeavesAtOnce()
     // Without clients the process exits at once: the leave still goes out.
     Gateway c;
     QVERIFY(c.start(nodeArgs("c")));
-    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up node=c"); }));
+    WAIT_VERIFY2(c.output().contains("cluster state=up node=c"), c.output().right(1500));
     QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 1);
     c.terminate();
     QVERIFY(!c.isRunning());
@@ -262,8 +260,8 @@ void tst_Cluster::redisOutage()
     QCOMPARE(pushUntil(a.textPort(), pushLine("local", "l0"), "ok\n"), QByteArray("ok\n"));
 
     m_redis->stop();
-    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down node=a"); }));
-    QVERIFY(waitFor([&] { return b.output().contains("warning cluster state=down node=b"); }));
+    WAIT_VERIFY2(a.output().contains("warning cluster state=down node=a"), a.output().right(1500));
+    WAIT_VERIFY2(b.output().contains("warning cluster state=down node=b"), b.output().right(1500));
 
     // Through the outage: local pushes never fail; remote ones cannot be
     // routed and say so. The outage lasts two and a half --redis-timeout,
@@ -293,7 +291,7 @@ void tst_Cluster::redisOutage()
     QVERIFY(remote.waitForMessages(2));
     QVERIFY(late.waitForMessages(1));
     QVERIFY(local.waitForMessages(localPushes + 2));
-    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
+    WAIT_VERIFY2(a.output().contains("info cluster state=up node=a"), a.output().right(1500));
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "late"}), 1);
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "remote"}), 1);
 }
@@ -331,18 +329,14 @@ void tst_Cluster::lostSubscriptionWithdrawsAtOnce()
 
     // b cannot receive pushes: it takes itself out of Redis at once and
     // tells a, rather than leaving its presence to expire.
-    QVERIFY(waitFor(
-        [&] {
-            return admin.integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
-                && admin.integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
-        },
-        1500));
+    WAIT_VERIFY(admin.integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+            && admin.integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0,
+        1500);
     QCOMPARE(pushUntil(a.textPort(), pushLine("42", "cut"), "fail\n", 1500), QByteArray("fail\n"));
     QVERIFY2(clock.elapsed() < 2000, QByteArray::number(clock.elapsed()).constData());
-    QVERIFY(waitFor([&] {
-        return b.output().contains("warning cluster state=down node=b")
-            && b.output().contains("presence withdrawn");
-    }));
+    WAIT_VERIFY2(b.output().contains("warning cluster state=down node=b")
+            && b.output().contains("presence withdrawn"),
+        b.output().right(1500));
     // b's own clients are still served by b.
     TextClient onB(b.textPort());
     QCOMPARE(onB.request(pushLine("42", "local")), QByteArray("ok\n"));
@@ -385,8 +379,8 @@ void tst_Cluster::passwordFile()
                      .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromUtf8(password))))
                      .arg(secured.port()),
             QStringLiteral("--node-id=b")}));
-    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
-    QVERIFY(waitFor([&] { return b.output().contains("info cluster state=up node=b"); }));
+    WAIT_VERIFY2(a.output().contains("info cluster state=up node=a"), a.output().right(1500));
+    WAIT_VERIFY2(b.output().contains("info cluster state=up node=b"), b.output().right(1500));
     WsClient rider(b.wsPort());
     QVERIFY(rider.bind("7"));
     QCOMPARE(pushUntil(a.textPort(), pushLine("7", "through auth"), "ok\n"), QByteArray("ok\n"));
@@ -402,10 +396,9 @@ void tst_Cluster::passwordFile()
     QVERIFY(wrong.start({url,
         QStringLiteral("--redis-password-file=%1").arg(write(QStringLiteral("wrong"), "nope")),
         QStringLiteral("--node-id=w")}));
-    QVERIFY(waitFor([&] {
-        return wrong.output().contains("warning cluster state=down node=w")
-            && wrong.output().contains("AUTH");
-    }));
+    WAIT_VERIFY2(wrong.output().contains("warning cluster state=down node=w")
+            && wrong.output().contains("AUTH"),
+        wrong.output().right(1500));
 
     // Files that cannot be used stop the start, naming the file.
     const auto failsToStart = [&](const QStringList &args, const QByteArray &message, int code) {
@@ -459,10 +452,9 @@ void tst_Cluster::badRedisUrlFailsClearly()
     Gateway lonely;
     QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(nowhere.port()),
         QStringLiteral("--node-id=lonely")}));
-    QVERIFY(waitFor([&] {
-        return lonely.output().contains("warning cluster state=down node=lonely")
-            && lonely.output().contains("cannot reach Redis");
-    }));
+    WAIT_VERIFY2(lonely.output().contains("warning cluster state=down node=lonely")
+            && lonely.output().contains("cannot reach Redis"),
+        lonely.output().right(1500));
     WsClient rider(lonely.wsPort());
     QVERIFY(rider.bind("1"));
     QCOMPARE(pushUntil(lonely.textPort(), pushLine("1", "x"), "ok\n"), QByteArray("ok\n"));

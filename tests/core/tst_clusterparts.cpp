@@ -350,10 +350,10 @@ void tst_ClusterParts::passwordFromFile()
     o.url.password = RedisUrl::readPasswordFile(write(QStringLiteral("p5"), "pushpw\n"), &error);
     RedisClient client(o);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     RedisReply reply;
     QVERIFY(client.command({"ACL", "WHOAMI"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return !reply.isDisconnected(); }));
+    WAIT_VERIFY(!reply.isDisconnected());
     QCOMPARE(reply.string, QByteArray("push"));
 }
 
@@ -524,12 +524,12 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         store.store({"a"}, QByteArray::number(i), count);
     store.store({"b", "c"}, QByteArray("x y\nz", 5), count);
     QVERIFY(stored.isEmpty()); // nothing is answered before Redis is
-    QVERIFY(waitFor([&] { return stored.size() == 6; }));
+    WAIT_COMPARE(stored.size(), 6);
     QCOMPARE(stored, QList<int>({1, 1, 1, 1, 1, 2}));
-    QVERIFY(waitFor([&] { return m_metrics.offlineDropped - dropped == 3; }));
+    WAIT_COMPARE(m_metrics.offlineDropped - dropped, 3);
     QCOMPARE(m_redis.integer({"LLEN", "pushconsole:offline:a"}), 2);
     QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 4);
-    QVERIFY(waitFor([&] { return announced.size() == 7; }));
+    WAIT_COMPARE(announced.size(), 7);
     QCOMPARE(announced.at(6).at(0).toByteArray(), QByteArray("c"));
 
     // Two nodes binding the same uid read at once: reading removes
@@ -548,7 +548,7 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         second = m;
         ++answered;
     });
-    QVERIFY(waitFor([&] { return answered == 2; }));
+    WAIT_COMPARE(answered, 2);
     QCOMPARE(first.size(), 2);
     QCOMPARE(first.front().payload, QByteArray("4"));
     QCOMPARE(first.back().payload, QByteArray("5"));
@@ -561,14 +561,14 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         rest = m;
         ++answered;
     });
-    QVERIFY(waitFor([&] { return answered == 1; }));
+    WAIT_COMPARE(answered, 1);
     QCOMPARE(rest.size(), 1);
     QCOMPARE(rest.front().payload, QByteArray("5"));
     store.acknowledge("a", first.front().seq);
     otherStore.acknowledge("a", first.back().seq);
-    QVERIFY(waitFor([&] { return m_redis.integer({"EXISTS", "pushconsole:offline:a"}) == 0; }));
+    WAIT_COMPARE(m_redis.integer({"EXISTS", "pushconsole:offline:a"}), 0);
     QCOMPARE(takeAll(store, "b"), QList<QByteArray>({QByteArray("x y\nz", 5)}));
-    QVERIFY(waitFor([&] { return m_redis.integer({"ZCARD", "pushconsole:offline-index"}) == 1; }));
+    WAIT_COMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 1);
 }
 
 void tst_ClusterParts::redisStoreExpiry()
@@ -626,7 +626,7 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     store.store({"c"}, "cccccccc", answer);
     store.store({"c"}, "c", answer);
     store.store({"d"}, "12345678901", answer); // refused at once
-    QVERIFY(waitFor([&] { return answers.size() == 7; }));
+    WAIT_COMPARE(answers.size(), 7);
     QCOMPARE(answers, QList<int>({0, 1, 1, 1, 1, 1, 1}));
     QCOMPARE(m_metrics.offlineDropped - dropped, 3u);
     const auto text = [&](const QByteArray &key) { return m_redis.command({"GET", key}); };
@@ -638,7 +638,7 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     // Acknowledging keeps them in step, and a uid's count goes with its list.
     QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"aaa3"}));
     QCOMPARE(takeAll(store, "c"), QList<QByteArray>({"cccccccc", "c"}));
-    QVERIFY(waitFor([&] { return text("pushconsole:offline-bytes") == "$1\r\n9\r\n"; }));
+    WAIT_COMPARE(text("pushconsole:offline-bytes"), QByteArray("$1\r\n9\r\n"));
     QCOMPARE(m_redis.integer({"EXISTS", "pushconsole:offline-bytes:a",
                  "pushconsole:offline-bytes:c", "pushconsole:offline:a", "pushconsole:offline:c"}),
         0);
@@ -646,7 +646,7 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     // A uid called like a metadata key is just a uid.
     answers.clear();
     store.store({"index", "seq"}, "x", answer);
-    QVERIFY(waitFor([&] { return answers.size() == 1; }));
+    WAIT_COMPARE(answers.size(), 1);
     QCOMPARE(answers.front(), 2);
     QCOMPARE(takeAll(store, "index"), QList<QByteArray>({"x"}));
 }
@@ -664,24 +664,24 @@ void tst_ClusterParts::redisClientReconnects()
     QSignalSpy lost(&client, &RedisClient::connectionLost);
     QSignalSpy failed(&client, &RedisClient::connectFailed);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     RedisReply reply;
     QVERIFY(client.command({"SET", "k", "v"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return reply.type == RedisReply::Type::Status; }));
+    WAIT_COMPARE(reply.type, RedisReply::Type::Status);
     QCOMPARE(reply.string, QByteArray("OK"));
 
     // Pending handlers hear of the loss; commands are refused meanwhile.
     own.stop();
-    QVERIFY(waitFor([&] { return lost.size() == 1; }));
+    WAIT_COMPARE(lost.size(), 1);
     QVERIFY(!client.isReady());
     QVERIFY(!client.command({"PING"}));
-    QVERIFY(waitFor([&] { return failed.size() >= 2; })); // it keeps trying
+    WAIT_COMPARE_GE(failed.size(), 2); // it keeps trying
     QVERIFY(own.start()); // on its port again
-    QVERIFY(waitFor([&] { return client.isReady(); }, 5000));
+    WAIT_VERIFY(client.isReady(), 5000);
     QCOMPARE(ready.size(), 2);
     reply = {};
     QVERIFY(client.command({"GET", "k"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return !reply.isDisconnected(); }));
+    WAIT_VERIFY(!reply.isDisconnected());
     QCOMPARE(reply.type, RedisReply::Type::Nil); // a new, empty server
 
     // A wrong password is reported, not retried in a tight loop.
@@ -689,7 +689,7 @@ void tst_ClusterParts::redisClientReconnects()
     RedisClient denied(o);
     QSignalSpy deniedFailed(&denied, &RedisClient::connectFailed);
     denied.start();
-    QVERIFY(waitFor([&] { return !deniedFailed.isEmpty(); }));
+    WAIT_VERIFY(!deniedFailed.isEmpty());
     QVERIFY2(deniedFailed.front().front().toString().startsWith(QStringLiteral("AUTH: ")),
         qPrintable(deniedFailed.front().front().toString()));
 }
@@ -707,7 +707,7 @@ void tst_ClusterParts::redisClientCommandTimeout()
     QSignalSpy lost(&client, &RedisClient::connectionLost);
     QSignalSpy failed(&client, &RedisClient::connectFailed);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     const qint64 pid = own.processId();
     QVERIFY(pid > 0);
     // A server that accepts but never answers: hiredis alone would wait for ever.
@@ -718,12 +718,12 @@ void tst_ClusterParts::redisClientCommandTimeout()
         reply = r;
         answered = true;
     }));
-    QVERIFY(waitFor([&] { return lost.size() == 1; }, 3000));
+    WAIT_COMPARE(lost.size(), 1, 3000);
     QVERIFY(answered);
     QVERIFY(reply.isDisconnected());
     QVERIFY(lost.front().front().toString().startsWith(QStringLiteral("no reply for")));
     // Connecting to the stopped server times out too.
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             for (const auto &f : failed) {
                 if (f.front().toString().startsWith(QStringLiteral("connect timeout")))
@@ -731,9 +731,9 @@ void tst_ClusterParts::redisClientCommandTimeout()
             }
             return false;
         },
-        4000));
+        QByteArray::number(failed.size()) + " failures", 4000);
     ::kill(pid_t(pid), SIGCONT);
-    QVERIFY(waitFor([&] { return client.isReady(); }, 8000));
+    WAIT_VERIFY(client.isReady(), 8000);
 }
 
 void tst_ClusterParts::presenceForTheConsole()
@@ -748,10 +748,10 @@ void tst_ClusterParts::presenceForTheConsole()
     QSignalSpy reset(a.get(), &ClusterLink::presenceReset);
     auto b = link("console-b", &registryB);
     QVERIFY(b);
-    QVERIFY(waitFor([&] { return a->nodes().size() == 2; }));
+    WAIT_COMPARE(a->nodes().size(), 2);
     // The registry's signals are what a bind does; no socket needed here.
     Q_EMIT registryB.uidOnline("u1");
-    QVERIFY(waitFor([&] { return online.size() == 1; }));
+    WAIT_COMPARE(online.size(), 1);
     QCOMPARE(online.front().at(0).toByteArray(), QByteArray("u1"));
     QCOMPARE(online.front().at(1).toString(), QStringLiteral("console-b"));
     QCOMPARE(a->remoteNodesOf("u1"), QStringList({QStringLiteral("console-b")}));
@@ -763,15 +763,15 @@ void tst_ClusterParts::presenceForTheConsole()
     QCOMPARE(nodes.back().id, QStringLiteral("console-b"));
     QCOMPARE(nodes.back().uids, 1);
     Q_EMIT registryB.uidOffline("u1");
-    QVERIFY(waitFor([&] { return offline.size() == 1; }));
+    WAIT_COMPARE(offline.size(), 1);
     QCOMPARE(a->nodesHolding("u1"), ClusterLink::NodeMask(0));
 
     // A node that goes silent is dropped after the TTL (2 s here).
     Q_EMIT registryB.uidOnline("u2");
-    QVERIFY(waitFor([&] { return a->nodesHolding("u2") != 0; }));
+    WAIT_VERIFY(a->nodesHolding("u2") != 0);
     reset.clear();
     b.reset(); // no leave: like a crash
-    QVERIFY(waitFor([&] { return a->nodes().size() == 1; }, 6000));
+    WAIT_COMPARE(a->nodes().size(), 1, 6000);
     QCOMPARE(a->nodesHolding("u2"), ClusterLink::NodeMask(0));
     QVERIFY(!reset.isEmpty());
 }

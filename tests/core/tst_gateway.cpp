@@ -170,14 +170,14 @@ void tst_Gateway::closingOneKeepsTheOthers()
     QVERIFY(newer.bind("7", server.get()));
     // The seed's bug: the older connection's close removed the newer's entry.
     older->socket.close();
-    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 1; }));
+    WAIT_COMPARE(server->registry()->connectionCount(), 1);
     QVERIFY(server->registry()->isOnline("7"));
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("7", "still here")), QByteArray("ok\n"));
     QVERIFY(newer.waitForMessages(1));
     older.reset();
     newer.socket.close();
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("7"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("7"));
     QCOMPARE(backend.request(pushLine("7", "gone")), QByteArray("fail\n"));
 }
 

@@ -134,10 +134,12 @@ void tst_Heartbeat::serverAnswersPings()
     QVERIFY(raw.handshake());
     raw.sendFrame(WsFrame::Ping, "abc");
     QByteArray got;
-    QVERIFY(waitFor([&] {
-        got += raw.socket().readAll();
-        return got.size() >= 5;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            got += raw.socket().readAll();
+            return got.size() >= 5;
+        },
+        got);
     QCOMPARE(got,
         QByteArray("\x8a\x03"
                    "abc"));

@@ -138,7 +138,7 @@ void tst_Offline::arraysAndBroadcast()
     here.socket.close();
     QVERIFY(here.waitForDisconnected());
     const QRegularExpression closed(QStringLiteral(" close conn=\\d+ uid=here "));
-    WAIT_VERIFY(closed.match(QString::fromUtf8(g.output())).hasMatch());
+    WAIT_VERIFY2(closed.match(QString::fromUtf8(g.output())).hasMatch(), g.output().right(1500));
     QCOMPARE(backend.request(R"({"uid":"*"})"), QByteArray("fail\n"));
     WsClient away1(g.wsPort());
     QVERIFY(away1.bind("away1"));
@@ -160,7 +160,7 @@ void tst_Offline::clusterSurvivesRestart()
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
     QVERIFY(a.output().contains(" offline=redis"));
-    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(a.output().contains("cluster state=up"), a.output().right(1500));
     TextClient backend(a.textPort());
     for (int i = 1; i <= 4; ++i)
         QCOMPARE(
@@ -172,7 +172,7 @@ void tst_Offline::clusterSurvivesRestart()
 
     Gateway c;
     QVERIFY(c.start(common + QStringList {QStringLiteral("--node-id=c")}));
-    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(c.output().contains("cluster state=up"), c.output().right(1500));
     WsClient rider(c.wsPort());
     QVERIFY(rider.bind("3001"));
     QVERIFY(rider.waitForMessages(4));
@@ -195,9 +195,7 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
     Gateway a, b;
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
-    QVERIFY(waitFor([&] {
-        return a.output().contains("cluster state=up") && b.output().contains("cluster state=up");
-    }));
+    WAIT_VERIFY(a.output().contains("cluster state=up") && b.output().contains("cluster state=up"));
     TextClient backend(a.textPort());
     for (int i = 1; i <= 20; ++i)
         QCOMPARE(backend.request(pushLine("4001", QByteArray::number(i))), QByteArray("queued\n"));
@@ -210,13 +208,11 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
     // Each node reads what is still stored: every message reaches the uid
     // at least once, each connection gets its share in order, never one
     // twice, and the store ends empty.
-    QVERIFY(waitFor([&] {
-        return (QSet<QString>(onA.messages.cbegin(), onA.messages.cend())
-                   + QSet<QString>(onB.messages.cbegin(), onB.messages.cend()))
-                   .size()
-            == 20;
-    }));
-    QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:4001"}) == 0; }));
+    WAIT_COMPARE((QSet<QString>(onA.messages.cbegin(), onA.messages.cend())
+                     + QSet<QString>(onB.messages.cbegin(), onB.messages.cend()))
+                     .size(),
+        20);
+    WAIT_COMPARE(redis.integer({"EXISTS", "pushconsole:offline:4001"}), 0);
     QSet<QString> seen;
     for (const QList<QString> *got : {&onA.messages, &onB.messages}) {
         int last = 0;
@@ -240,14 +236,14 @@ void tst_Offline::bindDuringOutageGetsStoredLater()
     QVERIFY(a.start({QStringLiteral("--redis=%1").arg(redis.url()),
         QStringLiteral("--offline-ttl=60"), QStringLiteral("--node-id=a"),
         QStringLiteral("--cluster-ttl=3s"), QStringLiteral("--redis-timeout=1s")}));
-    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(a.output().contains("cluster state=up"), a.output().right(1500));
     TextClient backend(a.textPort());
     QCOMPARE(backend.request(pushLine("5001", "s1")), QByteArray("queued\n"));
     QCOMPARE(backend.request(pushLine("5001", "s2")), QByteArray("queued\n"));
 
     // A Redis that hangs (not one that closes): found out by the timeouts.
     ::kill(pid_t(redis.processId()), SIGSTOP);
-    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down"); }, 10000));
+    WAIT_VERIFY2(a.output().contains("warning cluster state=down"), a.output().right(1500), 10000);
     WsClient rider(a.wsPort());
     QVERIFY(rider.bind("5001"));
     QVERIFY(a.waitUntilBound("5001"));

@@ -254,9 +254,8 @@ void tst_OfflinePromises::byteCapsDropTheOldest()
     expectStored(g, "c", {line("c", 1)});
     if (redis) {
         // Every message acknowledged: the byte counts are back to zero.
-        QVERIFY(waitFor([&] {
-            return m_redis.command({"GET", "pushconsole:offline-bytes"}) == "$1\r\n0\r\n";
-        }));
+        WAIT_COMPARE(
+            m_redis.command({"GET", "pushconsole:offline-bytes"}), QByteArray("$1\r\n0\r\n"));
         QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 0);
         QCOMPARE(m_redis.integer({"EXISTS", "pushconsole:offline-bytes:a",
                      "pushconsole:offline-bytes:b", "pushconsole:offline-bytes:c"}),
@@ -323,7 +322,7 @@ void tst_OfflinePromises::backlogAtTheReadersPace()
     // output cap, so it must be paced, not dropped as a slow consumer.
     SlowReader reader(g.wsPort(), 256 * 1024, 20);
     QVERIFY(reader.bind("6001"));
-    QVERIFY(waitFor([&] { return reader.messages.size() >= 3 || reader.isGone(); }, 20000));
+    WAIT_VERIFY(reader.messages.size() >= 3 || reader.isGone(), 20000);
     QVERIFY2(!reader.isGone(), g.output().right(2000).constData());
     // A live push now goes behind the backlog, into the store: queued.
     const QByteArray live = pushLine("6001", "live");
@@ -337,9 +336,7 @@ void tst_OfflinePromises::backlogAtTheReadersPace()
     QCOMPARE(reader.messages.back(), live);
     QVERIFY(!g.output().contains("slow consumer"));
     if (redis)
-        QVERIFY(waitFor([&] {
-            return m_redis.integer({"EXISTS", "pushconsole:offline:6001"}) == 0;
-        }));
+        WAIT_COMPARE(m_redis.integer({"EXISTS", "pushconsole:offline:6001"}), 0);
     // Everything was handed over: a second connection gets nothing stored.
     expectStored(g, "6001", {});
 }
@@ -368,7 +365,7 @@ void tst_OfflinePromises::backlogSurvivesADrop()
     // loses its network would look after the timeout).
     SlowReader first(g.wsPort(), 64 * 1024, 50);
     QVERIFY(first.bind("7001"));
-    QVERIFY(waitFor([&] { return first.messages.size() >= 2 || first.isGone(); }, 20000));
+    WAIT_VERIFY(first.messages.size() >= 2 || first.isGone(), 20000);
     QVERIFY(!first.isGone());
     first.abort();
     const int gotFirst = int(first.messages.size());

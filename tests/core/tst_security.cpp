@@ -128,15 +128,15 @@ void tst_Security::wssBindAndPush()
     connect(
         &socket, &QWebSocket::textMessageReceived, this, [&](const QString &m) { received << m; });
     socket.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server->wsPort())));
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.sendTextMessage(QStringLiteral("secure"));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("secure"); }));
+    WAIT_VERIFY(server->registry()->isOnline("secure"));
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("secure", "over tls")), QByteArray("ok\n"));
-    QVERIFY(waitFor([&] { return received.size() == 1; }));
+    WAIT_COMPARE(received.size(), 1);
     QCOMPARE(received.front().toUtf8(), pushLine("secure", "over tls"));
     socket.close();
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("secure"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("secure"));
 }
 
 void tst_Security::plainClientOnTlsPortIsRefused()
@@ -259,7 +259,7 @@ void tst_Security::tlsCipherPolicy()
             QStringLiteral("127.0.0.1:%1").arg(server->wsPort())}
             + args);
     client.closeWriteChannel(); // end of input: s_client says goodbye after the handshake
-    QVERIFY(waitFor([&] { return client.state() == QProcess::NotRunning; }, 30000));
+    WAIT_COMPARE(client.state(), QProcess::NotRunning, 30000);
     const QByteArray out = client.readAllStandardOutput() + client.readAllStandardError();
     const QByteArray line =
         "Cipher is " + (cipher.isEmpty() ? QByteArray("(NONE)") : cipher.toLatin1());
@@ -286,7 +286,7 @@ void tst_Security::tokenFromPhpBinds()
     php.start(QStringLiteral("php"),
         {QStringLiteral(PUSHCONSOLE_PHP_DIR "/mint_token.php"), secretFile,
             QStringLiteral("rider@example.com")});
-    QVERIFY(waitFor([&] { return php.state() == QProcess::NotRunning; }, 15000));
+    WAIT_COMPARE(php.state(), QProcess::NotRunning, 15000);
     QCOMPARE(php.exitCode(), 0);
     const QByteArray token = php.readAllStandardOutput().trimmed();
     QVERIFY(token.count('.') == 2);
@@ -398,7 +398,7 @@ void tst_Security::tokenEvictsOnlyItsOwnConnections()
     QVERIFY(replay1.waitForDisconnected());
     QCOMPARE(int(replay1.socket.closeCode()), 4001);
     QCOMPARE(replay1.socket.closeReason(), QStringLiteral("too many connections for this token"));
-    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 2; }));
+    WAIT_COMPARE(server->registry()->connectionCount(), 2);
     // ...and a token with no connection here cannot make room at all.
     WsClient stranger(server->wsPort());
     QVERIFY(stranger.waitConnected());
@@ -439,7 +439,7 @@ void tst_Security::tokenWithoutJtiIsNamedBySignature()
     d.socket.sendTextMessage(QString::fromLatin1(same));
     QVERIFY(a.waitForDisconnected());
     QCOMPARE(int(a.socket.closeCode()), 4001);
-    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 3; }));
+    WAIT_COMPARE(server->registry()->connectionCount(), 3);
     QVERIFY(!b.disconnected && !c.disconnected);
 }
 
@@ -461,7 +461,7 @@ void tst_Security::perIpLimit()
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("ip2", "x")), QByteArray("ok\n"));
     clients.front()->socket.close();
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 2; }));
+    WAIT_COMPARE(server->gateway()->connectionCount(), 2);
     WsClient again(server->wsPort());
     QVERIFY(again.bind("again", server.get()));
 }
@@ -530,19 +530,21 @@ void tst_Security::unboundCapEvictsTheOldest()
         flood.push_back(fd);
     }
     // a, b and all but the last flood socket.
-    QVERIFY(waitFor([&] { return server->metrics().evictedUnbound == 200; }, 10000));
+    WAIT_COMPARE(server->metrics().evictedUnbound, 200, 10000);
     WsClient d(server->wsPort());
     QVERIFY(d.bind("d", server.get()));
     for (int fd : flood)
         ::close(fd);
-    QVERIFY(waitFor([&] {
-        for (const auto &args : events) {
-            const Event e = args.front().value<Event>();
-            if (e.detail.contains(QLatin1String("more connections without a uid evicted")))
-                return true;
-        }
-        return false;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            for (const auto &args : events) {
+                const Event e = args.front().value<Event>();
+                if (e.detail.contains(QLatin1String("more connections without a uid evicted")))
+                    return true;
+            }
+            return false;
+        },
+        QByteArray::number(events.size()) + " events");
     int lines = 0;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
@@ -641,7 +643,7 @@ void tst_Security::pendingRepliesStopReading()
     backend.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
     backend.setReadBufferSize(1);
     backend.connectToHost(QHostAddress::LocalHost, server->textPort());
-    QVERIFY(waitFor([&] { return backend.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(backend.state(), QAbstractSocket::ConnectedState);
     constexpr int Lines = 300000;
     QByteArray flood;
     for (int i = 0; i < Lines; ++i)
@@ -658,7 +660,7 @@ void tst_Security::pendingRepliesStopReading()
     // Reading the replies lets it go on; every line gets its answer.
     backend.setReadBufferSize(0);
     qint64 replies = 0;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (backend.canReadLine()) {
                 const QByteArray line = backend.readLine();
@@ -668,7 +670,7 @@ void tst_Security::pendingRepliesStopReading()
             }
             return replies == Lines;
         },
-        30000));
+        QByteArray::number(replies) + " error replies", 30000);
     QCOMPARE(replies, qint64(Lines));
 }
 
@@ -683,7 +685,7 @@ void tst_Security::slowConsumerIsCountedAndLogged()
     slow.socket().setReadBufferSize(1);
     QVERIFY(slow.handshake());
     slow.sendFrame(WsFrame::Text, "slow");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(server->registry()->isOnline("slow"));
     const QByteArray line = "{\"uid\":\"slow\",\"x\":\"" + QByteArray(60000, 'p') + "\"}";
     PushResult r;
     r.status = PushStatus::Ok;
@@ -692,7 +694,7 @@ void tst_Security::slowConsumerIsCountedAndLogged()
         r = server->router()->push(line, PushSource::TextPort);
     QCOMPARE(r.status, PushStatus::Fail);
     QVERIFY(delivered > 2);
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("slow"));
     QCOMPARE(server->metrics().droppedSlow, quint64(1));
     bool logged = false;
     for (const auto &args : events) {
@@ -724,22 +726,22 @@ void tst_Security::pushFloodLeavesOthersServed()
     other.send(R"({"uid":"sink","from":"other"})"
                "\n");
     QList<QByteArray> floodReplies;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (flooder.socket().canReadLine())
                 floodReplies << flooder.socket().readLine();
             return other.socket().canReadLine();
         },
-        20000));
+        QByteArray::number(floodReplies.size()) + " flood replies", 20000);
     QCOMPARE(other.socket().readLine(), QByteArray("ok\n"));
     QVERIFY2(floodReplies.size() < Flood, qPrintable(QString::number(floodReplies.size())));
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (flooder.socket().canReadLine())
                 floodReplies << flooder.socket().readLine();
             return floodReplies.size() == Flood;
         },
-        30000));
+        QByteArray::number(floodReplies.size()) + " flood replies", 30000);
 }
 
 void tst_Security::connectionFloodLeavesOthersServed()
@@ -758,7 +760,7 @@ void tst_Security::connectionFloodLeavesOthersServed()
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("rider", "during the flood")), QByteArray("ok\n"));
     QVERIFY(rider.waitForMessages(1));
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() >= 1001; }, 20000));
+    WAIT_COMPARE_GE(server->gateway()->connectionCount(), 1001, 20000);
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Security)

@@ -201,7 +201,7 @@ void tst_TextPort::browserRequestIsRefused()
 
     QTcpSocket browser;
     browser.connectToHost(QHostAddress::LocalHost, server->textPort());
-    QVERIFY(waitFor([&] { return browser.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(browser.state(), QAbstractSocket::ConnectedState);
     const QString peer = QStringLiteral("127.0.0.1:%1").arg(browser.localPort());
     // The body a page controls: pushes, each on its own line.
     browser.write(head
@@ -209,7 +209,7 @@ void tst_TextPort::browserRequestIsRefused()
           "\n"
           R"({"uid":"victim","msg":"again"})"
           "\n");
-    QVERIFY(waitFor([&] { return browser.state() == QAbstractSocket::UnconnectedState; }));
+    WAIT_COMPARE(browser.state(), QAbstractSocket::UnconnectedState);
     if (executed.isEmpty())
         QCOMPARE(browser.readAll(), QByteArray()); // not a byte a page could read
     QCOMPARE(server->metrics().refusedTextHttp, quint64(1));
@@ -247,7 +247,7 @@ void tst_TextPort::curlPostIsRefused()
             QStringLiteral("%{http_code}"), QStringLiteral("--data"),
             QStringLiteral("{\"uid\":\"*\",\"msg\":\"curl\"}\n{\"uid\":\"victim\"}\n"),
             QStringLiteral("http://127.0.0.1:%1/").arg(server->textPort())});
-    QVERIFY(waitFor([&] { return p.state() == QProcess::NotRunning; }, 15000));
+    WAIT_COMPARE(p.state(), QProcess::NotRunning, 15000);
     QCOMPARE(p.exitCode(), 56); // CURLE_RECV_ERROR: reset, not a byte of an answer
     QCOMPARE(p.readAllStandardOutput(), QByteArray("000"));
     QCOMPARE(server->metrics().refusedTextHttp, quint64(1));
@@ -326,7 +326,7 @@ void tst_TextPort::slowlorisLineTimesOut()
     // only push slot.
     TextClient loris(server->textPort());
     loris.send("{");
-    QVERIFY(waitFor([&] { return server->textServer()->connectionCount() == 1; }));
+    WAIT_COMPARE(server->textServer()->connectionCount(), 1);
     QVERIFY(isRefused(server->textPort()));
     QElapsedTimer clock;
     clock.start();
@@ -400,7 +400,7 @@ void tst_TextPort::pendingRepliesKeepOrder()
     QVERIFY(nothingReceived(backend.socket()));
     c.thaw();
     QCOMPARE(backend.readLines(int(expected.size())), expected);
-    QVERIFY(waitFor([&] { return c.atB.size() == 5; }));
+    WAIT_COMPARE(c.atB.size(), 5);
     QCOMPARE(c.atB,
         QList<QByteArray>({pushLine("remote", "0"), pushLine("remote", "1"),
             R"({"uid":["local","remote"],"msg":"3"})", R"({"uid":"*","msg":"4"})",
@@ -427,7 +427,7 @@ void tst_TextPort::halfClosedBackendGetsItsReplies()
     c.thaw();
     QCOMPARE(backend.readLines(3), QList<QByteArray>({"ok\n", "ok\n", "ok\n"}));
     QVERIFY(backend.waitForDisconnected()); // then the server hangs up
-    QVERIFY(waitFor([&] { return c.a->textServer()->connectionCount() == 0; }));
+    WAIT_COMPARE(c.a->textServer()->connectionCount(), 0);
 }
 
 void tst_TextPort::backendGoneWhilePending()
@@ -448,8 +448,8 @@ void tst_TextPort::backendGoneWhilePending()
     }
     c.thaw();
     // The pushes were made all the same; the answers find no one, harmlessly.
-    QVERIFY(waitFor([&] { return c.atB.size() == 2; }));
-    QVERIFY(waitFor([&] { return c.a->textServer()->connectionCount() == 0; }));
+    WAIT_COMPARE(c.atB.size(), 2);
+    WAIT_COMPARE(c.a->textServer()->connectionCount(), 0);
     TextClient backend(c.a->textPort());
     QCOMPARE(backend.request(pushLine("remote", "after")), QByteArray("ok\n"));
     QCOMPARE(backend.request(pushLine("local", "after")), QByteArray("ok\n"));
@@ -473,7 +473,7 @@ void tst_TextPort::redisDiesWhileRepliesPend()
     // No node received them: fail, each in its place.
     QCOMPARE(backend.readLines(6, 10000),
         QList<QByteArray>({"fail\n", "ok\n", "fail\n", "fail\n", "ok\n", "ok\n"}));
-    QVERIFY(waitFor([&] { return !c.a->cluster()->isUp(); }));
+    WAIT_VERIFY(!c.a->cluster()->isUp());
     QCOMPARE(backend.request(pushLine("remote", "6")), QByteArray("fail\n"));
     QCOMPARE(backend.request(pushLine("local", "7")), QByteArray("ok\n"));
 }
@@ -494,7 +494,7 @@ void tst_TextPort::maxPendingRepliesCountsPending()
     for (int i = 0; i < Lines; ++i)
         batch += pushLine("remote", QByteArray::number(i)) + '\n';
     backend.send(batch); // one write: one read on the server's side
-    QVERIFY(waitFor([&] { return c.a->metrics().clusterSent - sent >= 10; }));
+    WAIT_COMPARE_GE(c.a->metrics().clusterSent - sent, 10);
     // That read held 100 lines: the ten that fill the limit were handled,
     // the rest wait (unparsed) for replies to leave.
     QCOMPARE(c.a->metrics().clusterSent - sent, quint64(10));
@@ -503,7 +503,7 @@ void tst_TextPort::maxPendingRepliesCountsPending()
     const QList<QByteArray> replies = backend.readLines(Lines, 15000);
     QCOMPARE(replies.size(), Lines);
     QCOMPARE(replies.count("ok\n"), Lines);
-    QVERIFY(waitFor([&] { return c.atB.size() == Lines + 1; }));
+    WAIT_COMPARE(c.atB.size(), Lines + 1);
     for (int i = 0; i < Lines; ++i)
         QCOMPARE(c.atB[i + 1], pushLine("remote", QByteArray::number(i)));
     QCOMPARE(c.a->metrics().clusterSent - sent, quint64(Lines));
@@ -548,14 +548,14 @@ void tst_TextPort::publishesInFlightAreCapped()
     for (int i = 0; i < Lines; ++i)
         batch += pushLine("remote", QByteArray(3000, char('a' + i))) + '\n';
     backend.send(batch);
-    QVERIFY(waitFor([&] { return c.a->metrics().clusterPublishRefused == Lines - 2; }));
+    WAIT_COMPARE(c.a->metrics().clusterPublishRefused, Lines - 2);
     QVERIFY(c.a->cluster()->publishBytesInFlight() <= config.clusterMaxInFlight);
     QVERIFY(c.a->cluster()->publishBytesInFlight() > 0);
     c.thaw();
     QCOMPARE(backend.readLines(Lines),
         QList<QByteArray>({"ok\n", "ok\n", "fail\n", "fail\n", "fail\n", "fail\n"}));
-    QVERIFY(waitFor([&] { return c.a->cluster()->publishBytesInFlight() == 0; }));
-    QVERIFY(waitFor([&] { return c.atB.size() == 2; }));
+    WAIT_COMPARE(c.a->cluster()->publishBytesInFlight(), 0);
+    WAIT_COMPARE(c.atB.size(), 2);
     bool logged = false;
     for (const auto &args : std::as_const(events)) {
         const Event e = args.front().value<Event>();
@@ -588,14 +588,14 @@ void tst_TextPort::storesInFlightAreCapped()
         uids += (i ? ",\"u" : "\"u") + QByteArray::number(i) + '"';
     // 200 x (4 KiB payload + the script): about 1.3 MiB without the cap.
     backend.send(R"({"uid":[)" + uids + R"(],"msg":")" + QByteArray(4000, 'x') + "\"}\n");
-    QVERIFY(waitFor([&] { return c.a->metrics().offlineStoreErrors > 0; }));
+    WAIT_VERIFY(c.a->metrics().offlineStoreErrors > 0);
     QVERIFY2(c.a->cluster()->publishBytesInFlight() <= config.clusterMaxInFlight,
         QByteArray::number(c.a->cluster()->publishBytesInFlight()).constData());
     QVERIFY(c.a->cluster()->publishBytesInFlight() > 0);
     c.thaw();
     // Stored for some uids only: a fail the backend may retry, never queued.
     QCOMPARE(backend.readLines(1, 10000), QList<QByteArray> {"fail\n"});
-    QVERIFY(waitFor([&] { return c.a->cluster()->publishBytesInFlight() == 0; }));
+    WAIT_COMPARE(c.a->cluster()->publishBytesInFlight(), 0);
     QCOMPARE(backend.request(pushLine("away", "after")), QByteArray("queued\n"));
 }
 

@@ -160,7 +160,7 @@ void tst_Browser::pageReceivesHttpPush()
     // The bind is not acknowledged: wait until the gateway lists the uid.
     const QString uidUrl =
         QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(m_gateway.httpPort());
-    QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
+    WAIT_COMPARE(request("GET", uidUrl).status, 200, 10000);
     QVERIFY(received(m_session).isEmpty());
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"锁已关闭 / lock closed","order":7})";
@@ -192,10 +192,9 @@ void tst_Browser::pageReceivesHttpPush()
         QStringLiteral("1"));
 
     // The operator's log says where the push came from.
-    QVERIFY(waitFor([&] {
-        return m_gateway.output().contains(
-            " debug push source=http result=ok delivered=1 uid=browser-1001 ");
-    }));
+    WAIT_VERIFY2(m_gateway.output().contains(
+                     " debug push source=http result=ok delivered=1 uid=browser-1001 "),
+        m_gateway.output().right(1500));
     QVERIFY(m_gateway.output().contains(" from=127.0.0.1:"));
 }
 
@@ -219,16 +218,18 @@ void tst_Browser::pageReconnectsAfterRestart()
         qPrintable(pageState(m_session)));
     const QString uidUrl =
         QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(second.httpPort());
-    QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
+    WAIT_COMPARE(request("GET", uidUrl).status, 200, 10000);
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"again"})";
     const Run push = curlPush(second.httpPort(), body);
     QCOMPARE(push.out, QByteArray(R"({"result":"ok","delivered":1})"));
     QStringList list;
-    QVERIFY(waitFor([&] {
-        list = received(m_session);
-        return list.size() == 2;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            list = received(m_session);
+            return list.size() == 2;
+        },
+        list);
     QCOMPARE(list.front(), QString::fromUtf8(body)); // newest first
     QVERIFY(second.stop());
 }

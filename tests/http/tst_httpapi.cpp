@@ -308,24 +308,26 @@ void tst_HttpApi::expectContinueIsAnswered()
     const QByteArray body = pushLine("7", QByteArray(3000, 'x'));
     QTcpSocket socket;
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.write("POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  "Expect: 100-continue\r\nContent-Length: "
         + QByteArray::number(body.size()) + "\r\n\r\n");
     // curl waits a second for this before giving up and sending anyway.
     QByteArray received;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             received += socket.readAll();
             return received.contains("\r\n\r\n");
         },
-        900));
+        received, 900);
     QCOMPARE(received, QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
     socket.write(body);
-    QVERIFY(waitFor([&] {
-        received += socket.readAll();
-        return received.contains(R"({"result":"ok","delivered":1})");
-    }));
+    WAIT_UNTIL(
+        [&] {
+            received += socket.readAll();
+            return received.contains(R"({"result":"ok","delivered":1})");
+        },
+        received);
     QVERIFY(client.waitForMessages(1));
 }
 
@@ -512,7 +514,7 @@ void tst_HttpApi::deleteDisconnectsTheUid()
     QVERIFY(a.waitForDisconnected());
     QVERIFY(b.waitForDisconnected());
     QCOMPARE(int(a.socket.closeCode()), 1008);
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("1001"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("1001"));
     QVERIFY(server->registry()->isOnline("1002"));
     QCOMPARE(server->metrics().kicked, 2u);
     r = request("DELETE", url(server.get(), QStringLiteral("/api/uids/1001")));
@@ -728,10 +730,10 @@ void tst_HttpApi::idleConnectionsAreClosed()
     QVERIFY(server);
     QTcpSocket silent;
     silent.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return silent.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(silent.state(), QAbstractSocket::ConnectedState);
     QElapsedTimer timer;
     timer.start();
-    QVERIFY(waitFor([&] { return silent.state() == QAbstractSocket::UnconnectedState; }, 5000));
+    WAIT_COMPARE(silent.state(), QAbstractSocket::UnconnectedState, 5000);
     QVERIFY(timer.elapsed() >= 250);
 }
 
@@ -741,17 +743,19 @@ void tst_HttpApi::keepAliveServesSeveralRequests()
     QVERIFY(server);
     QTcpSocket socket;
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     const QByteArray body = pushLine("nobody", "x");
     for (int i = 0; i < 20; ++i) {
         socket.write("POST /api/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      "Content-Type: application/json\r\nContent-Length: "
             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QByteArray received;
-        QVERIFY(waitFor([&] {
-            received += socket.readAll();
-            return endsHttpResponse(received);
-        }));
+        WAIT_UNTIL(
+            [&] {
+                received += socket.readAll();
+                return endsHttpResponse(received);
+            },
+            received);
         QVERIFY2(received.startsWith("HTTP/1.1 404 "), received.constData());
     }
     QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);

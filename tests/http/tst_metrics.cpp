@@ -56,10 +56,10 @@ void tst_Metrics::curlScrapeParsesAndCounts()
     QVERIFY(a2.waitForMessages(2));
     QVERIFY(b.waitForMessages(1));
     a1.socket.sendTextMessage(QStringLiteral("hello from a1"));
-    QVERIFY(waitFor([&] { return server->metrics().messagesIn >= 4; }));
+    WAIT_COMPARE_GE(server->metrics().messagesIn, 4);
     QCOMPARE(server->kick("b"), 1);
     QVERIFY(b.waitForDisconnected());
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("b"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("b"));
 
     r = run(curl,
         {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("-D"), QStringLiteral("-"),

@@ -127,13 +127,13 @@ private Q_SLOTS:
         m_server = startServer(clusterConfig(m_redis.url(), u"node-a"_s));
         QVERIFY(m_server);
         QVERIFY(m_server->cluster());
-        QVERIFY(waitFor([&] { return m_server->cluster()->nodes().size() == 2; }, PresenceMs));
+        WAIT_COMPARE(m_server->cluster()->nodes().size(), 2, PresenceMs);
     }
 
     void init()
     {
         QSettings().clear(); // the scope and layout of the test before
-        QVERIFY(waitFor([&] { return m_server->cluster()->isUp(); }, PresenceMs));
+        WAIT_VERIFY(m_server->cluster()->isUp(), PresenceMs);
     }
 
     void cleanup() { closeWindow(); }
