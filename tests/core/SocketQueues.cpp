@@ -3,8 +3,10 @@
 #include <QAbstractEventDispatcher>
 #include <QFile>
 
+#include <cerrno>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 namespace TestSupport {
 
@@ -54,6 +56,15 @@ bool waitUntilReadByPeer(QAbstractSocket &socket, int timeoutMs)
                 && notSent == 0 && unreadByPeer(socket) == 0;
         },
         timeoutMs);
+}
+
+bool nothingArrived(QAbstractSocket &socket)
+{
+    char c;
+    errno = 0;
+    return socket.bytesAvailable() == 0
+        && ::recv(int(socket.socketDescriptor()), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0
+        && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 bool eventLoopIdle()

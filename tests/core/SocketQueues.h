@@ -19,6 +19,12 @@ qint64 unreadByPeer(const QAbstractSocket &socket);
 // between hands the server each piece in a read of its own.
 bool waitUntilReadByPeer(QAbstractSocket &socket, int timeoutMs = DefaultWaitMs);
 
+// True when nothing the server wrote to this socket waits to be read:
+// neither Qt's buffer nor the kernel's holds a byte. On loopback a byte the
+// server wrote is in our kernel's buffer the moment its write() returned, so
+// after a sync point this says "not answered" without waiting to see.
+bool nothingArrived(QAbstractSocket &socket);
+
 // Runs one pass of the event loop without blocking; true when it found
 // nothing to do: no socket ready for a notifier that is enabled, no timer
 // due, no event posted. With the server in this thread, a server that

@@ -313,6 +313,17 @@ void tst_ClusterParts::passwordFromFile()
     QVERIFY(RedisUrl::readPasswordFile(big, &error).isEmpty());
     QCOMPARE(
         error, QStringLiteral("the Redis password file \"%1\" is larger than 64 KiB").arg(big));
+    // A file that cannot be read (missing here, so that the check runs as
+    // root too), and one without read permission.
+    const QString missing = m_dir.filePath(QStringLiteral("no-such-file"));
+    QVERIFY(RedisUrl::readPasswordFile(missing, &error).isEmpty());
+    // (Then the system's reason, in the system's language.)
+    QVERIFY2(error.startsWith(
+                 QStringLiteral("cannot read the Redis password file \"%1\": ").arg(missing)),
+        qPrintable(error));
+    QVERIFY(RedisUrl::readPasswordFile(m_dir.path(), &error).isEmpty());
+    QCOMPARE(
+        error, QStringLiteral("the Redis password file \"%1\" is a directory").arg(m_dir.path()));
     const QString locked = write(QStringLiteral("p4"), "secret");
     QFile::setPermissions(locked, QFileDevice::WriteOwner);
     if (::geteuid() != 0) { // root reads it anyway

@@ -5,6 +5,7 @@
 #include "Metrics.h"
 #include "RedisUrl.h"
 #include "SessionRegistry.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 #include "TextConnection.h"
@@ -13,7 +14,6 @@
 #include <QProcess>
 #include <QSignalSpy>
 
-#include <cerrno>
 #include <csignal>
 #include <sys/socket.h>
 
@@ -21,18 +21,6 @@ using namespace ClusterSupport;
 using namespace TestSupport;
 
 namespace {
-
-// True when the server has written nothing to this socket: neither Qt's
-// buffer nor the kernel's holds a byte. On loopback a reply the server
-// wrote is in the kernel's buffer the moment write() returns.
-bool nothingReceived(QTcpSocket &socket)
-{
-    char c;
-    errno = 0;
-    return socket.bytesAvailable() == 0
-        && ::recv(int(socket.socketDescriptor()), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0
-        && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
 
 // Node a is a PushServer in this process, node b a bare ClusterLink that
 // holds uid "remote" and records what is published to it; both on a Redis
@@ -397,7 +385,7 @@ void tst_TextPort::pendingRepliesKeepOrder()
     // The local parts went out at once, so every line was handled; their
     // replies wait behind the first one, which waits for Redis.
     QVERIFY(local.waitForMessages(4));
-    QVERIFY(nothingReceived(backend.socket()));
+    QVERIFY(nothingArrived(backend.socket()));
     c.thaw();
     QCOMPARE(backend.readLines(int(expected.size())), expected);
     WAIT_COMPARE(c.atB.size(), 5);
@@ -468,7 +456,7 @@ void tst_TextPort::redisDiesWhileRepliesPend()
         + pushLine("remote", "3") + '\n' + pushLine("nobody", "4") + '\n'
         + R"({"uid":["local","remote"]})" + '\n' + pushLine("local", "5") + '\n');
     QVERIFY(local.waitForMessages(3));
-    QVERIFY(nothingReceived(backend.socket()));
+    QVERIFY(nothingArrived(backend.socket()));
     c.killRedis();
     // No node received them: fail, each in its place.
     QCOMPARE(backend.readLines(6, 10000),

@@ -205,6 +205,8 @@ private Q_SLOTS:
         QVERIFY(kicked2.waitForDisconnected());
         QTRY_COMPARE(onlineModel()->rowCount(), 1);
         QCOMPARE(onlineModel()->index(0, 0).data().toString(), u"keep"_s);
+        // Still served, and no close came before the probe.
+        QVERIFY(probe(m_server->textPort(), keep, "keep"));
         QVERIFY(!keep.disconnected);
         QTRY_COMPARE(logRowsContaining(u"disconnected by operator"_s), 2);
     }
@@ -269,7 +271,12 @@ private Q_SLOTS:
             qPrintable(dialog->error()));
         QVERIFY(!m_server->isListening());
         QVERIFY(m_window->banner()->text().contains(QString::number(busy.serverPort())));
-        QVERIFY(!client.disconnected); // connected clients stay
+        // Connected clients stay: a push still reaches this one, and no close
+        // came before it.
+        QCOMPARE(m_server->router()->push(pushLine("stays", "during"), PushSource::Console).status,
+            PushStatus::Ok);
+        QVERIFY(client.waitForMessages(1));
+        QVERIFY(!client.disconnected);
 
         // Cancel goes back to what worked.
         dialog->reject();
@@ -289,9 +296,10 @@ private Q_SLOTS:
         QTRY_VERIFY(!m_window->findChild<SettingsDialog *>());
         QVERIFY(m_server->isListening());
         QCOMPARE(m_server->config().heartbeatMs, 30000);
-        QVERIFY(!client.disconnected);
         TextClient backend(m_server->textPort());
         QCOMPARE(backend.request(pushLine("stays", "after restart")), QByteArray("ok\n"));
+        QVERIFY(client.waitForMessages(2));
+        QVERIFY(!client.disconnected);
     }
 
     // Offline delivery on a single node: a push to an absent uid is
