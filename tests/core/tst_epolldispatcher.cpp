@@ -3,7 +3,6 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
-#include <QFile>
 #include <QHostAddress>
 #include <QPointer>
 #include <QSignalSpy>
@@ -18,6 +17,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -133,15 +134,24 @@ using SteadyClock = std::chrono::steady_clock;
 
 // The kernel's view of a thread of this process: 'S' while it sleeps in a
 // system call (the dispatcher's epoll_wait, in these tests), 'R' while it
-// runs. /proc/self/task/<tid>/stat: "tid (name) state ...".
+// runs. /proc/self/task/<tid>/stat: "tid (name) state ...". Plain POSIX:
+// this runs in a helper thread, where a QObject (QFile) would make Qt adopt
+// the thread and post to the loop under test.
 char threadState(pid_t tid)
 {
-    QFile stat(QStringLiteral("/proc/self/task/%1/stat").arg(tid));
-    if (!stat.open(QIODevice::ReadOnly))
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return '?';
-    const QByteArray line = stat.readAll();
-    const qsizetype name = line.lastIndexOf(')');
-    return name >= 0 && name + 2 < line.size() ? line[name + 2] : '?';
+    char line[512];
+    const ssize_t n = ::read(fd, line, sizeof line - 1);
+    ::close(fd);
+    if (n <= 0)
+        return '?';
+    line[n] = '\0';
+    const char *name = std::strrchr(line, ')');
+    return name && name[1] == ' ' && name[2] ? name[2] : '?';
 }
 
 // Waits until thread tid is seen asleep in the kernel several polls in a
@@ -172,8 +182,8 @@ public:
         : m_thread([this, action = std::move(action), tid = ::gettid()] {
             m_sawBlocked = waitUntilAsleep(tid);
             m_firedAt = SteadyClock::now();
+            m_fired = true; // before the action: the loop may return at once
             action();
-            m_fired = true;
         })
     { }
     ~WhenBlocked() { m_thread.join(); }
