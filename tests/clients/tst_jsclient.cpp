@@ -8,21 +8,12 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QRegularExpression>
 #include <QTemporaryDir>
 
 using namespace TestSupport;
 using namespace HttpTestSupport;
 
 namespace {
-
-// Binds seen in a gateway's log for uid.
-int bindsOf(GatewayProcess &gateway, const QString &uid)
-{
-    return QString::fromUtf8(gateway.output())
-        .count(QRegularExpression(
-            QStringLiteral(" info bind conn=\\d+ uid=%1 ").arg(QRegularExpression::escape(uid))));
-}
 
 QByteArray push(GatewayProcess &gateway, const QByteArray &line)
 {
@@ -69,10 +60,10 @@ private:
 
 void tst_JsClient::initTestCase()
 {
-    const QString chromium = requireProgram(QStringLiteral("chromium"));
-    QVERIFY2(!chromium.isEmpty(), "chromium is needed (Debian package chromium)");
+    REQUIRE_PROGRAM("chromium");
     QVERIFY(m_dir.isValid());
-    QVERIFY2(m_browser.start(chromium), qPrintable(m_browser.error()));
+    QVERIFY2(
+        m_browser.start(programPath(QStringLiteral("chromium"))), qPrintable(m_browser.error()));
 }
 
 // The harness runs in the gateway's test page, which is served only on request.
@@ -148,7 +139,7 @@ void tst_JsClient::bindsReceivesAndReconnectsAfterRestart()
     QVERIFY(js(QStringLiteral("h.start('a', 'ws://127.0.0.1:%1/', {uid: 'js-1001'})").arg(wsPort))
                 .toBool());
     QVERIFY2(waitJs(QStringLiteral("h.clients.a.state === 'bound'")), qPrintable(lastStates("a")));
-    QVERIFY(waitFor([&] { return bindsOf(first, QStringLiteral("js-1001")) == 1; }));
+    WAIT_COMPARE(first.bindCount("js-1001"), 1);
 
     const QByteArray line = R"({"uid":"js-1001","msg":"锁已关闭 / lock closed","order":7})";
     QCOMPARE(push(first, line), QByteArray("ok\n"));
@@ -172,7 +163,7 @@ void tst_JsClient::bindsReceivesAndReconnectsAfterRestart()
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('a').filter(s => s === 'bound').length === 2"), 40000),
         qPrintable(lastStates("a")));
-    QVERIFY(waitFor([&] { return bindsOf(second, QStringLiteral("js-1001")) == 1; }));
+    WAIT_COMPARE(second.bindCount("js-1001"), 1);
     QCOMPARE(push(second, R"({"uid":"js-1001","msg":"again"})"), QByteArray("ok\n"));
     QVERIFY(waitJs(QStringLiteral("h.messages.a.length === 2")));
     QCOMPARE(js(QStringLiteral("h.messages.a[1].data.msg")).toString(), QStringLiteral("again"));
@@ -234,7 +225,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
                    .arg(wsPort))
                 .toBool());
     QVERIFY2(waitJs(QStringLiteral("h.clients.t.state === 'bound'")), qPrintable(lastStates("t")));
-    QVERIFY(waitFor([&] { return bindsOf(first, QStringLiteral("tok-1")) == 1; }));
+    WAIT_COMPARE(first.bindCount("tok-1"), 1);
     QCOMPARE(push(first, R"({"uid":"tok-1","n":1})"), QByteArray("ok\n"));
     QVERIFY(waitJs(QStringLiteral("h.messages.t.length === 1")));
     QCOMPARE(js(QStringLiteral("h.tokenCalls")).toInt(), 1);
@@ -249,7 +240,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('t').filter(s => s === 'bound').length === 2"), 20000),
         qPrintable(lastStates("t")));
-    QVERIFY(waitFor([&] { return bindsOf(second, QStringLiteral("tok-1")) == 1; }));
+    WAIT_COMPARE(second.bindCount("tok-1"), 1);
     QCOMPARE(js(QStringLiteral("h.tokenCalls")).toInt(), 2);
     QCOMPARE(js(QStringLiteral("h.states.t.some(e => e.code === 1008)")), QJsonValue(false));
     QCOMPARE(push(second, R"({"uid":"tok-1","n":2})"), QByteArray("ok\n"));
@@ -265,7 +256,7 @@ void tst_JsClient::newTokenAfterExpiryAndRefusal()
     QVERIFY2(
         waitJs(QStringLiteral("h.statesOf('t').filter(s => s === 'bound').length === 4"), 20000),
         qPrintable(lastStates("t")));
-    QVERIFY(waitFor([&] { return bindsOf(third, QStringLiteral("tok-1")) == 1; }));
+    WAIT_COMPARE(third.bindCount("tok-1"), 1);
     QCOMPARE(
         js(QStringLiteral("h.states.t.filter(e => e.code === 1008).map(e => e.reason)")).toArray(),
         QJsonArray {QStringLiteral("bad signature")});
@@ -290,7 +281,7 @@ void tst_JsClient::evictedOrKickedStaysClosed()
                    .arg(gateway.wsPort())
                    .arg(options))
                 .toBool());
-    QVERIFY(waitFor([&] { return bindsOf(gateway, QStringLiteral("dup")) == 1; }));
+    WAIT_COMPARE(gateway.bindCount("dup"), 1);
     // A second tab of the same uid takes the only place: the first gets 4001.
     QVERIFY(js(QStringLiteral("h.start('new', 'ws://127.0.0.1:%1/', %2)")
                    .arg(gateway.wsPort())
@@ -308,7 +299,7 @@ void tst_JsClient::evictedOrKickedStaysClosed()
     QCOMPARE(push(gateway, R"({"uid":"dup","probe":1})"), QByteArray("ok\n"));
     QVERIFY(waitJs(QStringLiteral("h.messages.new.length === 1")));
     QCOMPARE(js(QStringLiteral("h.messages.old.length")).toInt(), 0);
-    QCOMPARE(bindsOf(gateway, QStringLiteral("dup")), 2);
+    QCOMPARE(gateway.bindCount("dup"), 2);
     QCOMPARE(js(QStringLiteral("h.clients.new.state")).toString(), QStringLiteral("bound"));
 
     // An operator's kick (1008 "disconnected by operator") sticks too.
@@ -322,7 +313,7 @@ void tst_JsClient::evictedOrKickedStaysClosed()
     QCOMPARE(kicked.value(QStringLiteral("reason")).toString(),
         QStringLiteral("disconnected by operator"));
     QCOMPARE(push(gateway, R"({"uid":"dup","probe":2})"), QByteArray("fail\n"));
-    QCOMPARE(bindsOf(gateway, QStringLiteral("dup")), 2);
+    QCOMPARE(gateway.bindCount("dup"), 2);
 }
 
 void tst_JsClient::keepAliveHoldsAnIdleConnection()
@@ -338,13 +329,13 @@ void tst_JsClient::keepAliveHoldsAnIdleConnection()
         js(QStringLiteral("h.start('k', 'ws://127.0.0.1:%1/', {uid: 'ka', keepAliveInterval: 500})")
                 .arg(gateway.wsPort()))
             .toBool());
-    QVERIFY(waitFor([&] { return bindsOf(gateway, QStringLiteral("ka")) == 1; }));
+    WAIT_COMPARE(gateway.bindCount("ka"), 1);
     // The control, bound after it: without keep-alive it is dropped.
     QVERIFY(js(QStringLiteral("h.start('n', 'ws://127.0.0.1:%1/', {uid: 'nka', "
                               "shouldReconnect: () => false})")
                    .arg(gateway.wsPort()))
                 .toBool());
-    QVERIFY(waitFor([&] { return bindsOf(gateway, QStringLiteral("nka")) == 1; }));
+    WAIT_COMPARE(gateway.bindCount("nka"), 1);
     QVERIFY2(waitJs(QStringLiteral("h.clients.n.state === 'closed'"), 15000),
         qPrintable(lastStates("n")));
     QVERIFY(gateway.output().contains("reason=\"heartbeat timeout"));
@@ -354,7 +345,7 @@ void tst_JsClient::keepAliveHoldsAnIdleConnection()
     QVERIFY(waitJs(QStringLiteral("h.messages.k.length === 1")));
     QCOMPARE(js(QStringLiteral("h.statesOf('k').join()")).toString(),
         QStringLiteral("connecting,bound"));
-    QCOMPARE(bindsOf(gateway, QStringLiteral("ka")), 1);
+    QCOMPARE(gateway.bindCount("ka"), 1);
     // Empty binary frames: activity, but nothing in the gateway's log.
     QVERIFY(!gateway.output().contains(" message conn="));
     QVERIFY(js(QStringLiteral("h.clients.k.close(), true")).toBool());

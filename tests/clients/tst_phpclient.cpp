@@ -137,8 +137,8 @@ private:
 
 void tst_PhpClient::initTestCase()
 {
-    m_php = requireProgram(QStringLiteral("php"));
-    QVERIFY2(!m_php.isEmpty(), "php-cli is needed (Debian package php-cli)");
+    REQUIRE_PROGRAM("php");
+    m_php = programPath(QStringLiteral("php"));
     QVERIFY(m_dir.isValid());
 }
 
@@ -169,7 +169,7 @@ void tst_PhpClient::okFailAndTheSeedsBytes()
     seed.start(m_php,
         {QStringLiteral(PUSHCONSOLE_SOURCE_DIR "/tests/php/run_seed_callback.php"),
             QString::fromUtf8(row), QString::number(gateway.textPort())});
-    QVERIFY(waitFor([&] { return seed.state() == QProcess::NotRunning; }, 15000));
+    WAIT_COMPARE(seed.state(), QProcess::NotRunning, 15000);
     QCOMPARE(seed.readAllStandardOutput(), QByteArray("订单消息推送ok\n"));
     QVERIFY(rider.waitForMessages(2));
     QCOMPARE(rider.messages.at(1), rider.messages.at(0));

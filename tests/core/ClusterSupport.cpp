@@ -2,10 +2,13 @@
 
 #include "TestSupport.h"
 
-#include <QRegularExpression>
-#include <QTcpServer>
+#include <QFile>
+#include <QRandomGenerator>
 
-#include <csignal>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ClusterSupport {
 
@@ -41,12 +44,45 @@ bool skipReply(const QByteArray &buf, qsizetype &pos)
 
 } // namespace
 
-quint16 freePort()
+// A random port below the kernel's ephemeral range: no port-0 bind and no
+// outgoing connection of another test can land on it (nor connect to
+// itself through it), only a server with a fixed port.
+quint16 randomPort()
 {
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
+    int low = 32768;
+    QFile range(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+    if (range.open(QIODevice::ReadOnly))
+        low = qBound(2048, range.readAll().simplified().split(' ').front().toInt(), 65535);
+    return quint16(QRandomGenerator::global()->bounded(1024, low));
+}
+
+ClosedPort::ClosedPort()
+{
+    for (int attempt = 0; attempt < 100 && m_fd < 0; ++attempt) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return;
+        sockaddr_in address = {};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const quint16 port = randomPort();
+        address.sin_port = htons(port);
+        // No SO_REUSEADDR: redis-server's bind (which sets it) fails on it.
+        if (::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0) {
+            m_fd = fd;
+            m_port = port;
+        } else {
+            ::close(fd);
+        }
+    }
+    if (m_fd < 0)
+        qWarning("ClosedPort: no port could be bound");
+}
+
+ClosedPort::~ClosedPort()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
 }
 
 RedisConnection::RedisConnection(quint16 port, const QByteArray &password)
@@ -92,13 +128,37 @@ qint64 RedisConnection::integer(const QList<QByteArray> &args)
 RedisServer::~RedisServer()
 {
     stop();
+    m_placeholder.reset();
 }
 
-bool RedisServer::start(quint16 port)
+bool RedisServer::start()
 {
-    if (port == 0)
-        port = m_port ? m_port : freePort();
-    m_port = port;
+    if (m_port != 0) {
+        // A restart: the port was held since stop(); the gateways know it.
+        m_placeholder.reset();
+        if (launch(m_port) == Launch::Up)
+            return true;
+        qWarning("redis-server cannot start again on port %d", int(m_port));
+        return false;
+    }
+    for (int attempt = 1; attempt <= 20; ++attempt) {
+        const quint16 port = randomPort();
+        switch (launch(port)) {
+        case Launch::Up:
+            m_port = port;
+            return true;
+        case Launch::PortInUse:
+            continue; // taken by something else: another port
+        case Launch::Failed:
+            return false;
+        }
+    }
+    qWarning("redis-server: 20 ports in a row were in use");
+    return false;
+}
+
+RedisServer::Launch RedisServer::launch(quint16 port)
+{
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::MergedChannels);
     QStringList args = {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
@@ -109,19 +169,34 @@ bool RedisServer::start(quint16 port)
         args << QStringLiteral("--requirepass") << QString::fromUtf8(m_password);
     m_process->start(QStringLiteral("redis-server"), args);
     if (!m_process->waitForStarted(5000)) {
-        qWarning("cannot start redis-server: %s", qPrintable(m_process->errorString()));
-        return false;
+        qWarning("cannot start redis-server (%s): %s",
+            TestSupport::missingProgram(QStringLiteral("redis-server")).constData(),
+            qPrintable(m_process->errorString()));
+        return Launch::Failed;
     }
-    const bool up = TestSupport::waitFor(
+    // Its log says when it listens, or why it cannot.
+    QByteArray log;
+    const bool settled = TestSupport::waitFor(
         [&] {
-            return command({"PING"}) == "+PONG\r\n" || m_process->state() == QProcess::NotRunning;
+            log += m_process->readAll();
+            return log.contains("Ready to accept connections")
+                || m_process->state() == QProcess::NotRunning;
         },
         10000);
-    if (!up || m_process->state() == QProcess::NotRunning) {
-        qWarning("redis-server did not come up: %s", m_process->readAll().constData());
-        return false;
+    log += m_process->readAll();
+    if (settled && m_process->state() == QProcess::NotRunning
+        && log.contains("Address already in use")) {
+        m_process.reset();
+        return Launch::PortInUse;
     }
-    return true;
+    m_port = port; // command() talks to it
+    const bool up = settled && m_process->state() == QProcess::Running
+        && TestSupport::waitFor([&] { return command({"PING"}) == "+PONG\r\n"; }, 5000);
+    if (!up) {
+        qWarning("redis-server did not come up on port %d: %s", int(port), log.constData());
+        return Launch::Failed;
+    }
+    return Launch::Up;
 }
 
 void RedisServer::stop()
@@ -136,6 +211,22 @@ void RedisServer::stop()
         }
     }
     m_process.reset();
+    if (m_port == 0)
+        return;
+    m_placeholder = std::make_unique<QTcpServer>();
+    QTcpServer *placeholder = m_placeholder.get();
+    // QTcpServer sets SO_REUSEADDR: the connections Redis closed linger in
+    // TIME_WAIT on this port.
+    if (!placeholder->listen(QHostAddress(QHostAddress::LocalHost), m_port))
+        qWarning("cannot hold port %d: %s", int(m_port), qPrintable(placeholder->errorString()));
+    QObject::connect(placeholder, &QTcpServer::newConnection, placeholder, [placeholder] {
+        while (QTcpSocket *s = placeholder->nextPendingConnection()) {
+            const linger reset = {1, 0}; // close with RST, like a refused connect
+            ::setsockopt(int(s->socketDescriptor()), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+            s->abort();
+            s->deleteLater();
+        }
+    });
 }
 
 bool RedisServer::isRunning() const

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QProcess>
 #include <QStringList>
+#include <QTcpServer>
 #include <QTcpSocket>
 
 #include <memory>
@@ -14,9 +15,22 @@
 // real gateway processes, all on loopback ports picked at run time.
 namespace ClusterSupport {
 
-// A free loopback port: bind port 0, read it, close. Redis needs a port
-// number up front (it cannot report the one it picked).
-quint16 freePort();
+// A loopback port nobody listens on, kept so for the object's lifetime: a
+// socket bound to it and never listening holds it, and a connect to it is
+// refused. For "a Redis that is not there".
+class ClosedPort final
+{
+public:
+    ClosedPort();
+    ~ClosedPort();
+    ClosedPort(const ClosedPort &) = delete;
+    ClosedPort &operator=(const ClosedPort &) = delete;
+    quint16 port() const { return m_port; }
+
+private:
+    int m_fd = -1;
+    quint16 m_port = 0;
+};
 
 // One connection to Redis kept open, for commands that must get through
 // while new connections are refused (CONFIG SET maxclients).
@@ -35,14 +49,23 @@ private:
 };
 
 // redis-server on loopback, no persistence, stopped with the object.
+//
+// Redis needs its port number up front. No port is free for sure: another
+// test running at the same time may take any port between a check and
+// redis-server's bind. So the port is a random one below the range the
+// kernel hands out itself (port 0, outgoing connections), and when
+// redis-server says the port is in use, it starts again on another. While
+// stopped, the port stays held for the restart.
 class RedisServer final
 {
 public:
     ~RedisServer();
     // Before start(): clients must AUTH with it (requirepass).
     void setPassword(const QByteArray &password) { m_password = password; }
-    // Starts on port (a free one when 0) and waits until it answers PING.
-    bool start(quint16 port = 0);
+    // The first start picks the port; after stop(), start() again runs on
+    // the same one (the gateways were told its URL). Waits until it
+    // answers PING.
+    bool start();
     // SIGTERM and wait; the port stays ours for a restart.
     void stop();
     bool isRunning() const;
@@ -56,7 +79,14 @@ public:
     qint64 integer(const QList<QByteArray> &args) const;
 
 private:
+    enum class Launch { Up, PortInUse, Failed };
+    Launch launch(quint16 port);
+
     std::unique_ptr<QProcess> m_process;
+    // While stopped: a listener on the port that resets every connection at
+    // once (as near to "nothing listens" as a held port gets), so that no
+    // other test's Redis takes the port before the restart.
+    std::unique_ptr<QTcpServer> m_placeholder;
     quint16 m_port = 0;
     QByteArray m_password;
 };

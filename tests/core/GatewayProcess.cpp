@@ -94,6 +94,25 @@ bool GatewayProcess::isRunning() const
     return m_process && m_process->state() != QProcess::NotRunning;
 }
 
+int GatewayProcess::bindCount(const QByteArray &uid)
+{
+    const QRegularExpression bind(QStringLiteral(" bind conn=\\d+ uid=%1 ")
+                                      .arg(QRegularExpression::escape(QString::fromUtf8(uid))));
+    int n = 0;
+    for (auto it = bind.globalMatch(QString::fromUtf8(output())); it.hasNext(); it.next())
+        ++n;
+    return n;
+}
+
+bool GatewayProcess::waitUntilBound(const QByteArray &uid, int times, int timeoutMs)
+{
+    if (waitFor([&] { return bindCount(uid) >= times; }, timeoutMs))
+        return true;
+    qWarning("gateway: %s bound %d times after %d ms, not %d; log: %s", uid.constData(),
+        bindCount(uid), timeoutMs, times, describe(output().right(1500)).constData());
+    return false;
+}
+
 QByteArray GatewayProcess::output()
 {
     if (m_process)

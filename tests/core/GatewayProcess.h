@@ -33,6 +33,11 @@ public:
     quint16 httpPort() const { return m_httpPort; }
     QByteArray output(); // stdout so far: the event log
     QByteArray errors(); // stderr so far
+    // How many times uid was bound so far, from the log's "bind" lines; and
+    // a wait until it was bound that many times (the gateway acknowledges
+    // no bind: this is how a test knows a client is registered).
+    int bindCount(const QByteArray &uid);
+    bool waitUntilBound(const QByteArray &uid, int times = 1, int timeoutMs = 5000);
     QProcess &process() { return *m_process; }
     // The pushconsole this build made, or $PUSHCONSOLE_TEST_BINARY.
     static QString binary();

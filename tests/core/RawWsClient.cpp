@@ -66,12 +66,6 @@ void RawWsClient::sendRaw(const QByteArray &bytes)
     m_socket.flush();
 }
 
-QByteArray RawWsClient::readAvailable(int timeoutMs)
-{
-    QTest::qWait(timeoutMs);
-    return m_socket.readAll();
-}
-
 bool RawWsClient::waitForDisconnected(int timeoutMs)
 {
     return QTest::qWaitFor(

@@ -15,8 +15,6 @@ public:
         quint8 opcode, const QByteArray &payload, bool fin = true, bool masked = true);
     void sendFrame(quint8 opcode, const QByteArray &payload, bool fin = true);
     void sendRaw(const QByteArray &bytes);
-    // Reads whatever arrived within timeoutMs.
-    QByteArray readAvailable(int timeoutMs = 200);
     bool waitForDisconnected(int timeoutMs = 5000);
     QTcpSocket &socket() { return m_socket; }
 

@@ -34,11 +34,6 @@ std::unique_ptr<PushServer> startServer(const Config &config)
     return server;
 }
 
-bool waitFor(const std::function<bool()> &predicate, int timeoutMs)
-{
-    return QTest::qWaitFor(predicate, timeoutMs);
-}
-
 TextClient::TextClient(quint16 port)
 {
     m_socket.connectToHost(QHostAddress(QHostAddress::LocalHost), port);
@@ -61,6 +56,10 @@ QList<QByteArray> TextClient::readLines(int count, int timeoutMs)
             return lines.size() >= count;
         },
         timeoutMs);
+    if (!ok) {
+        qWarning("TextClient: waited %d ms for %d reply lines, got %s (socket %s)", timeoutMs,
+            count, describe(lines).constData(), describe(m_socket.state()).constData());
+    }
     return ok ? lines : QList<QByteArray>();
 }
 
@@ -73,8 +72,11 @@ QByteArray TextClient::request(const QByteArray &line)
 
 bool TextClient::waitForDisconnected(int timeoutMs)
 {
-    return waitFor(
+    const bool ok = waitFor(
         [this] { return m_socket.state() == QAbstractSocket::UnconnectedState; }, timeoutMs);
+    if (!ok)
+        qWarning("TextClient: still connected after %d ms", timeoutMs);
+    return ok;
 }
 
 WsClient::WsClient(quint16 port, const QString &path)
@@ -92,7 +94,13 @@ WsClient::~WsClient()
 
 bool WsClient::waitConnected(int timeoutMs)
 {
-    return waitFor([this] { return socket.state() == QAbstractSocket::ConnectedState; }, timeoutMs);
+    const bool ok =
+        waitFor([this] { return socket.state() == QAbstractSocket::ConnectedState; }, timeoutMs);
+    if (!ok) {
+        qWarning("WsClient: not connected after %d ms (state %d, %s)", timeoutMs,
+            int(socket.state()), qPrintable(socket.errorString()));
+    }
+    return ok;
 }
 
 bool WsClient::bind(const QByteArray &uid, PushServer *server)
@@ -103,22 +111,63 @@ bool WsClient::bind(const QByteArray &uid, PushServer *server)
     socket.sendTextMessage(QString::fromUtf8(uid));
     if (!server)
         return true;
-    return waitFor([&] { return server->registry()->connectionCount() > before; });
+    const bool ok = waitFor([&] { return server->registry()->connectionCount() > before; });
+    if (!ok) {
+        qWarning("WsClient: %s not bound after %d ms (bound connections: %d, close code %d %s)",
+            uid.constData(), DefaultWaitMs, server->registry()->connectionCount(),
+            int(socket.closeCode()), qPrintable(socket.closeReason()));
+    }
+    return ok;
 }
 
 bool WsClient::waitForMessages(int count, int timeoutMs)
 {
-    return waitFor([&] { return messages.size() >= count; }, timeoutMs);
+    const bool ok = waitFor([&] { return messages.size() >= count; }, timeoutMs);
+    if (!ok) {
+        qWarning("WsClient: waited %d ms for %d messages, have %s%s", timeoutMs, count,
+            describe(messages).constData(), disconnected ? " (disconnected)" : "");
+    }
+    return ok;
 }
 
 bool WsClient::waitForDisconnected(int timeoutMs)
 {
-    return waitFor([this] { return disconnected; }, timeoutMs);
+    const bool ok = waitFor([this] { return disconnected; }, timeoutMs);
+    if (!ok)
+        qWarning("WsClient: still connected after %d ms", timeoutMs);
+    return ok;
 }
 
 QByteArray pushLine(const QByteArray &uid, const QByteArray &message)
 {
     return "{\"uid\":\"" + uid + "\",\"msg\":\"" + message + "\"}";
+}
+
+QString probeMessage(const QByteArray &uid)
+{
+    return QString::fromUtf8(pushLine(uid, "probe"));
+}
+
+bool probe(quint16 textPort, WsClient &client, const QByteArray &uid)
+{
+    const qsizetype before = client.messages.size();
+    TextClient backend(textPort);
+    const QByteArray reply = backend.request(pushLine(uid, "probe"));
+    if (reply != "ok\n" && reply != "queued\n") {
+        qWarning(
+            "probe: the push to %s was answered %s", uid.constData(), describe(reply).constData());
+        return false;
+    }
+    if (!waitFor([&] { return client.messages.mid(before).contains(probeMessage(uid)); })) {
+        qWarning("probe: never came; received %s", describe(client.messages).constData());
+        return false;
+    }
+    // Anything behind the probe would be a frame pushed after it.
+    if (client.messages.back() != probeMessage(uid)) {
+        qWarning("probe: not last; received %s", describe(client.messages).constData());
+        return false;
+    }
+    return true;
 }
 
 bool isRefused(quint16 port, const QHostAddress &destination, const QHostAddress &source)

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "Config.h"
+#include "ExternalPrograms.h"
 #include "PushServer.h"
+#include "Waiting.h"
 
 #include <QByteArray>
 #include <QList>
@@ -13,15 +15,15 @@
 
 // Shared by the core tests: a gateway on loopback port 0 and the clients
 // that talk to it. Everything waits by spinning the event loop (the server
-// runs in the test's thread), never with blocking socket calls.
+// runs in the test's thread), never with blocking socket calls. A helper's
+// wait that times out says what it waited for and what it saw (a warning
+// just before the test's failure).
 namespace TestSupport {
 
 Config loopbackConfig();
 
 // Starts a PushServer; returns nullptr (and fails the test) if it cannot.
 std::unique_ptr<PushServer> startServer(const Config &config = loopbackConfig());
-
-bool waitFor(const std::function<bool()> &predicate, int timeoutMs = 5000);
 
 // A backend on the text port.
 class TextClient final
@@ -45,6 +47,8 @@ class WsClient final
 {
 public:
     explicit WsClient(quint16 port, const QString &path = QStringLiteral("/"));
+    WsClient(const WsClient &) = delete;
+    WsClient &operator=(const WsClient &) = delete;
     ~WsClient();
     bool waitConnected(int timeoutMs = 5000);
     // Sends uid and waits until the server lists it online (when given).
@@ -58,6 +62,17 @@ public:
 };
 
 QByteArray pushLine(const QByteArray &uid, const QByteArray &message);
+
+// A sync point for "nothing more arrives": pushes a probe to uid through a
+// fresh connection to the text port and waits until client received it.
+// The server handles pushes in order and a WebSocket client receives frames
+// in order, so whatever was pushed to client before (answered before this
+// call) has arrived by then, and what has not will never come. The probe
+// stays in client.messages, last; probeMessage() is its text. A reply of
+// "queued" (a gateway with offline delivery, the client's backlog still
+// going) is fine too: the probe then comes behind the backlog.
+bool probe(quint16 textPort, WsClient &client, const QByteArray &uid);
+QString probeMessage(const QByteArray &uid);
 
 // For the real binary started by a test: no display (so it runs headless
 // whatever the test's own environment) and the C locale (the messages the

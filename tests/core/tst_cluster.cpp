@@ -41,6 +41,7 @@ private:
 
 void tst_Cluster::init()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis = std::make_unique<RedisServer>();
     QVERIFY(m_redis->start());
 }
@@ -66,10 +67,7 @@ QByteArray tst_Cluster::pushUntil(
         [&] {
             TextClient backend(textPort);
             reply = backend.request(line);
-            if (reply == expected)
-                return true;
-            QTest::qWait(50);
-            return false;
+            return reply == expected;
         },
         timeoutMs);
     return reply;
@@ -82,7 +80,7 @@ void tst_Cluster::pushReachesClientOnAnotherNode()
     QVERIFY(a.start(nodeArgs("a")));
     QVERIFY(b.start(nodeArgs("b", {QStringLiteral("--event-loop=default")})));
     QVERIFY2(a.output().contains(" node=a redis=redis://127.0.0.1:"), a.output().constData());
-    QVERIFY(waitFor([&] { return b.output().contains("cluster state=up node=b"); }));
+    WAIT_VERIFY2(b.output().contains("cluster state=up node=b"), b.output().right(1500));
 
     WsClient rider(b.wsPort());
     QVERIFY(rider.bind("1001"));
@@ -122,11 +120,13 @@ void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
     QVERIFY(onA.bind("7"));
     QVERIFY(onB.bind("7"));
     // Wait until c sees the uid on both nodes: a push that reaches both.
-    QVERIFY(waitFor([&] {
-        pushUntil(c.textPort(), pushLine("7", "probe"), "ok\n");
-        return onA.messages.contains(QString::fromUtf8(pushLine("7", "probe")))
-            && onB.messages.contains(QString::fromUtf8(pushLine("7", "probe")));
-    }));
+    WAIT_UNTIL(
+        [&] {
+            pushUntil(c.textPort(), pushLine("7", "probe"), "ok\n");
+            return onA.messages.contains(QString::fromUtf8(pushLine("7", "probe")))
+                && onB.messages.contains(QString::fromUtf8(pushLine("7", "probe")));
+        },
+        onA.messages + onB.messages);
     onA.messages.clear();
     onB.messages.clear();
 
@@ -138,9 +138,11 @@ void tst_Cluster::uidOnTwoNodesReceivesOnBoth()
     QCOMPARE(backendA.request(pushLine("7", "again")), QByteArray("ok\n"));
     QVERIFY(onA.waitForMessages(2));
     QVERIFY(onB.waitForMessages(2));
-    QTest::qWait(200); // no duplicates trailing behind
-    const QStringList expected = {
-        QString::fromUtf8(pushLine("7", "both")), QString::fromUtf8(pushLine("7", "again"))};
+    // No duplicates trailing behind: a probe from c reaches both after them.
+    QVERIFY(probe(c.textPort(), onA, "7"));
+    QVERIFY(onB.waitForMessages(3));
+    const QStringList expected = {QString::fromUtf8(pushLine("7", "both")),
+        QString::fromUtf8(pushLine("7", "again")), probeMessage("7")};
     QCOMPARE(QStringList(onA.messages), expected);
     QCOMPARE(QStringList(onB.messages), expected);
 }
@@ -168,17 +170,20 @@ void tst_Cluster::arrayAndBroadcastAcrossNodes()
     const QByteArray everyone = R"({"uid":"*","msg":"all"})";
     TextClient backendB(b.textPort());
     QCOMPARE(backendB.request(everyone), QByteArray("ok\n"));
-    QVERIFY(x.waitForMessages(2));
-    QVERIFY(y.waitForMessages(2));
-    QVERIFY(z.waitForMessages(3));
-    QTest::qWait(200);
-    QCOMPARE(x.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
-    QCOMPARE(y.messages, QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone)}));
-    QCOMPARE(z.messages.size(), 3);
+    QVERIFY(probe(a.textPort(), x, "x"));
+    QVERIFY(probe(a.textPort(), y, "y"));
+    QVERIFY(probe(a.textPort(), z, "z"));
+    QCOMPARE(x.messages,
+        QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone), probeMessage("x")}));
+    QCOMPARE(y.messages,
+        QList<QString>({QString::fromUtf8(array), QString::fromUtf8(everyone), probeMessage("y")}));
+    QCOMPARE(z.messages,
+        QList<QString>({QString::fromUtf8(pushLine("z", "hello")), QString::fromUtf8(array),
+            QString::fromUtf8(everyone), probeMessage("z")}));
 
     // A broadcast is ok when only another node has clients.
     x.socket.close();
-    QVERIFY(waitFor([&] { return x.disconnected; }));
+    WAIT_VERIFY(x.disconnected);
     QCOMPARE(pushUntil(a.textPort(), pushLine("x", "gone"), "fail\n"), QByteArray("fail\n"));
     TextClient backendA(a.textPort());
     QCOMPARE(backendA.request(everyone), QByteArray("ok\n"));
@@ -206,13 +211,9 @@ void tst_Cluster::killedNodeExpires()
     QCOMPARE(backend.request(pushLine("42", "after")), QByteArray("fail\n"));
     QVERIFY2(clock.elapsed() < 1000, QByteArray::number(clock.elapsed()).constData());
     // Reaped in Redis within the TTL (2 s, checked every tick).
-    QVERIFY(waitFor(
-        [&] {
-            return m_redis->integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"})
-                == 0
-                && m_redis->integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
-        },
-        8000));
+    WAIT_VERIFY(m_redis->integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+            && m_redis->integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0,
+        8000);
     const qint64 took = clock.elapsed();
     QVERIFY2(took >= 1000 && took < 6000, QByteArray::number(took).constData());
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:nodes", "a"}), 1);
@@ -238,7 +239,7 @@ void tst_Cluster::gracefulStopLeavesAtOnce()
     // Without clients the process exits at once: the leave still goes out.
     Gateway c;
     QVERIFY(c.start(nodeArgs("c")));
-    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up node=c"); }));
+    WAIT_VERIFY2(c.output().contains("cluster state=up node=c"), c.output().right(1500));
     QCOMPARE(m_redis->integer({"EXISTS", "pushconsole:node:c"}), 1);
     c.terminate();
     QVERIFY(!c.isRunning());
@@ -259,11 +260,13 @@ void tst_Cluster::redisOutage()
     QCOMPARE(pushUntil(a.textPort(), pushLine("local", "l0"), "ok\n"), QByteArray("ok\n"));
 
     m_redis->stop();
-    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down node=a"); }));
-    QVERIFY(waitFor([&] { return b.output().contains("warning cluster state=down node=b"); }));
+    WAIT_VERIFY2(a.output().contains("warning cluster state=down node=a"), a.output().right(1500));
+    WAIT_VERIFY2(b.output().contains("warning cluster state=down node=b"), b.output().right(1500));
 
     // Through the outage: local pushes never fail; remote ones cannot be
-    // routed and say so.
+    // routed and say so. The outage lasts two and a half --redis-timeout,
+    // so that reconnect attempts come and fail meanwhile: time passing is
+    // the point, with a push every 20 ms.
     TextClient backend(a.textPort());
     int localPushes = 0;
     QElapsedTimer outage;
@@ -277,8 +280,9 @@ void tst_Cluster::redisOutage()
     // Clients that bind during the outage are registered on reconnect.
     WsClient late(b.wsPort());
     QVERIFY(late.bind("late"));
+    QVERIFY(b.waitUntilBound("late"));
 
-    QVERIFY(m_redis->start(m_redis->port())); // empty: it kept nothing
+    QVERIFY(m_redis->start()); // on its port again, empty: it kept nothing
     // Cross-node pushes resume once both nodes re-registered.
     QCOMPARE(
         pushUntil(a.textPort(), pushLine("remote", "after"), "ok\n", 15000), QByteArray("ok\n"));
@@ -287,7 +291,7 @@ void tst_Cluster::redisOutage()
     QVERIFY(remote.waitForMessages(2));
     QVERIFY(late.waitForMessages(1));
     QVERIFY(local.waitForMessages(localPushes + 2));
-    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
+    WAIT_VERIFY2(a.output().contains("info cluster state=up node=a"), a.output().right(1500));
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "late"}), 1);
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "remote"}), 1);
 }
@@ -325,18 +329,14 @@ void tst_Cluster::lostSubscriptionWithdrawsAtOnce()
 
     // b cannot receive pushes: it takes itself out of Redis at once and
     // tells a, rather than leaving its presence to expire.
-    QVERIFY(waitFor(
-        [&] {
-            return admin.integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
-                && admin.integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0;
-        },
-        1500));
+    WAIT_VERIFY(admin.integer({"EXISTS", "pushconsole:node:b", "pushconsole:node:b:uids"}) == 0
+            && admin.integer({"SISMEMBER", "pushconsole:nodes", "b"}) == 0,
+        1500);
     QCOMPARE(pushUntil(a.textPort(), pushLine("42", "cut"), "fail\n", 1500), QByteArray("fail\n"));
     QVERIFY2(clock.elapsed() < 2000, QByteArray::number(clock.elapsed()).constData());
-    QVERIFY(waitFor([&] {
-        return b.output().contains("warning cluster state=down node=b")
-            && b.output().contains("presence withdrawn");
-    }));
+    WAIT_VERIFY2(b.output().contains("warning cluster state=down node=b")
+            && b.output().contains("presence withdrawn"),
+        b.output().right(1500));
     // b's own clients are still served by b.
     TextClient onB(b.textPort());
     QCOMPARE(onB.request(pushLine("42", "local")), QByteArray("ok\n"));
@@ -346,10 +346,11 @@ void tst_Cluster::lostSubscriptionWithdrawsAtOnce()
     QCOMPARE(pushUntil(a.textPort(), pushLine("42", "back"), "ok\n", 15000), QByteArray("ok\n"));
     QCOMPARE(m_redis->integer({"SISMEMBER", "pushconsole:node:b:uids", "42"}), 1);
     QVERIFY(rider.waitForMessages(3));
+    QVERIFY(probe(a.textPort(), rider, "42"));
     QCOMPARE(rider.messages,
         QList<QString>({QString::fromUtf8(pushLine("42", "before")),
-            QString::fromUtf8(pushLine("42", "local")),
-            QString::fromUtf8(pushLine("42", "back"))}));
+            QString::fromUtf8(pushLine("42", "local")), QString::fromUtf8(pushLine("42", "back")),
+            probeMessage("42")}));
 }
 
 void tst_Cluster::passwordFile()
@@ -378,8 +379,8 @@ void tst_Cluster::passwordFile()
                      .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromUtf8(password))))
                      .arg(secured.port()),
             QStringLiteral("--node-id=b")}));
-    QVERIFY(waitFor([&] { return a.output().contains("info cluster state=up node=a"); }));
-    QVERIFY(waitFor([&] { return b.output().contains("info cluster state=up node=b"); }));
+    WAIT_VERIFY2(a.output().contains("info cluster state=up node=a"), a.output().right(1500));
+    WAIT_VERIFY2(b.output().contains("info cluster state=up node=b"), b.output().right(1500));
     WsClient rider(b.wsPort());
     QVERIFY(rider.bind("7"));
     QCOMPARE(pushUntil(a.textPort(), pushLine("7", "through auth"), "ok\n"), QByteArray("ok\n"));
@@ -395,10 +396,9 @@ void tst_Cluster::passwordFile()
     QVERIFY(wrong.start({url,
         QStringLiteral("--redis-password-file=%1").arg(write(QStringLiteral("wrong"), "nope")),
         QStringLiteral("--node-id=w")}));
-    QVERIFY(waitFor([&] {
-        return wrong.output().contains("warning cluster state=down node=w")
-            && wrong.output().contains("AUTH");
-    }));
+    WAIT_VERIFY2(wrong.output().contains("warning cluster state=down node=w")
+            && wrong.output().contains("AUTH"),
+        wrong.output().right(1500));
 
     // Files that cannot be used stop the start, naming the file.
     const auto failsToStart = [&](const QStringList &args, const QByteArray &message, int code) {
@@ -448,13 +448,13 @@ void tst_Cluster::badRedisUrlFailsClearly()
         err.constData());
 
     // Unreachable at start: it starts anyway, says so, and serves locally.
+    const ClosedPort nowhere;
     Gateway lonely;
-    QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(freePort()),
+    QVERIFY(lonely.start({QStringLiteral("--redis=redis://127.0.0.1:%1").arg(nowhere.port()),
         QStringLiteral("--node-id=lonely")}));
-    QVERIFY(waitFor([&] {
-        return lonely.output().contains("warning cluster state=down node=lonely")
-            && lonely.output().contains("cannot reach Redis");
-    }));
+    WAIT_VERIFY2(lonely.output().contains("warning cluster state=down node=lonely")
+            && lonely.output().contains("cannot reach Redis"),
+        lonely.output().right(1500));
     WsClient rider(lonely.wsPort());
     QVERIFY(rider.bind("1"));
     QCOMPARE(pushUntil(lonely.textPort(), pushLine("1", "x"), "ok\n"), QByteArray("ok\n"));

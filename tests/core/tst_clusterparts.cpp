@@ -47,6 +47,45 @@ QList<QByteArray> takeAll(OfflineStore &store, const QByteArray &uid, bool *ok =
     return payloads;
 }
 
+// The stores read the time a message was stored from the message itself
+// and compare it with their clock. Moving those times back is the clock
+// moving on, for a TTL test that neither waits nor races.
+//
+// SQLite: the stored_ms column (SqliteOfflineStore.cpp).
+bool ageSqliteMessages(const QString &path, qint64 ms)
+{
+    const QString name = QStringLiteral("aging");
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        ok = db.open()
+            && QSqlQuery(db).exec(
+                QStringLiteral("UPDATE messages SET stored_ms = stored_ms - %1").arg(ms));
+    }
+    QSqlDatabase::removeDatabase(name);
+    return ok;
+}
+
+// Redis: the "seq stored-ms payload" entries of a uid's list
+// (RedisOfflineStore.cpp). Returns how many it aged.
+qint64 ageRedisMessages(const RedisServer &redis, const QByteArray &uid, qint64 ms)
+{
+    const QByteArray script = R"lua(
+local n = redis.call('LLEN', KEYS[1])
+for i = 0, n - 1 do
+  local item = redis.call('LINDEX', KEYS[1], i)
+  local a = string.find(item, ' ', 1, true)
+  local b = string.find(item, ' ', a + 1, true)
+  local stored = tonumber(string.sub(item, a + 1, b - 1)) - tonumber(ARGV[1])
+  redis.call('LSET', KEYS[1], i, string.sub(item, 1, a) .. stored .. string.sub(item, b))
+end
+return n
+)lua";
+    return redis.integer(
+        {"EVAL", script, "1", "pushconsole:offline:" + uid, QByteArray::number(ms)});
+}
+
 } // namespace
 
 // The parts of cluster mode and offline delivery one by one, in process:
@@ -87,7 +126,10 @@ private:
 void tst_ClusterParts::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QVERIFY(m_redis.start());
+    // The tests that use it say so with REQUIRE_PROGRAM; the others run
+    // without it.
+    if (!programPath(QStringLiteral("redis-server")).isEmpty())
+        QVERIFY(m_redis.start());
 }
 
 void tst_ClusterParts::cleanupTestCase()
@@ -271,6 +313,17 @@ void tst_ClusterParts::passwordFromFile()
     QVERIFY(RedisUrl::readPasswordFile(big, &error).isEmpty());
     QCOMPARE(
         error, QStringLiteral("the Redis password file \"%1\" is larger than 64 KiB").arg(big));
+    // A file that cannot be read (missing here, so that the check runs as
+    // root too), and one without read permission.
+    const QString missing = m_dir.filePath(QStringLiteral("no-such-file"));
+    QVERIFY(RedisUrl::readPasswordFile(missing, &error).isEmpty());
+    // (Then the system's reason, in the system's language.)
+    QVERIFY2(error.startsWith(
+                 QStringLiteral("cannot read the Redis password file \"%1\": ").arg(missing)),
+        qPrintable(error));
+    QVERIFY(RedisUrl::readPasswordFile(m_dir.path(), &error).isEmpty());
+    QCOMPARE(
+        error, QStringLiteral("the Redis password file \"%1\" is a directory").arg(m_dir.path()));
     const QString locked = write(QStringLiteral("p4"), "secret");
     QFile::setPermissions(locked, QFileDevice::WriteOwner);
     if (::geteuid() != 0) { // root reads it anyway
@@ -296,6 +349,7 @@ void tst_ClusterParts::passwordFromFile()
              .isValid());
 
     // Logs in with it: AUTH user password (ACL) on a server that needs it.
+    REQUIRE_PROGRAM("redis-server");
     RedisServer secured;
     secured.setPassword("from-a-file");
     QVERIFY(secured.start());
@@ -307,10 +361,10 @@ void tst_ClusterParts::passwordFromFile()
     o.url.password = RedisUrl::readPasswordFile(write(QStringLiteral("p5"), "pushpw\n"), &error);
     RedisClient client(o);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     RedisReply reply;
     QVERIFY(client.command({"ACL", "WHOAMI"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return !reply.isDisconnected(); }));
+    WAIT_VERIFY(!reply.isDisconnected());
     QCOMPARE(reply.string, QByteArray("push"));
 }
 
@@ -374,15 +428,16 @@ void tst_ClusterParts::sqliteCaps()
 void tst_ClusterParts::sqliteExpiry()
 {
     OfflineStore::Limits limits;
-    limits.ttlMs = 1000;
+    limits.ttlMs = 60 * 1000;
     SqliteOfflineStore store(limits, &m_metrics);
     QString error;
-    QVERIFY(store.open(m_dir.filePath(QStringLiteral("ttl.sqlite")), &error));
+    const QString path = m_dir.filePath(QStringLiteral("ttl.sqlite"));
+    QVERIFY(store.open(path, &error));
     const quint64 expired = m_metrics.offlineExpired;
-    store.storeNow({"a"}, "old");
-    store.storeNow({"b"}, "old");
-    QTest::qWait(1100);
-    store.storeNow({"a"}, "new");
+    QCOMPARE(store.storeNow({"a"}, "old"), 1);
+    QCOMPARE(store.storeNow({"b"}, "old"), 1);
+    QVERIFY(ageSqliteMessages(path, limits.ttlMs + 1000)); // a TTL and a second later
+    QCOMPARE(store.storeNow({"a"}, "new"), 1);
     // Expired ones are skipped when taken, or purged by the timer before.
     QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"new"}));
     store.purgeExpired();
@@ -460,6 +515,7 @@ void tst_ClusterParts::sqliteByteCapsAndFailures()
 
 void tst_ClusterParts::redisStoreOrderCapsAndTake()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis.command({"FLUSHALL"});
     SessionRegistry registry;
     auto l = link("store", &registry);
@@ -479,12 +535,12 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         store.store({"a"}, QByteArray::number(i), count);
     store.store({"b", "c"}, QByteArray("x y\nz", 5), count);
     QVERIFY(stored.isEmpty()); // nothing is answered before Redis is
-    QVERIFY(waitFor([&] { return stored.size() == 6; }));
+    WAIT_COMPARE(stored.size(), 6);
     QCOMPARE(stored, QList<int>({1, 1, 1, 1, 1, 2}));
-    QVERIFY(waitFor([&] { return m_metrics.offlineDropped - dropped == 3; }));
+    WAIT_COMPARE(m_metrics.offlineDropped - dropped, 3);
     QCOMPARE(m_redis.integer({"LLEN", "pushconsole:offline:a"}), 2);
     QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 4);
-    QVERIFY(waitFor([&] { return announced.size() == 7; }));
+    WAIT_COMPARE(announced.size(), 7);
     QCOMPARE(announced.at(6).at(0).toByteArray(), QByteArray("c"));
 
     // Two nodes binding the same uid read at once: reading removes
@@ -503,7 +559,7 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         second = m;
         ++answered;
     });
-    QVERIFY(waitFor([&] { return answered == 2; }));
+    WAIT_COMPARE(answered, 2);
     QCOMPARE(first.size(), 2);
     QCOMPARE(first.front().payload, QByteArray("4"));
     QCOMPARE(first.back().payload, QByteArray("5"));
@@ -516,29 +572,34 @@ void tst_ClusterParts::redisStoreOrderCapsAndTake()
         rest = m;
         ++answered;
     });
-    QVERIFY(waitFor([&] { return answered == 1; }));
+    WAIT_COMPARE(answered, 1);
     QCOMPARE(rest.size(), 1);
     QCOMPARE(rest.front().payload, QByteArray("5"));
     store.acknowledge("a", first.front().seq);
     otherStore.acknowledge("a", first.back().seq);
-    QVERIFY(waitFor([&] { return m_redis.integer({"EXISTS", "pushconsole:offline:a"}) == 0; }));
+    WAIT_COMPARE(m_redis.integer({"EXISTS", "pushconsole:offline:a"}), 0);
     QCOMPARE(takeAll(store, "b"), QList<QByteArray>({QByteArray("x y\nz", 5)}));
-    QVERIFY(waitFor([&] { return m_redis.integer({"ZCARD", "pushconsole:offline-index"}) == 1; }));
+    WAIT_COMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 1);
 }
 
 void tst_ClusterParts::redisStoreExpiry()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis.command({"FLUSHALL"});
     SessionRegistry registry;
     auto l = link("expiry", &registry);
     QVERIFY(l);
     OfflineStore::Limits limits;
-    limits.ttlMs = 1000;
+    limits.ttlMs = 60 * 1000;
     RedisOfflineStore store(limits, l.get(), &m_metrics);
-    store.store({"a"}, "old", {});
-    QTest::qWait(1100);
+    const quint64 expired = m_metrics.offlineExpired;
+    int stored = 0;
+    store.store({"a"}, "old", [&](int n, int) { stored = n; });
+    WAIT_COMPARE(stored, 1);
+    QCOMPARE(ageRedisMessages(m_redis, "a", limits.ttlMs + 1000), 1); // a TTL and a second later
     store.store({"a"}, "new", {});
     QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"new"}));
+    QCOMPARE(m_metrics.offlineExpired - expired, 1u);
     // Unavailable while the link is down: the store takes nothing.
     l->stop();
     QVERIFY(!store.isAvailable());
@@ -557,6 +618,7 @@ void tst_ClusterParts::redisStoreExpiry()
 
 void tst_ClusterParts::redisByteCapsKeepCountsInStep()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis.command({"FLUSHALL"});
     SessionRegistry registry;
     auto l = link("bytes", &registry);
@@ -575,7 +637,7 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     store.store({"c"}, "cccccccc", answer);
     store.store({"c"}, "c", answer);
     store.store({"d"}, "12345678901", answer); // refused at once
-    QVERIFY(waitFor([&] { return answers.size() == 7; }));
+    WAIT_COMPARE(answers.size(), 7);
     QCOMPARE(answers, QList<int>({0, 1, 1, 1, 1, 1, 1}));
     QCOMPARE(m_metrics.offlineDropped - dropped, 3u);
     const auto text = [&](const QByteArray &key) { return m_redis.command({"GET", key}); };
@@ -587,7 +649,7 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     // Acknowledging keeps them in step, and a uid's count goes with its list.
     QCOMPARE(takeAll(store, "a"), QList<QByteArray>({"aaa3"}));
     QCOMPARE(takeAll(store, "c"), QList<QByteArray>({"cccccccc", "c"}));
-    QVERIFY(waitFor([&] { return text("pushconsole:offline-bytes") == "$1\r\n9\r\n"; }));
+    WAIT_COMPARE(text("pushconsole:offline-bytes"), QByteArray("$1\r\n9\r\n"));
     QCOMPARE(m_redis.integer({"EXISTS", "pushconsole:offline-bytes:a",
                  "pushconsole:offline-bytes:c", "pushconsole:offline:a", "pushconsole:offline:c"}),
         0);
@@ -595,13 +657,14 @@ void tst_ClusterParts::redisByteCapsKeepCountsInStep()
     // A uid called like a metadata key is just a uid.
     answers.clear();
     store.store({"index", "seq"}, "x", answer);
-    QVERIFY(waitFor([&] { return answers.size() == 1; }));
+    WAIT_COMPARE(answers.size(), 1);
     QCOMPARE(answers.front(), 2);
     QCOMPARE(takeAll(store, "index"), QList<QByteArray>({"x"}));
 }
 
 void tst_ClusterParts::redisClientReconnects()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer own;
     QVERIFY(own.start());
     RedisClient::Options o;
@@ -612,24 +675,24 @@ void tst_ClusterParts::redisClientReconnects()
     QSignalSpy lost(&client, &RedisClient::connectionLost);
     QSignalSpy failed(&client, &RedisClient::connectFailed);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     RedisReply reply;
     QVERIFY(client.command({"SET", "k", "v"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return reply.type == RedisReply::Type::Status; }));
+    WAIT_COMPARE(reply.type, RedisReply::Type::Status);
     QCOMPARE(reply.string, QByteArray("OK"));
 
     // Pending handlers hear of the loss; commands are refused meanwhile.
     own.stop();
-    QVERIFY(waitFor([&] { return lost.size() == 1; }));
+    WAIT_COMPARE(lost.size(), 1);
     QVERIFY(!client.isReady());
     QVERIFY(!client.command({"PING"}));
-    QVERIFY(waitFor([&] { return failed.size() >= 2; })); // it keeps trying
-    QVERIFY(own.start(own.port()));
-    QVERIFY(waitFor([&] { return client.isReady(); }, 5000));
+    WAIT_COMPARE_GE(failed.size(), 2); // it keeps trying
+    QVERIFY(own.start()); // on its port again
+    WAIT_VERIFY(client.isReady(), 5000);
     QCOMPARE(ready.size(), 2);
     reply = {};
     QVERIFY(client.command({"GET", "k"}, [&](const RedisReply &r) { reply = r; }));
-    QVERIFY(waitFor([&] { return !reply.isDisconnected(); }));
+    WAIT_VERIFY(!reply.isDisconnected());
     QCOMPARE(reply.type, RedisReply::Type::Nil); // a new, empty server
 
     // A wrong password is reported, not retried in a tight loop.
@@ -637,13 +700,14 @@ void tst_ClusterParts::redisClientReconnects()
     RedisClient denied(o);
     QSignalSpy deniedFailed(&denied, &RedisClient::connectFailed);
     denied.start();
-    QVERIFY(waitFor([&] { return !deniedFailed.isEmpty(); }));
+    WAIT_VERIFY(!deniedFailed.isEmpty());
     QVERIFY2(deniedFailed.front().front().toString().startsWith(QStringLiteral("AUTH: ")),
         qPrintable(deniedFailed.front().front().toString()));
 }
 
 void tst_ClusterParts::redisClientCommandTimeout()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer own;
     QVERIFY(own.start());
     RedisClient::Options o;
@@ -654,7 +718,7 @@ void tst_ClusterParts::redisClientCommandTimeout()
     QSignalSpy lost(&client, &RedisClient::connectionLost);
     QSignalSpy failed(&client, &RedisClient::connectFailed);
     client.start();
-    QVERIFY(waitFor([&] { return client.isReady(); }));
+    WAIT_VERIFY(client.isReady());
     const qint64 pid = own.processId();
     QVERIFY(pid > 0);
     // A server that accepts but never answers: hiredis alone would wait for ever.
@@ -665,12 +729,12 @@ void tst_ClusterParts::redisClientCommandTimeout()
         reply = r;
         answered = true;
     }));
-    QVERIFY(waitFor([&] { return lost.size() == 1; }, 3000));
+    WAIT_COMPARE(lost.size(), 1, 3000);
     QVERIFY(answered);
     QVERIFY(reply.isDisconnected());
     QVERIFY(lost.front().front().toString().startsWith(QStringLiteral("no reply for")));
     // Connecting to the stopped server times out too.
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             for (const auto &f : failed) {
                 if (f.front().toString().startsWith(QStringLiteral("connect timeout")))
@@ -678,13 +742,14 @@ void tst_ClusterParts::redisClientCommandTimeout()
             }
             return false;
         },
-        4000));
+        QByteArray::number(failed.size()) + " failures", 4000);
     ::kill(pid_t(pid), SIGCONT);
-    QVERIFY(waitFor([&] { return client.isReady(); }, 8000));
+    WAIT_VERIFY(client.isReady(), 8000);
 }
 
 void tst_ClusterParts::presenceForTheConsole()
 {
+    REQUIRE_PROGRAM("redis-server");
     m_redis.command({"FLUSHALL"});
     SessionRegistry registryA, registryB;
     auto a = link("console-a", &registryA);
@@ -694,10 +759,10 @@ void tst_ClusterParts::presenceForTheConsole()
     QSignalSpy reset(a.get(), &ClusterLink::presenceReset);
     auto b = link("console-b", &registryB);
     QVERIFY(b);
-    QVERIFY(waitFor([&] { return a->nodes().size() == 2; }));
+    WAIT_COMPARE(a->nodes().size(), 2);
     // The registry's signals are what a bind does; no socket needed here.
     Q_EMIT registryB.uidOnline("u1");
-    QVERIFY(waitFor([&] { return online.size() == 1; }));
+    WAIT_COMPARE(online.size(), 1);
     QCOMPARE(online.front().at(0).toByteArray(), QByteArray("u1"));
     QCOMPARE(online.front().at(1).toString(), QStringLiteral("console-b"));
     QCOMPARE(a->remoteNodesOf("u1"), QStringList({QStringLiteral("console-b")}));
@@ -709,15 +774,15 @@ void tst_ClusterParts::presenceForTheConsole()
     QCOMPARE(nodes.back().id, QStringLiteral("console-b"));
     QCOMPARE(nodes.back().uids, 1);
     Q_EMIT registryB.uidOffline("u1");
-    QVERIFY(waitFor([&] { return offline.size() == 1; }));
+    WAIT_COMPARE(offline.size(), 1);
     QCOMPARE(a->nodesHolding("u1"), ClusterLink::NodeMask(0));
 
     // A node that goes silent is dropped after the TTL (2 s here).
     Q_EMIT registryB.uidOnline("u2");
-    QVERIFY(waitFor([&] { return a->nodesHolding("u2") != 0; }));
+    WAIT_VERIFY(a->nodesHolding("u2") != 0);
     reset.clear();
     b.reset(); // no leave: like a crash
-    QVERIFY(waitFor([&] { return a->nodes().size() == 1; }, 6000));
+    WAIT_COMPARE(a->nodes().size(), 1, 6000);
     QCOMPARE(a->nodesHolding("u2"), ClusterLink::NodeMask(0));
     QVERIFY(!reset.isEmpty());
 }

@@ -17,6 +17,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -89,22 +91,19 @@ qint64 drain(int fd)
     }
 }
 
-// Wakes (or interrupts) the dispatcher from another thread after a delay,
-// unless destroyed first. Keeps a test that wrongly blocks from hanging.
+// A guard: wakes the dispatcher from another thread after a delay, unless
+// destroyed first, so that a test that wrongly blocks fails instead of
+// hanging. firedAtMs() stays -1 when it had nothing to end.
 class DelayedWakeUp
 {
 public:
-    DelayedWakeUp(
-        QAbstractEventDispatcher *target, std::chrono::milliseconds delay, bool interrupt = false)
-        : m_thread([this, target, delay, interrupt] {
+    DelayedWakeUp(QAbstractEventDispatcher *target, std::chrono::milliseconds delay)
+        : m_thread([this, target, delay] {
             std::unique_lock lock(m_mutex);
             if (m_cv.wait_for(lock, delay, [this] { return m_cancelled; }))
                 return;
             m_firedAtMs = m_clock.elapsed();
-            if (interrupt)
-                target->interrupt();
-            else
-                target->wakeUp();
+            target->wakeUp();
         })
     { }
     ~DelayedWakeUp()
@@ -130,6 +129,89 @@ private:
     std::atomic<qint64> m_firedAtMs {-1};
     std::thread m_thread;
 };
+
+using SteadyClock = std::chrono::steady_clock;
+
+// The kernel's view of a thread of this process: 'S' while it sleeps in a
+// system call (the dispatcher's epoll_wait, in these tests), 'R' while it
+// runs. /proc/self/task/<tid>/stat: "tid (name) state ...". Plain POSIX:
+// this runs in a helper thread, where a QObject (QFile) would make Qt adopt
+// the thread and post to the loop under test.
+char threadState(pid_t tid)
+{
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", int(tid));
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return '?';
+    char line[512];
+    const ssize_t n = ::read(fd, line, sizeof line - 1);
+    ::close(fd);
+    if (n <= 0)
+        return '?';
+    line[n] = '\0';
+    const char *name = std::strrchr(line, ')');
+    return name && name[1] == ' ' && name[2] ? name[2] : '?';
+}
+
+// Waits until thread tid is seen asleep in the kernel several polls in a
+// row (one poll could catch a passing lock); false after timeout.
+bool waitUntilAsleep(pid_t tid, std::chrono::milliseconds timeout = 5000ms)
+{
+    const auto deadline = SteadyClock::now() + timeout;
+    int inARow = 0;
+    while (SteadyClock::now() < deadline) {
+        inARow = threadState(tid) == 'S' ? inARow + 1 : 0;
+        if (inARow == 3)
+            return true;
+        std::this_thread::sleep_for(1ms);
+    }
+    return false;
+}
+
+// From another thread: once the test's thread is seen asleep (blocked in
+// the dispatcher's wait), runs action (a wake-up, an interrupt, a post).
+// This replaces a guessed delay: the action comes while the loop blocks,
+// however slow the machine. A loop that never blocks (it spins, or it
+// returned) is caught by the checks: sawBlocked() is false, or the loop
+// returned before firedAt(). Joins on destruction.
+class WhenBlocked
+{
+public:
+    explicit WhenBlocked(std::function<void()> action)
+        : m_thread([this, action = std::move(action), tid = ::gettid()] {
+            m_sawBlocked = waitUntilAsleep(tid);
+            m_firedAt = SteadyClock::now();
+            m_fired = true; // before the action: the loop may return at once
+            action();
+        })
+    { }
+    ~WhenBlocked() { m_thread.join(); }
+    WhenBlocked(const WhenBlocked &) = delete;
+    WhenBlocked &operator=(const WhenBlocked &) = delete;
+
+    bool sawBlocked() const { return m_sawBlocked; }
+    bool fired() const { return m_fired; }
+    SteadyClock::time_point firedAt() const { return m_firedAt; }
+
+private:
+    std::atomic<bool> m_sawBlocked {false};
+    std::atomic<bool> m_fired {false};
+    std::atomic<SteadyClock::time_point> m_firedAt {};
+    std::thread m_thread;
+};
+
+qint64 msBetween(SteadyClock::time_point from, SteadyClock::time_point to)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
+// Sleeps (busy elsewhere, no events) until the dispatcher says timer id is due.
+void untilDue(int id)
+{
+    while (dispatcher()->remainingTime(id) > 0)
+        QTest::qSleep(1);
+}
 
 class TimerObject : public QObject
 {
@@ -452,7 +534,11 @@ void tst_EpollDispatcher::stopInsideOwnTimeout()
     timer.start(10);
     QTRY_COMPARE(fired, 1);
     QVERIFY(dispatcher()->registeredTimers(&timer).isEmpty());
-    QTest::qWait(50); // five intervals: it must stay quiet
+    // A witness due five intervals later: timers fire in the order they
+    // fall due, so the stopped one would have fired before it.
+    bool witnessed = false;
+    QTimer::singleShot(50, Qt::PreciseTimer, this, [&] { witnessed = true; });
+    QTRY_VERIFY(witnessed);
     QCOMPARE(fired, 1);
 }
 
@@ -469,8 +555,7 @@ void tst_EpollDispatcher::stopOtherTimerDueInSamePass()
         }
     };
     // Let both expire, so that one pass sees both due.
-    while (dispatcher()->remainingTime(second) > 0)
-        QTest::qSleep(2);
+    untilDue(second);
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(object.fired, QList<int> {first});
     QTRY_VERIFY(object.fired.size() >= 3);
@@ -489,8 +574,7 @@ void tst_EpollDispatcher::restartOtherTimerDueInSamePass()
             restarted = object.startTimer(1000, Qt::PreciseTimer); // Qt hands the id out again
         }
     };
-    while (dispatcher()->remainingTime(second) > 0)
-        QTest::qSleep(2);
+    untilDue(second);
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(object.fired, QList<int> {first});
     QVERIFY(dispatcher()->remainingTime(restarted) > 900);
@@ -508,8 +592,7 @@ void tst_EpollDispatcher::deleteObjectWithDueTimerFromOtherTimer()
     };
     const int killerId = killer.startTimer(5, Qt::PreciseTimer);
     const int victimId = victim->startTimer(5, Qt::PreciseTimer);
-    while (dispatcher()->remainingTime(victimId) > 0)
-        QTest::qSleep(2);
+    untilDue(victimId);
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(killer.fired, QList<int> {killerId});
     QVERIFY(!victim);
@@ -553,9 +636,12 @@ void tst_EpollDispatcher::restartInsideTimeout()
 
 void tst_EpollDispatcher::lateTimerSkipsMissedIntervals()
 {
+    constexpr int Interval = 10;
     TimerObject object;
-    const int id = object.startTimer(10, Qt::PreciseTimer);
-    QTest::qSleep(105); // ten intervals missed while the loop was busy elsewhere
+    const int id = object.startTimer(Interval, Qt::PreciseTimer);
+    // Ten intervals missed while the loop was busy elsewhere: time passing
+    // is the point.
+    QTest::qSleep(10 * Interval + 5);
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(object.fired.size(), 1);
     // No catching up: the next expiry is a full interval from now.
@@ -629,7 +715,7 @@ void tst_EpollDispatcher::deleteObjectWithRunningTimers()
 {
     auto *object = new TimerObject;
     const int ids[] = {object->startTimer(0), object->startTimer(1), object->startTimer(50000)};
-    QTest::qSleep(5);
+    untilDue(ids[1]);
     delete object;
     for (const int id : ids)
         QCOMPARE(dispatcher()->remainingTime(id), -1);
@@ -676,8 +762,7 @@ void tst_EpollDispatcher::timerDoesNotRecurseIntoNestedLoop()
 void tst_EpollDispatcher::excludeTimersFlag()
 {
     TimerObject object;
-    object.startTimer(1, Qt::PreciseTimer);
-    QTest::qSleep(5);
+    untilDue(object.startTimer(1, Qt::PreciseTimer));
     dispatcher()->processEvents(QEventLoop::X11ExcludeTimers);
     QVERIFY(object.fired.isEmpty());
     dispatcher()->processEvents(QEventLoop::AllEvents);
@@ -965,14 +1050,16 @@ void tst_EpollDispatcher::excludeSocketNotifiersFlag()
     dispatcher()->processEvents(QEventLoop::ExcludeSocketNotifiers);
     QCOMPARE(activations, 0);
 
-    // Must block although the socket is ready (and must not spin on it).
+    // Must block although the socket is ready (and must not spin on it):
+    // seen asleep, and back only after the wake-up.
     {
-        DelayedWakeUp wake(dispatcher(), 150ms);
-        QElapsedTimer clock;
-        clock.start();
+        WhenBlocked wake([d = dispatcher()] { d->wakeUp(); });
         dispatcher()->processEvents(
             QEventLoop::ExcludeSocketNotifiers | QEventLoop::WaitForMoreEvents);
-        QVERIFY2(clock.elapsed() >= 100, qPrintable(QString::number(clock.elapsed())));
+        const auto returnedAt = SteadyClock::now();
+        QVERIFY(wake.fired());
+        QVERIFY(wake.sawBlocked());
+        QVERIFY(returnedAt >= wake.firedAt());
         QCOMPARE(activations, 0);
     }
 
@@ -994,11 +1081,9 @@ void tst_EpollDispatcher::regularFileIsAlwaysReady()
     dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(activations, 1);
     {
-        DelayedWakeUp guard(dispatcher(), 2000ms);
-        QElapsedTimer clock;
-        clock.start();
+        DelayedWakeUp guard(dispatcher(), 5000ms);
         dispatcher()->processEvents(QEventLoop::WaitForMoreEvents);
-        QVERIFY(clock.elapsed() < 1000);
+        QCOMPARE(guard.firedAtMs(), -1); // the file woke it, not the guard
         QCOMPARE(activations, 2);
     }
     notifier.reset();
@@ -1028,11 +1113,12 @@ void tst_EpollDispatcher::closedButDuplicatedFdDoesNotSpin()
         dispatcher()->processEvents(QEventLoop::AllEvents);
     QCOMPARE(activations, 0);
 
-    DelayedWakeUp wake(dispatcher(), 200ms);
-    QElapsedTimer clock;
-    clock.start();
+    WhenBlocked wake([d = dispatcher()] { d->wakeUp(); });
     dispatcher()->processEvents(QEventLoop::WaitForMoreEvents);
-    QVERIFY2(clock.elapsed() >= 150, qPrintable(QString::number(clock.elapsed())));
+    const auto returnedAt = SteadyClock::now();
+    QVERIFY(wake.fired());
+    QVERIFY(wake.sawBlocked()); // asleep, not spinning on the stale registration
+    QVERIFY(returnedAt >= wake.firedAt());
     ::close(duplicate);
 }
 
@@ -1042,36 +1128,37 @@ void tst_EpollDispatcher::closedButDuplicatedFdDoesNotSpin()
 void tst_EpollDispatcher::wakeUpFromStdThread()
 {
     flushEvents();
-    DelayedWakeUp wake(dispatcher(), 200ms);
-    QElapsedTimer clock;
-    clock.start();
+    WhenBlocked wake([d = dispatcher()] { d->wakeUp(); });
     QVERIFY(dispatcher()->processEvents(QEventLoop::WaitForMoreEvents));
-    const qint64 returnedAt = clock.elapsed();
-    QVERIFY(wake.firedAtMs() >= 0); // it was the wake-up that ended the wait
-    QVERIFY2(returnedAt >= 150, qPrintable(QString::number(returnedAt)));
-    QVERIFY2(returnedAt - wake.firedAtMs() < 200,
-        qPrintable(QStringLiteral("%1 after wake-up").arg(returnedAt - wake.firedAtMs())));
+    const auto returnedAt = SteadyClock::now();
+    // It blocked, and it was the wake-up that ended the wait, at once.
+    QVERIFY(wake.fired());
+    QVERIFY(wake.sawBlocked());
+    QVERIFY(returnedAt >= wake.firedAt());
+    QVERIFY2(msBetween(wake.firedAt(), returnedAt) < 1000,
+        qPrintable(
+            QStringLiteral("%1 ms after the wake-up").arg(msBetween(wake.firedAt(), returnedAt))));
 }
 
 void tst_EpollDispatcher::wakeUpFromQThread()
 {
     flushEvents();
-    QElapsedTimer clock;
-    std::atomic<qint64> wokeAt {-1};
+    std::atomic<bool> sawBlocked {false};
+    std::atomic<SteadyClock::time_point> wokeAt {};
     auto *target = dispatcher();
-    std::unique_ptr<QThread> thread(QThread::create([&] {
-        QThread::msleep(200);
-        wokeAt = clock.elapsed();
+    std::unique_ptr<QThread> thread(QThread::create([&, tid = ::gettid()] {
+        sawBlocked = waitUntilAsleep(tid);
+        wokeAt = SteadyClock::now();
         target->wakeUp();
     }));
-    clock.start();
     thread->start();
     QVERIFY(dispatcher()->processEvents(QEventLoop::WaitForMoreEvents));
-    const qint64 returnedAt = clock.elapsed();
+    const auto returnedAt = SteadyClock::now();
     QVERIFY(thread->wait(5000));
-    QVERIFY(wokeAt >= 0);
-    QVERIFY2(returnedAt >= 150, qPrintable(QString::number(returnedAt)));
-    QVERIFY2(returnedAt - wokeAt < 200, qPrintable(QString::number(returnedAt - wokeAt)));
+    QVERIFY(sawBlocked);
+    QVERIFY(returnedAt >= wokeAt.load());
+    QVERIFY2(msBetween(wokeAt, returnedAt) < 1000,
+        qPrintable(QString::number(msBetween(wokeAt, returnedAt))));
 }
 
 void tst_EpollDispatcher::wakeUpsCoalesce()
@@ -1089,14 +1176,14 @@ void tst_EpollDispatcher::wakeUpsCoalesce()
 void tst_EpollDispatcher::interruptFromOtherThread()
 {
     flushEvents();
-    DelayedWakeUp interrupt(dispatcher(), 200ms, true);
-    QElapsedTimer clock;
-    clock.start();
+    WhenBlocked interrupt([d = dispatcher()] { d->interrupt(); });
     dispatcher()->processEvents(QEventLoop::WaitForMoreEvents);
-    const qint64 returnedAt = clock.elapsed();
-    QVERIFY(interrupt.firedAtMs() >= 0);
-    QVERIFY2(returnedAt >= 150, qPrintable(QString::number(returnedAt)));
-    QVERIFY2(returnedAt - interrupt.firedAtMs() < 200, qPrintable(QString::number(returnedAt)));
+    const auto returnedAt = SteadyClock::now();
+    QVERIFY(interrupt.fired());
+    QVERIFY(interrupt.sawBlocked());
+    QVERIFY(returnedAt >= interrupt.firedAt());
+    QVERIFY2(msBetween(interrupt.firedAt(), returnedAt) < 1000,
+        qPrintable(QString::number(msBetween(interrupt.firedAt(), returnedAt))));
 }
 
 void tst_EpollDispatcher::interruptBeforeBlocking()
@@ -1105,12 +1192,10 @@ void tst_EpollDispatcher::interruptBeforeBlocking()
     EventCounter receiver;
     receiver.onEvent = [] { dispatcher()->interrupt(); };
     QCoreApplication::postEvent(&receiver, new QEvent(QEvent::User));
-    DelayedWakeUp guard(dispatcher(), 3000ms);
-    QElapsedTimer clock;
-    clock.start();
+    DelayedWakeUp guard(dispatcher(), 5000ms);
     QVERIFY(!dispatcher()->processEvents(QEventLoop::WaitForMoreEvents));
     QCOMPARE(receiver.count, 1);
-    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(guard.firedAtMs(), -1); // it never blocked: the guard had nothing to end
 }
 
 void tst_EpollDispatcher::interruptStopsBatch()
@@ -1156,8 +1241,10 @@ void tst_EpollDispatcher::signalInterruptedWaitIsRetried()
     TimerObject object;
     object.startTimer(300, Qt::PreciseTimer);
     const pthread_t mainThread = pthread_self();
-    std::thread signaller([mainThread] {
-        std::this_thread::sleep_for(50ms);
+    // The signal comes while the loop waits in the kernel for the timer.
+    std::atomic<bool> sawBlocked {false};
+    std::thread signaller([mainThread, &sawBlocked, tid = ::gettid()] {
+        sawBlocked = waitUntilAsleep(tid);
         pthread_kill(mainThread, SIGUSR1);
     });
     dispatcher()->processEvents(QEventLoop::WaitForMoreEvents);
@@ -1166,6 +1253,7 @@ void tst_EpollDispatcher::signalInterruptedWaitIsRetried()
     sigaction(SIGUSR1, &previous, nullptr);
 
     QCOMPARE(int(g_signalsCaught), 1);
+    QVERIFY(sawBlocked);
     // The wait went on after the signal and ended with the timer.
     QCOMPARE(object.fired.size(), 1);
     QVERIFY2(elapsed >= 299, qPrintable(QString::number(elapsed)));
@@ -1195,7 +1283,7 @@ void tst_EpollDispatcher::returnValue()
 
     TimerObject object;
     const int id = object.startTimer(1, Qt::PreciseTimer);
-    QTest::qSleep(3);
+    untilDue(id);
     QVERIFY(dispatcher()->processEvents(QEventLoop::AllEvents));
     QCOMPARE(object.fired.size(), 1);
     object.killTimer(id);
@@ -1221,30 +1309,25 @@ void tst_EpollDispatcher::postedEvents()
     // and the call that wakes up delivers it (as Qt's glib dispatcher does)
     // instead of the next call, which could block first.
     flushEvents();
-    std::thread poster([&receiver] {
-        std::this_thread::sleep_for(100ms);
-        QCoreApplication::postEvent(&receiver, new QEvent(QEvent::User));
-    });
     {
-        DelayedWakeUp guard(dispatcher(), 3000ms);
-        QElapsedTimer clock;
-        clock.start();
+        DelayedWakeUp guard(dispatcher(), 5000ms);
+        WhenBlocked poster(
+            [&receiver] { QCoreApplication::postEvent(&receiver, new QEvent(QEvent::User)); });
         QVERIFY(dispatcher()->processEvents(QEventLoop::WaitForMoreEvents));
-        poster.join();
+        QVERIFY(poster.fired());
+        QVERIFY(poster.sawBlocked());
         QCOMPARE(receiver.count, 4);
-        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(guard.firedAtMs(), -1); // the post woke it, not the guard
     }
 
     // The usual shape: an event loop left from a cross-thread post.
     QEventLoop loop;
     receiver.onEvent = [&loop] { loop.quit(); };
-    std::thread quitter([&receiver] {
-        std::this_thread::sleep_for(50ms);
-        QCoreApplication::postEvent(&receiver, new QEvent(QEvent::User));
-    });
-    QTimer::singleShot(3000, &loop, [&loop] { loop.exit(1); });
+    WhenBlocked quitter(
+        [&receiver] { QCoreApplication::postEvent(&receiver, new QEvent(QEvent::User)); });
+    QTimer::singleShot(5000, &loop, [&loop] { loop.exit(1); });
     QCOMPARE(loop.exec(), 0);
-    quitter.join();
+    QVERIFY(quitter.sawBlocked());
     QCOMPARE(receiver.count, 5);
 }
 

@@ -71,17 +71,19 @@ void tst_Headless::endToEndThenSigterm()
     TextClient backend(g.textPort);
     // The bind is not acknowledged; retry until the gateway has read it.
     QByteArray reply;
-    QVERIFY(waitFor([&] {
-        reply = backend.request(pushLine("1001", "lock closed"));
-        return reply == "ok\n";
-    }));
+    WAIT_UNTIL(
+        [&] {
+            reply = backend.request(pushLine("1001", "lock closed"));
+            return reply == "ok\n";
+        },
+        reply);
     QVERIFY(rider.waitForMessages(1));
     QCOMPARE(rider.messages.back(), QString::fromUtf8(pushLine("1001", "lock closed")));
 
     g.process->terminate(); // SIGTERM
     QVERIFY(rider.waitForDisconnected());
     QCOMPARE(int(rider.socket.closeCode()), 1001);
-    QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
+    WAIT_COMPARE(g.process->state(), QProcess::NotRunning, 10000);
     QCOMPARE(g.process->exitStatus(), QProcess::NormalExit);
     QCOMPARE(g.process->exitCode(), 0);
 
@@ -103,7 +105,7 @@ void tst_Headless::sigintAlsoExitsCleanly()
         QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
     QVERIFY2(g.wsPort, g.output.constData());
     ::kill(pid_t(g.process->processId()), SIGINT);
-    QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
+    WAIT_COMPARE(g.process->state(), QProcess::NotRunning, 10000);
     QCOMPARE(g.process->exitStatus(), QProcess::NormalExit);
     QCOMPARE(g.process->exitCode(), 0);
 }
@@ -147,7 +149,7 @@ void tst_Headless::noDisplayRunsHeadless()
     QVERIFY2(g.wsPort, g.output.constData());
     QVERIFY(g.output.startsWith("No display found: running headless (as with --no-gui).\n"));
     g.process->terminate();
-    QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
+    WAIT_COMPARE(g.process->state(), QProcess::NotRunning, 10000);
     QCOMPARE(g.process->exitCode(), 0);
 }
 
@@ -160,7 +162,7 @@ void tst_Headless::exampleConfigIsValid()
             QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0")});
     QVERIFY2(g.wsPort, g.output.constData());
     g.process->terminate();
-    QVERIFY(waitFor([&] { return g.process->state() == QProcess::NotRunning; }, 10000));
+    WAIT_COMPARE(g.process->state(), QProcess::NotRunning, 10000);
     QCOMPARE(g.process->exitCode(), 0);
 }
 

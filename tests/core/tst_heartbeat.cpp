@@ -14,6 +14,13 @@
 
 using namespace TestSupport;
 
+namespace {
+// The heartbeat sweeps once a second (Heartbeat's timer).
+constexpr qint64 HeartbeatSweepMs = 1000;
+// MonotonicClock's coarse clock may read this much behind a precise one.
+constexpr qint64 CoarseClockMs = 10;
+} // namespace
+
 class tst_Heartbeat : public QObject
 {
     Q_OBJECT
@@ -41,7 +48,9 @@ void tst_Heartbeat::deadClientIsEvictedLiveOneStays()
     // A real client: QWebSocket answers pings by itself and sends nothing else.
     WsClient live(server->wsPort());
     QVERIFY(live.bind("live", server.get()));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("dead"); }));
+    QElapsedTimer sinceLiveSpoke;
+    sinceLiveSpoke.start();
+    WAIT_VERIFY(server->registry()->isOnline("dead"));
 
     QElapsedTimer timer;
     timer.start();
@@ -51,8 +60,11 @@ void tst_Heartbeat::deadClientIsEvictedLiveOneStays()
     QVERIFY(!server->registry()->isOnline("dead"));
     QCOMPARE(server->metrics().evictedIdle, quint64(1));
 
-    // Well past two heartbeats, the live client is still there and reachable.
-    QTest::qWait(2500);
+    // Time itself is the point here: the live client's own last frame (its
+    // bind) grows older than the heartbeat timeout plus a sweep and a
+    // margin, and only its pongs keep it. It must still be there.
+    const qint64 pastTimeout = config.heartbeatMs + HeartbeatSweepMs + 500;
+    QTest::qWait(int(qMax<qint64>(0, pastTimeout - sinceLiveSpoke.elapsed())));
     QVERIFY(!live.disconnected);
     QVERIFY(server->registry()->isOnline("live"));
     TextClient backend(server->textPort());
@@ -92,15 +104,26 @@ void tst_Heartbeat::anyFrameCountsAsActivity()
     RawWsClient chatty(server->wsPort());
     QVERIFY(chatty.handshake());
     chatty.sendFrame(WsFrame::Text, "chatty");
-    // Binary frames, pongs and text after the bind all renew the deadline.
+    // Binary frames, pongs and text after the bind all renew the deadline:
+    // one every third of the timeout, for three timeouts. Time passing is
+    // the point, so this waits for it.
     const quint8 opcodes[] = {WsFrame::Binary, WsFrame::Pong, WsFrame::Text};
+    const int gapMs = int(config.heartbeatMs / 3);
+    QElapsedTimer sinceLast;
     for (int i = 0; i < 9; ++i) {
-        QTest::qWait(350);
+        QTest::qWait(gapMs);
         chatty.sendFrame(opcodes[i % 3], "x");
+        sinceLast.start();
     }
     QCOMPARE(chatty.socket().state(), QAbstractSocket::ConnectedState);
     QVERIFY(server->registry()->isOnline("chatty"));
-    QVERIFY(chatty.waitForDisconnected(4000)); // and once it stops, it goes
+    // Every frame was read (text and binary ones are counted; the pongs
+    // came between them).
+    WAIT_COMPARE(server->metrics().messagesIn, quint64(1 + 6));
+    // Once it stops, it goes: a full timeout after its last frame, not before.
+    QVERIFY(chatty.waitForDisconnected(int(config.heartbeatMs + HeartbeatSweepMs + 3000)));
+    QVERIFY2(sinceLast.elapsed() >= config.heartbeatMs - CoarseClockMs,
+        qPrintable(QString::number(sinceLast.elapsed())));
 }
 
 void tst_Heartbeat::serverAnswersPings()
@@ -111,10 +134,12 @@ void tst_Heartbeat::serverAnswersPings()
     QVERIFY(raw.handshake());
     raw.sendFrame(WsFrame::Ping, "abc");
     QByteArray got;
-    QVERIFY(waitFor([&] {
-        got += raw.socket().readAll();
-        return got.size() >= 5;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            got += raw.socket().readAll();
+            return got.size() >= 5;
+        },
+        got);
     QCOMPARE(got,
         QByteArray("\x8a\x03"
                    "abc"));
@@ -125,25 +150,30 @@ void tst_Heartbeat::largeSweepIsSplitAndContinued()
     // More connections fall due at once than one sweep handles: the rest
     // must follow right away, not a second later.
     Config config = loopbackConfig();
-    config.bindTimeoutMs = 3000;
+    config.bindTimeoutMs = 500;
     config.maxUnbound = 100000;
     auto server = startServer(config);
     QVERIFY(server);
     constexpr int Count = Heartbeat::MaxPerSweep + 700;
+    // Swept by hand only, with the periodic timer stopped: one sweep handles
+    // its budget and no more; only the continuation can finish the job.
+    Heartbeat &heartbeat = server->gateway()->heartbeat();
+    heartbeat.stop();
     std::vector<std::unique_ptr<QTcpSocket>> sockets;
     for (int i = 0; i < Count; ++i) {
         sockets.push_back(std::make_unique<QTcpSocket>());
         sockets.back()->connectToHost(QHostAddress::LocalHost, server->wsPort());
     }
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == Count; }, 20000));
-    // Sweep by hand, with the periodic timer stopped: one sweep handles its
-    // budget and no more; only the continuation can finish the job.
-    Heartbeat &heartbeat = server->gateway()->heartbeat();
-    heartbeat.stop();
-    QTest::qWait(3500); // all of them due now
+    WAIT_COMPARE(server->gateway()->connectionCount(), Count, 20000);
+    // Every one was accepted before now, so all are due once the bind
+    // timeout has passed from now on the heartbeat's own clock (the
+    // continuation reads that clock too, so it cannot be faked).
+    const qint64 allAccepted = MonotonicClock::nowMs();
+    WAIT_VERIFY(MonotonicClock::nowMs() - allAccepted > config.bindTimeoutMs,
+        int(config.bindTimeoutMs) + 2000);
     heartbeat.tick(MonotonicClock::nowMs());
     QCOMPARE(server->gateway()->connectionCount(), Count - Heartbeat::MaxPerSweep);
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 0; }, 5000));
+    WAIT_COMPARE(server->gateway()->connectionCount(), 0);
     QCOMPARE(server->metrics().bindTimeouts, quint64(Count));
 }
 

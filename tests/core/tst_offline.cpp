@@ -3,6 +3,7 @@
 #include "TestSupport.h"
 
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 #include <QTemporaryDir>
 
@@ -88,12 +89,10 @@ void tst_Offline::singleNodeSurvivesRestart()
     QVERIFY(rider.waitForDisconnected());
     WsClient second(again.wsPort());
     QVERIFY(second.bind("2001"));
-    // Live or stored (the bind is not acknowledged), the probe is all it gets.
-    const QByteArray reply = backend.request(pushLine("2001", "probe"));
-    QVERIFY2(reply == "ok\n" || reply == "queued\n", reply.constData());
-    QVERIFY(second.waitForMessages(1));
-    QTest::qWait(200);
-    QCOMPARE(second.messages, QList<QString>({QString::fromUtf8(pushLine("2001", "probe"))}));
+    QVERIFY(again.waitUntilBound("2001", 2));
+    // Nothing is stored any more: the probe is all it gets.
+    QVERIFY(probe(again.textPort(), second, "2001"));
+    QCOMPARE(second.messages, QList<QString> {probeMessage("2001")});
 }
 
 void tst_Offline::capsDropTheOldest()
@@ -110,11 +109,13 @@ void tst_Offline::capsDropTheOldest()
     QVERIFY(a.bind("a"));
     QVERIFY(b.bind("b"));
     QVERIFY(a.waitForMessages(2));
-    QVERIFY(b.waitForMessages(1));
-    QTest::qWait(200);
+    QVERIFY(probe(g.textPort(), a, "a"));
     QCOMPARE(a.messages,
-        QList<QString>(
-            {QString::fromUtf8(pushLine("a", "4")), QString::fromUtf8(pushLine("a", "5"))}));
+        QList<QString>({QString::fromUtf8(pushLine("a", "4")),
+            QString::fromUtf8(pushLine("a", "5")), probeMessage("a")}));
+    QVERIFY(probe(g.textPort(), b, "b"));
+    QCOMPARE(
+        b.messages, QList<QString>({QString::fromUtf8(pushLine("b", "b1")), probeMessage("b")}));
 }
 
 void tst_Offline::arraysAndBroadcast()
@@ -123,11 +124,8 @@ void tst_Offline::arraysAndBroadcast()
     QVERIFY(g.start(offlineArgs(QStringLiteral("arrays.sqlite"))));
     WsClient here(g.wsPort());
     QVERIFY(here.bind("here"));
+    QVERIFY(g.waitUntilBound("here"));
     TextClient backend(g.textPort());
-    // The bind is not acknowledged: wait until a push finds it.
-    QVERIFY(waitFor([&] { return backend.request(pushLine("here", "probe")) == "ok\n"; }));
-    QVERIFY(here.waitForMessages(1));
-    here.messages.clear();
     // Delivered where it can be, stored for the rest: ok.
     const QByteArray mixed = R"({"uid":["here","away1","away2"],"m":1})";
     QCOMPARE(backend.request(mixed), QByteArray("ok\n"));
@@ -135,19 +133,25 @@ void tst_Offline::arraysAndBroadcast()
     const QByteArray absent = R"({"uid":["away1","away2"],"m":2})";
     QCOMPARE(backend.request(absent), QByteArray("queued\n"));
     // A broadcast is never stored.
+    QVERIFY(probe(g.textPort(), here, "here"));
+    QCOMPARE(here.messages, QList<QString>({QString::fromUtf8(mixed), probeMessage("here")}));
     here.socket.close();
     QVERIFY(here.waitForDisconnected());
-    QVERIFY(waitFor([&] { return backend.request(R"({"uid":"*"})") == "fail\n"; }));
+    const QRegularExpression closed(QStringLiteral(" close conn=\\d+ uid=here "));
+    WAIT_VERIFY2(closed.match(QString::fromUtf8(g.output())).hasMatch(), g.output().right(1500));
+    QCOMPARE(backend.request(R"({"uid":"*"})"), QByteArray("fail\n"));
     WsClient away1(g.wsPort());
     QVERIFY(away1.bind("away1"));
     QVERIFY(away1.waitForMessages(2));
-    QTest::qWait(200);
-    QCOMPARE(away1.messages, QList<QString>({QString::fromUtf8(mixed), QString::fromUtf8(absent)}));
-    QCOMPARE(here.messages, QList<QString>({QString::fromUtf8(mixed)}));
+    QVERIFY(probe(g.textPort(), away1, "away1"));
+    QCOMPARE(away1.messages,
+        QList<QString>(
+            {QString::fromUtf8(mixed), QString::fromUtf8(absent), probeMessage("away1")}));
 }
 
 void tst_Offline::clusterSurvivesRestart()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     const QStringList common = {
@@ -156,7 +160,7 @@ void tst_Offline::clusterSurvivesRestart()
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
     QVERIFY(a.output().contains(" offline=redis"));
-    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(a.output().contains("cluster state=up"), a.output().right(1500));
     TextClient backend(a.textPort());
     for (int i = 1; i <= 4; ++i)
         QCOMPARE(
@@ -168,19 +172,22 @@ void tst_Offline::clusterSurvivesRestart()
 
     Gateway c;
     QVERIFY(c.start(common + QStringList {QStringLiteral("--node-id=c")}));
-    QVERIFY(waitFor([&] { return c.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(c.output().contains("cluster state=up"), c.output().right(1500));
     WsClient rider(c.wsPort());
     QVERIFY(rider.bind("3001"));
     QVERIFY(rider.waitForMessages(4));
+    QVERIFY(probe(c.textPort(), rider, "3001"));
+    QCOMPARE(rider.messages.size(), 5); // each once
     for (int i = 1; i <= 4; ++i)
         QCOMPARE(rider.messages[i - 1],
             QString::fromUtf8(pushLine("3001", "m" + QByteArray::number(i))));
-    QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:3001"}) == 0; }));
-    QVERIFY(waitFor([&] { return redis.integer({"ZCARD", "pushconsole:offline-index"}) == 0; }));
+    WAIT_COMPARE(redis.integer({"EXISTS", "pushconsole:offline:3001"}), 0);
+    WAIT_COMPARE(redis.integer({"ZCARD", "pushconsole:offline-index"}), 0);
 }
 
 void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     const QStringList common = {
@@ -188,9 +195,7 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
     Gateway a, b;
     QVERIFY(a.start(common + QStringList {QStringLiteral("--node-id=a")}));
     QVERIFY(b.start(common + QStringList {QStringLiteral("--node-id=b")}));
-    QVERIFY(waitFor([&] {
-        return a.output().contains("cluster state=up") && b.output().contains("cluster state=up");
-    }));
+    WAIT_VERIFY(a.output().contains("cluster state=up") && b.output().contains("cluster state=up"));
     TextClient backend(a.textPort());
     for (int i = 1; i <= 20; ++i)
         QCOMPARE(backend.request(pushLine("4001", QByteArray::number(i))), QByteArray("queued\n"));
@@ -203,13 +208,11 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
     // Each node reads what is still stored: every message reaches the uid
     // at least once, each connection gets its share in order, never one
     // twice, and the store ends empty.
-    QVERIFY(waitFor([&] {
-        return (QSet<QString>(onA.messages.cbegin(), onA.messages.cend())
-                   + QSet<QString>(onB.messages.cbegin(), onB.messages.cend()))
-                   .size()
-            == 20;
-    }));
-    QVERIFY(waitFor([&] { return redis.integer({"EXISTS", "pushconsole:offline:4001"}) == 0; }));
+    WAIT_COMPARE((QSet<QString>(onA.messages.cbegin(), onA.messages.cend())
+                     + QSet<QString>(onB.messages.cbegin(), onB.messages.cend()))
+                     .size(),
+        20);
+    WAIT_COMPARE(redis.integer({"EXISTS", "pushconsole:offline:4001"}), 0);
     QSet<QString> seen;
     for (const QList<QString> *got : {&onA.messages, &onB.messages}) {
         int last = 0;
@@ -226,30 +229,34 @@ void tst_Offline::bindOnTwoNodesAtOnceDeliversAtLeastOnce()
 
 void tst_Offline::bindDuringOutageGetsStoredLater()
 {
+    REQUIRE_PROGRAM("redis-server");
     RedisServer redis;
     QVERIFY(redis.start());
     Gateway a;
     QVERIFY(a.start({QStringLiteral("--redis=%1").arg(redis.url()),
         QStringLiteral("--offline-ttl=60"), QStringLiteral("--node-id=a"),
         QStringLiteral("--cluster-ttl=3s"), QStringLiteral("--redis-timeout=1s")}));
-    QVERIFY(waitFor([&] { return a.output().contains("cluster state=up"); }));
+    WAIT_VERIFY2(a.output().contains("cluster state=up"), a.output().right(1500));
     TextClient backend(a.textPort());
     QCOMPARE(backend.request(pushLine("5001", "s1")), QByteArray("queued\n"));
     QCOMPARE(backend.request(pushLine("5001", "s2")), QByteArray("queued\n"));
 
     // A Redis that hangs (not one that closes): found out by the timeouts.
     ::kill(pid_t(redis.processId()), SIGSTOP);
-    QVERIFY(waitFor([&] { return a.output().contains("warning cluster state=down"); }, 10000));
+    WAIT_VERIFY2(a.output().contains("warning cluster state=down"), a.output().right(1500), 10000);
     WsClient rider(a.wsPort());
     QVERIFY(rider.bind("5001"));
+    QVERIFY(a.waitUntilBound("5001"));
     // Bound and served locally; what is stored waits for Redis.
-    QVERIFY(waitFor([&] { return backend.request(pushLine("5001", "live")) == "ok\n"; }));
+    QCOMPARE(backend.request(pushLine("5001", "live")), QByteArray("ok\n"));
     QVERIFY(rider.waitForMessages(1));
     ::kill(pid_t(redis.processId()), SIGCONT);
     QVERIFY(rider.waitForMessages(3, 15000));
+    QVERIFY(probe(a.textPort(), rider, "5001"));
     QCOMPARE(rider.messages,
-        QList<QString>({QString::fromUtf8(pushLine("5001", "live")),
-            QString::fromUtf8(pushLine("5001", "s1")), QString::fromUtf8(pushLine("5001", "s2"))}));
+        QList<QString>(
+            {QString::fromUtf8(pushLine("5001", "live")), QString::fromUtf8(pushLine("5001", "s1")),
+                QString::fromUtf8(pushLine("5001", "s2")), probeMessage("5001")}));
     QCOMPARE(redis.integer({"EXISTS", "pushconsole:offline:5001"}), 0);
 }
 

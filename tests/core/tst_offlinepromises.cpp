@@ -3,7 +3,6 @@
 #include "TestSupport.h"
 
 #include <QRegularExpression>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -124,13 +123,6 @@ QByteArray httpGet(quint16 port, const QByteArray &path)
 }
 
 // "bind" lines in the log for uid so far.
-int bindsOf(Gateway &g, const QByteArray &uid)
-{
-    const QRegularExpression bound(QStringLiteral(" info bind conn=\\d+ uid=%1 ")
-                                       .arg(QRegularExpression::escape(QString::fromLatin1(uid))));
-    return int(QString::fromUtf8(g.output()).count(bound));
-}
-
 // One counter of /metrics; -1 when it is missing.
 double metric(quint16 httpPort, const QByteArray &name)
 {
@@ -178,7 +170,9 @@ private:
 void tst_OfflinePromises::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QVERIFY(m_redis.start());
+    // Half the rows use Redis; REQUIRE_PROGRAM in each of them says so.
+    if (!programPath(QStringLiteral("redis-server")).isEmpty())
+        QVERIFY(m_redis.start());
 }
 
 bool tst_OfflinePromises::startGateway(Gateway *g, bool redis, const QStringList &extra)
@@ -199,21 +193,17 @@ bool tst_OfflinePromises::startGateway(Gateway *g, bool redis, const QStringList
 void tst_OfflinePromises::expectStored(
     Gateway &g, const QByteArray &uid, const QList<QByteArray> &expected)
 {
-    const int binds = bindsOf(g, uid);
+    const int binds = g.bindCount(uid);
     WsClient client(g.wsPort());
     QVERIFY(client.bind(uid));
-    QVERIFY2(waitFor([&] { return bindsOf(g, uid) > binds; }), g.output().right(1500).constData());
-    QVERIFY2(client.waitForMessages(int(expected.size())), qPrintable(client.messages.join(u'|')));
+    QVERIFY(g.waitUntilBound(uid, binds + 1));
+    QVERIFY(client.waitForMessages(int(expected.size())));
     // Bound: the probe goes live or behind the backlog, and comes last.
-    TextClient backend(g.textPort());
-    const QByteArray probe = pushLine(uid, "probe");
-    const QByteArray reply = backend.request(probe);
-    QVERIFY2(reply == "ok\n" || reply == "queued\n", reply.constData());
-    QVERIFY(client.waitForMessages(int(expected.size()) + 1));
+    QVERIFY(probe(g.textPort(), client, uid));
     QList<QString> want;
     for (const QByteArray &m : expected)
         want.append(QString::fromUtf8(m));
-    want.append(QString::fromUtf8(probe));
+    want.append(probeMessage(uid));
     if (client.messages != want) {
         for (const QString &m : client.messages)
             qWarning("got %s", qPrintable(m.left(40)));
@@ -231,6 +221,8 @@ void tst_OfflinePromises::byteCapsDropTheOldest_data()
 void tst_OfflinePromises::byteCapsDropTheOldest()
 {
     QFETCH(bool, redis);
+    if (redis)
+        REQUIRE_PROGRAM("redis-server");
     Gateway g;
     QVERIFY(startGateway(&g, redis,
         {QStringLiteral("--offline-max-bytes-per-uid=5K"),
@@ -262,9 +254,8 @@ void tst_OfflinePromises::byteCapsDropTheOldest()
     expectStored(g, "c", {line("c", 1)});
     if (redis) {
         // Every message acknowledged: the byte counts are back to zero.
-        QVERIFY(waitFor([&] {
-            return m_redis.command({"GET", "pushconsole:offline-bytes"}) == "$1\r\n0\r\n";
-        }));
+        WAIT_COMPARE(
+            m_redis.command({"GET", "pushconsole:offline-bytes"}), QByteArray("$1\r\n0\r\n"));
         QCOMPARE(m_redis.integer({"ZCARD", "pushconsole:offline-index"}), 0);
         QCOMPARE(m_redis.integer({"EXISTS", "pushconsole:offline-bytes:a",
                      "pushconsole:offline-bytes:b", "pushconsole:offline-bytes:c"}),
@@ -277,8 +268,8 @@ void tst_OfflinePromises::diskFullAnswersFailAndLosesNothing()
     // A full disk for real, without privileges: the gateway runs with a
     // file size limit (RLIMIT_FSIZE, SIGXFSZ ignored, so writes past it
     // fail with EFBIG as they would with ENOSPC).
-    const QString prlimit = QStandardPaths::findExecutable(QStringLiteral("prlimit"));
-    QVERIFY2(!prlimit.isEmpty(), "prlimit (util-linux) is needed");
+    REQUIRE_PROGRAM("prlimit");
+    const QString prlimit = programPath(QStringLiteral("prlimit"));
     Gateway g;
     g.setLauncher({QStringLiteral("/bin/sh"), QStringLiteral("-c"),
         QStringLiteral("trap '' XFSZ; exec \"$0\" --fsize=1048576 -- \"$@\""), prlimit});
@@ -317,6 +308,8 @@ void tst_OfflinePromises::backlogAtTheReadersPace_data()
 void tst_OfflinePromises::backlogAtTheReadersPace()
 {
     QFETCH(bool, redis);
+    if (redis)
+        REQUIRE_PROGRAM("redis-server");
     Gateway g;
     QVERIFY(startGateway(&g, redis,
         {QStringLiteral("--max-output=8M"), QStringLiteral("--max-line=2M"),
@@ -329,7 +322,7 @@ void tst_OfflinePromises::backlogAtTheReadersPace()
     // output cap, so it must be paced, not dropped as a slow consumer.
     SlowReader reader(g.wsPort(), 256 * 1024, 20);
     QVERIFY(reader.bind("6001"));
-    QVERIFY(waitFor([&] { return reader.messages.size() >= 3 || reader.isGone(); }, 20000));
+    WAIT_VERIFY(reader.messages.size() >= 3 || reader.isGone(), 20000);
     QVERIFY2(!reader.isGone(), g.output().right(2000).constData());
     // A live push now goes behind the backlog, into the store: queued.
     const QByteArray live = pushLine("6001", "live");
@@ -343,9 +336,7 @@ void tst_OfflinePromises::backlogAtTheReadersPace()
     QCOMPARE(reader.messages.back(), live);
     QVERIFY(!g.output().contains("slow consumer"));
     if (redis)
-        QVERIFY(waitFor([&] {
-            return m_redis.integer({"EXISTS", "pushconsole:offline:6001"}) == 0;
-        }));
+        WAIT_COMPARE(m_redis.integer({"EXISTS", "pushconsole:offline:6001"}), 0);
     // Everything was handed over: a second connection gets nothing stored.
     expectStored(g, "6001", {});
 }
@@ -360,6 +351,8 @@ void tst_OfflinePromises::backlogSurvivesADrop_data()
 void tst_OfflinePromises::backlogSurvivesADrop()
 {
     QFETCH(bool, redis);
+    if (redis)
+        REQUIRE_PROGRAM("redis-server");
     Gateway g;
     QVERIFY(startGateway(&g, redis,
         {QStringLiteral("--max-output=8M"), QStringLiteral("--max-line=2M"),
@@ -372,7 +365,7 @@ void tst_OfflinePromises::backlogSurvivesADrop()
     // loses its network would look after the timeout).
     SlowReader first(g.wsPort(), 64 * 1024, 50);
     QVERIFY(first.bind("7001"));
-    QVERIFY(waitFor([&] { return first.messages.size() >= 2 || first.isGone(); }, 20000));
+    WAIT_VERIFY(first.messages.size() >= 2 || first.isGone(), 20000);
     QVERIFY(!first.isGone());
     first.abort();
     const int gotFirst = int(first.messages.size());

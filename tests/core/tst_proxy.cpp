@@ -1,5 +1,6 @@
 #include "GatewayProcess.h"
 #include "RawWsClient.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 
@@ -130,6 +131,7 @@ public:
         return waitFor([this] { return m_gone; }, timeoutMs);
     }
     quint16 localPort() const { return m_socket.localPort(); }
+    QTcpSocket &socket() { return m_socket; }
 
 private:
     QTcpSocket m_socket;
@@ -488,8 +490,8 @@ void tst_Proxy::forwardedForNamesTheClientForLimits()
     QVERIFY(b.upgraded());
     a.bind("a");
     b.bind("b");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("b"); }));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("a"); }));
+    WAIT_VERIFY(server->registry()->isOnline("b"));
+    WAIT_VERIFY(server->registry()->isOnline("a"));
     QCOMPARE(peerOf(server.get(), "a"), QStringLiteral("203.0.113.7"));
 
     Client third(server->wsPort());
@@ -513,8 +515,8 @@ void tst_Proxy::forwardedForNamesTheClientForLimits()
     QCOMPARE(connects.front().detail, QStringLiteral("/push"));
     // A slot frees when one of the client's connections goes.
     a.send(RawWsClient::frame(0x8, QByteArray("\x03\xe8", 2)));
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("a"); }));
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 3; }));
+    WAIT_VERIFY(!server->registry()->isOnline("a"));
+    WAIT_COMPARE(server->gateway()->connectionCount(), 3);
     Client again(server->wsPort());
     again.send(upgradeRequest("203.0.113.7"));
     QVERIFY(again.upgraded());
@@ -532,7 +534,7 @@ void tst_Proxy::forwardedForFromUntrustedIsIgnored()
     forger.send(upgradeRequest("203.0.113.7"));
     QVERIFY(forger.upgraded());
     forger.bind("forger");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("forger"); }));
+    WAIT_VERIFY(server->registry()->isOnline("forger"));
     QCOMPARE(
         peerOf(server.get(), "forger"), QStringLiteral("127.0.0.2:%1").arg(forger.localPort()));
     for (const Event &e : eventsOf(events, Event::Type::Connected)) {
@@ -553,7 +555,7 @@ void tst_Proxy::malformedForwardedForCountsTheProxy()
     c.send(upgradeRequest("203.0.113.7, not-an-address"));
     QVERIFY(c.upgraded());
     c.bind("m");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("m"); }));
+    WAIT_VERIFY(server->registry()->isOnline("m"));
     QCOMPARE(peerOf(server.get(), "m"), QStringLiteral("127.0.0.1:%1").arg(c.localPort()));
     bool warned = false;
     for (const Event &e : eventsOf(events, Event::Type::Error)) {
@@ -574,7 +576,7 @@ void tst_Proxy::proxyV1GivesTheClient()
     c.send("PROXY TCP4 203.0.113.7 192.0.2.1 5555 443\r\n" + upgradeRequest());
     QVERIFY(c.upgraded());
     c.bind("v1");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("v1"); }));
+    WAIT_VERIFY(server->registry()->isOnline("v1"));
     QCOMPARE(peerOf(server.get(), "v1"), QStringLiteral("203.0.113.7:5555"));
     const QList<Event> bound = eventsOf(events, Event::Type::Bound);
     QCOMPARE(bound.size(), 1);
@@ -590,17 +592,18 @@ void tst_Proxy::proxyV2InPiecesGivesTheClient()
     const QByteArray header = v2Header(0x21, 0x21,
         ipv6Doc(7) + ipv6Doc(1) + be16(4433) + be16(8013) + QByteArray(1, '\x04') + be16(3)
             + "pad");
-    // A byte at a time: the intake must neither spin nor take the request.
+    // A byte at a time, each read before the next is sent: the intake must
+    // neither spin nor take the request.
     for (qsizetype i = 0; i < header.size(); ++i) {
         c.send(header.mid(i, 1));
-        QTest::qWait(1);
+        QVERIFY(waitUntilReadByPeer(c.socket()));
     }
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 1; }));
+    WAIT_COMPARE(server->gateway()->connectionCount(), 1);
     QCOMPARE(server->gateway()->proxyHeadersPending(), 0);
     c.send(upgradeRequest());
     QVERIFY(c.upgraded());
     c.bind("v2");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("v2"); }));
+    WAIT_VERIFY(server->registry()->isOnline("v2"));
     QCOMPARE(peerOf(server.get(), "v2"), QStringLiteral("[2001:db8::7]:4433"));
 }
 
@@ -688,7 +691,7 @@ void tst_Proxy::proxyHeaderDeadline()
     Client silent(server->wsPort());
     Client partial(server->wsPort());
     partial.send("PROXY TCP4 203.0.113.7 ");
-    QVERIFY(waitFor([&] { return server->gateway()->proxyHeadersPending() == 2; }));
+    WAIT_COMPARE(server->gateway()->proxyHeadersPending(), 2);
     QVERIFY(silent.waitGone(5000));
     QVERIFY(partial.waitGone(5000));
     QCOMPARE(server->gateway()->proxyHeadersPending(), 0);
@@ -714,7 +717,7 @@ void tst_Proxy::proxyChainUsesForwardedFor()
     c.send("PROXY TCP4 10.0.0.5 10.0.0.1 40000 8013\r\n" + upgradeRequest("203.0.113.7"));
     QVERIFY(c.upgraded());
     c.bind("chain");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("chain"); }));
+    WAIT_VERIFY(server->registry()->isOnline("chain"));
     QCOMPARE(peerOf(server.get(), "chain"), QStringLiteral("203.0.113.7"));
     Client d(server->wsPort());
     d.send("PROXY TCP4 10.0.0.5 10.0.0.1 40001 8013\r\n" + upgradeRequest("203.0.113.7"));
@@ -724,6 +727,7 @@ void tst_Proxy::proxyChainUsesForwardedFor()
 // The header comes before the TLS hello; the hello must reach TLS untouched.
 void tst_Proxy::proxyProtocolBeforeTls()
 {
+    REQUIRE_PROGRAM("openssl");
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const QString cert = dir.filePath(QStringLiteral("cert.pem"));
@@ -745,12 +749,12 @@ void tst_Proxy::proxyProtocolBeforeTls()
     QSslSocket socket;
     socket.setPeerVerifyMode(QSslSocket::VerifyNone);
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->wsPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.write("PROXY TCP6 2001:db8::7 2001:db8::1 4433 8013\r\n");
     socket.startClientEncryption();
-    QVERIFY(waitFor([&] { return socket.isEncrypted(); }));
+    WAIT_VERIFY(socket.isEncrypted());
     socket.write(upgradeRequest() + RawWsClient::frame(0x1, "tls"));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("tls"); }));
+    WAIT_VERIFY(server->registry()->isOnline("tls"));
     QCOMPARE(peerOf(server.get(), "tls"), QStringLiteral("[2001:db8::7]:4433"));
 }
 
@@ -766,7 +770,7 @@ void tst_Proxy::headlessLogAndApiShowTheClient()
     c.send("PROXY TCP4 203.0.113.7 192.0.2.1 5555 443\r\n" + upgradeRequest());
     QVERIFY(c.upgraded());
     c.bind("rider");
-    QVERIFY(waitFor([&] { return gateway.output().contains(" bind "); }));
+    WAIT_VERIFY2(gateway.output().contains(" bind "), gateway.output().right(1500));
     QByteArray bindLine;
     for (const QByteArray &line : gateway.output().split('\n')) {
         if (line.contains(" bind "))
@@ -776,13 +780,15 @@ void tst_Proxy::headlessLogAndApiShowTheClient()
 
     QTcpSocket http;
     http.connectToHost(QHostAddress(QHostAddress::LocalHost), gateway.httpPort());
-    QVERIFY(waitFor([&] { return http.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(http.state(), QAbstractSocket::ConnectedState);
     http.write("GET /api/uids/rider HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     QByteArray reply;
-    QVERIFY(waitFor([&] {
-        reply += http.readAll();
-        return reply.contains("\"peer\"") && reply.endsWith("}");
-    }));
+    WAIT_UNTIL(
+        [&] {
+            reply += http.readAll();
+            return reply.contains("\"peer\"") && reply.endsWith("}");
+        },
+        reply);
     QVERIFY2(reply.contains("\"peer\":\"203.0.113.7:5555\""), reply.constData());
     QVERIFY(gateway.stop());
 }

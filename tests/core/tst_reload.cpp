@@ -1,3 +1,4 @@
+#include "ExternalPrograms.h"
 #include "GatewayProcess.h"
 #include "TestMain.h"
 #include "TestSupport.h"
@@ -165,6 +166,7 @@ bool tst_Reload::makeCertificate(const QString &cert, const QString &key, const 
 
 void tst_Reload::renewedCertificateAndRotatedKey()
 {
+    REQUIRE_PROGRAM("openssl");
     // The paths the service is configured with; certbot renews in place.
     const QString cert = m_dir.filePath(QStringLiteral("cert.pem"));
     const QString key = m_dir.filePath(QStringLiteral("key.pem"));
@@ -196,6 +198,7 @@ void tst_Reload::renewedCertificateAndRotatedKey()
     QVERIFY(connect(old, first));
     QCOMPARE(old.sslConfiguration().peerCertificate(), first);
     old.sendTextMessage(QStringLiteral("old-rider"));
+    QVERIFY(gateway.waitUntilBound("old-rider"));
 
     // Renewed: new key pair and certificate at the same paths; a rotated API key.
     QVERIFY(makeCertificate(cert, key, QStringLiteral("second")));
@@ -215,7 +218,7 @@ void tst_Reload::renewedCertificateAndRotatedKey()
     // ...the connected one stays and is still pushed to.
     TextClient backend(gateway.textPort());
     QCOMPARE(backend.request(pushLine("old-rider", "after renewal")), QByteArray("ok\n"));
-    QVERIFY(waitFor([&] { return oldMessages.size() == 1; }));
+    WAIT_COMPARE(oldMessages.size(), 1);
     // The HTTP API takes the new key only.
     const auto status = [&](const QByteArray &bearer) {
         QTcpSocket http;

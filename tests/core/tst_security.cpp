@@ -1,4 +1,5 @@
 #include "RawWsClient.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 
@@ -78,6 +79,7 @@ bool tst_Security::openssl(const QStringList &args)
 void tst_Security::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    REQUIRE_PROGRAM("openssl"); // the certificates and keys of most tests
     m_cert = m_dir.filePath(QStringLiteral("cert.pem"));
     m_key = m_dir.filePath(QStringLiteral("key.pem"));
     m_otherKey = m_dir.filePath(QStringLiteral("other.pem"));
@@ -126,15 +128,15 @@ void tst_Security::wssBindAndPush()
     connect(
         &socket, &QWebSocket::textMessageReceived, this, [&](const QString &m) { received << m; });
     socket.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server->wsPort())));
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.sendTextMessage(QStringLiteral("secure"));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("secure"); }));
+    WAIT_VERIFY(server->registry()->isOnline("secure"));
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("secure", "over tls")), QByteArray("ok\n"));
-    QVERIFY(waitFor([&] { return received.size() == 1; }));
+    WAIT_COMPARE(received.size(), 1);
     QCOMPARE(received.front().toUtf8(), pushLine("secure", "over tls"));
     socket.close();
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("secure"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("secure"));
 }
 
 void tst_Security::plainClientOnTlsPortIsRefused()
@@ -257,7 +259,7 @@ void tst_Security::tlsCipherPolicy()
             QStringLiteral("127.0.0.1:%1").arg(server->wsPort())}
             + args);
     client.closeWriteChannel(); // end of input: s_client says goodbye after the handshake
-    QVERIFY(waitFor([&] { return client.state() == QProcess::NotRunning; }, 30000));
+    WAIT_COMPARE(client.state(), QProcess::NotRunning, 30000);
     const QByteArray out = client.readAllStandardOutput() + client.readAllStandardError();
     const QByteArray line =
         "Cipher is " + (cipher.isEmpty() ? QByteArray("(NONE)") : cipher.toLatin1());
@@ -267,6 +269,7 @@ void tst_Security::tlsCipherPolicy()
 
 void tst_Security::tokenFromPhpBinds()
 {
+    REQUIRE_PROGRAM("php");
     const QString secretFile = m_dir.filePath(QStringLiteral("secret"));
     QFile secret(secretFile);
     QVERIFY(secret.open(QIODevice::WriteOnly));
@@ -283,7 +286,7 @@ void tst_Security::tokenFromPhpBinds()
     php.start(QStringLiteral("php"),
         {QStringLiteral(PUSHCONSOLE_PHP_DIR "/mint_token.php"), secretFile,
             QStringLiteral("rider@example.com")});
-    QVERIFY(waitFor([&] { return php.state() == QProcess::NotRunning; }, 15000));
+    WAIT_COMPARE(php.state(), QProcess::NotRunning, 15000);
     QCOMPARE(php.exitCode(), 0);
     const QByteArray token = php.readAllStandardOutput().trimmed();
     QVERIFY(token.count('.') == 2);
@@ -294,10 +297,14 @@ void tst_Security::tokenFromPhpBinds()
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("rider@example.com", "hi")), QByteArray("ok\n"));
     QVERIFY(rider.waitForMessages(1));
+    // The token is in no event, the bind's included (so there is one to look at).
+    bool sawBind = false;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
+        sawBind = sawBind || (e.type == Event::Type::Bound && e.uid == "rider@example.com");
         QVERIFY(!e.text.contains(token) && !e.detail.toUtf8().contains(token));
     }
+    QVERIFY(sawBind);
 }
 
 void tst_Security::plainUidRefusedWhenTokensAreOn()
@@ -395,7 +402,7 @@ void tst_Security::tokenEvictsOnlyItsOwnConnections()
     QVERIFY(replay1.waitForDisconnected());
     QCOMPARE(int(replay1.socket.closeCode()), 4001);
     QCOMPARE(replay1.socket.closeReason(), QStringLiteral("too many connections for this token"));
-    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 2; }));
+    WAIT_COMPARE(server->registry()->connectionCount(), 2);
     // ...and a token with no connection here cannot make room at all.
     WsClient stranger(server->wsPort());
     QVERIFY(stranger.waitConnected());
@@ -436,7 +443,10 @@ void tst_Security::tokenWithoutJtiIsNamedBySignature()
     d.socket.sendTextMessage(QString::fromLatin1(same));
     QVERIFY(a.waitForDisconnected());
     QCOMPARE(int(a.socket.closeCode()), 4001);
-    QVERIFY(waitFor([&] { return server->registry()->connectionCount() == 3; }));
+    WAIT_COMPARE(server->registry()->connectionCount(), 3);
+    // b and c are still served, and no close came before the probe.
+    QVERIFY(probe(server->textPort(), b, "u"));
+    WAIT_VERIFY2(c.messages.contains(probeMessage("u")), c.messages);
     QVERIFY(!b.disconnected && !c.disconnected);
 }
 
@@ -458,7 +468,7 @@ void tst_Security::perIpLimit()
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("ip2", "x")), QByteArray("ok\n"));
     clients.front()->socket.close();
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() == 2; }));
+    WAIT_COMPARE(server->gateway()->connectionCount(), 2);
     WsClient again(server->wsPort());
     QVERIFY(again.bind("again", server.get()));
 }
@@ -491,6 +501,9 @@ void tst_Security::totalLimit()
     QVERIFY(b.bind("b", server.get()));
     QVERIFY(isRefused(server->wsPort()));
     QCOMPARE(server->metrics().refusedTotal, quint64(1));
+    // The two inside are untouched: still served, no close before the probe.
+    QVERIFY(probe(server->textPort(), a, "a"));
+    QVERIFY(probe(server->textPort(), b, "b"));
     QVERIFY(!a.disconnected && !b.disconnected);
 }
 
@@ -509,6 +522,9 @@ void tst_Security::unboundCapEvictsTheOldest()
     WsClient c(server->wsPort());
     QVERIFY(c.bind("c", server.get()));
     QVERIFY(a.waitForDisconnected());
+    // b stays: it can still bind and be served.
+    QVERIFY(b.bind("b", server.get()));
+    QVERIFY(probe(server->textPort(), b, "b"));
     QVERIFY(!b.disconnected);
     QCOMPARE(server->metrics().evictedUnbound, quint64(1));
     QCOMPARE(server->metrics().refusedUnbound, quint64(0));
@@ -526,20 +542,22 @@ void tst_Security::unboundCapEvictsTheOldest()
         ::connect(fd, reinterpret_cast<const sockaddr *>(&to), sizeof to);
         flood.push_back(fd);
     }
-    // a, b and all but the last flood socket.
-    QVERIFY(waitFor([&] { return server->metrics().evictedUnbound == 200; }, 10000));
+    // a, and all flood sockets but the last two (b is bound now).
+    WAIT_COMPARE(server->metrics().evictedUnbound, 199, 10000);
     WsClient d(server->wsPort());
     QVERIFY(d.bind("d", server.get()));
     for (int fd : flood)
         ::close(fd);
-    QVERIFY(waitFor([&] {
-        for (const auto &args : events) {
-            const Event e = args.front().value<Event>();
-            if (e.detail.contains(QLatin1String("more connections without a uid evicted")))
-                return true;
-        }
-        return false;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            for (const auto &args : events) {
+                const Event e = args.front().value<Event>();
+                if (e.detail.contains(QLatin1String("more connections without a uid evicted")))
+                    return true;
+            }
+            return false;
+        },
+        QByteArray::number(events.size()) + " events");
     int lines = 0;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
@@ -638,23 +656,24 @@ void tst_Security::pendingRepliesStopReading()
     backend.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
     backend.setReadBufferSize(1);
     backend.connectToHost(QHostAddress::LocalHost, server->textPort());
-    QVERIFY(waitFor([&] { return backend.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(backend.state(), QAbstractSocket::ConnectedState);
     constexpr int Lines = 300000;
     QByteArray flood;
     for (int i = 0; i < Lines; ++i)
         flood += "x\n"; // each answered with a 50-byte error line
     backend.write(flood);
-    // Give it time: the server answers until the kernel and then its queue
-    // are full, then stops reading.
-    QTest::qWait(1500);
+    // The server answers until the kernel and then its queue are full, then
+    // stops reading: bytes wait in its receive queue while its event loop
+    // (ours) has nothing to do. A server that read on would be busy with
+    // them in that pass.
+    WAIT_VERIFY2(unreadByPeer(backend) > 0 && eventLoopIdle(),
+        QByteArray::number(server->metrics().pushesWith(PushStatus::Error)) + " handled", 30000);
     const quint64 handled = server->metrics().pushesWith(PushStatus::Error);
     QVERIFY2(handled < quint64(Lines), qPrintable(QString::number(handled)));
-    QTest::qWait(500);
-    QCOMPARE(server->metrics().pushesWith(PushStatus::Error), handled); // really stopped
     // Reading the replies lets it go on; every line gets its answer.
     backend.setReadBufferSize(0);
     qint64 replies = 0;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (backend.canReadLine()) {
                 const QByteArray line = backend.readLine();
@@ -664,7 +683,7 @@ void tst_Security::pendingRepliesStopReading()
             }
             return replies == Lines;
         },
-        30000));
+        QByteArray::number(replies) + " error replies", 30000);
     QCOMPARE(replies, qint64(Lines));
 }
 
@@ -679,7 +698,7 @@ void tst_Security::slowConsumerIsCountedAndLogged()
     slow.socket().setReadBufferSize(1);
     QVERIFY(slow.handshake());
     slow.sendFrame(WsFrame::Text, "slow");
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(server->registry()->isOnline("slow"));
     const QByteArray line = "{\"uid\":\"slow\",\"x\":\"" + QByteArray(60000, 'p') + "\"}";
     PushResult r;
     r.status = PushStatus::Ok;
@@ -688,7 +707,7 @@ void tst_Security::slowConsumerIsCountedAndLogged()
         r = server->router()->push(line, PushSource::TextPort);
     QCOMPARE(r.status, PushStatus::Fail);
     QVERIFY(delivered > 2);
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("slow"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("slow"));
     QCOMPARE(server->metrics().droppedSlow, quint64(1));
     bool logged = false;
     for (const auto &args : events) {
@@ -713,28 +732,29 @@ void tst_Security::pushFloodLeavesOthersServed()
     for (int i = 0; i < Flood; ++i)
         flood += R"({"uid":"sink","i":)" + QByteArray::number(i) + "}\n";
     flooder.send(flood);
-    QTest::qWait(20);
-    // While the flood is being worked through, the other backend's single
-    // push is answered: reads are bounded per connection and wake-up.
+    // While the flood is being worked through (its first pushes are done),
+    // the other backend's single push is answered: reads are bounded per
+    // connection and wake-up.
+    WAIT_VERIFY(server->metrics().pushesWith(PushStatus::Ok) > 0);
     other.send(R"({"uid":"sink","from":"other"})"
                "\n");
     QList<QByteArray> floodReplies;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (flooder.socket().canReadLine())
                 floodReplies << flooder.socket().readLine();
             return other.socket().canReadLine();
         },
-        20000));
+        QByteArray::number(floodReplies.size()) + " flood replies", 20000);
     QCOMPARE(other.socket().readLine(), QByteArray("ok\n"));
     QVERIFY2(floodReplies.size() < Flood, qPrintable(QString::number(floodReplies.size())));
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             while (flooder.socket().canReadLine())
                 floodReplies << flooder.socket().readLine();
             return floodReplies.size() == Flood;
         },
-        30000));
+        QByteArray::number(floodReplies.size()) + " flood replies", 30000);
 }
 
 void tst_Security::connectionFloodLeavesOthersServed()
@@ -753,7 +773,7 @@ void tst_Security::connectionFloodLeavesOthersServed()
     TextClient backend(server->textPort());
     QCOMPARE(backend.request(pushLine("rider", "during the flood")), QByteArray("ok\n"));
     QVERIFY(rider.waitForMessages(1));
-    QVERIFY(waitFor([&] { return server->gateway()->connectionCount() >= 1001; }, 20000));
+    WAIT_COMPARE_GE(server->gateway()->connectionCount(), 1001, 20000);
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Security)

@@ -2,7 +2,6 @@
 #include "TestSupport.h"
 
 #include <QProcess>
-#include <QStandardPaths>
 
 using namespace TestSupport;
 
@@ -31,8 +30,8 @@ private:
 
 void tst_SeedPhp::initTestCase()
 {
-    m_php = QStandardPaths::findExecutable(QStringLiteral("php"));
-    QVERIFY2(!m_php.isEmpty(), "php-cli is required (the test command installs it)");
+    REQUIRE_PROGRAM("php");
+    m_php = programPath(QStringLiteral("php"));
 }
 
 tst_SeedPhp::Run tst_SeedPhp::runCallback(const QByteArray &rowJson, quint16 port)

@@ -5,6 +5,7 @@
 #include "Metrics.h"
 #include "RedisUrl.h"
 #include "SessionRegistry.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 #include "TextConnection.h"
@@ -12,9 +13,7 @@
 
 #include <QProcess>
 #include <QSignalSpy>
-#include <QStandardPaths>
 
-#include <cerrno>
 #include <csignal>
 #include <sys/socket.h>
 
@@ -22,18 +21,6 @@ using namespace ClusterSupport;
 using namespace TestSupport;
 
 namespace {
-
-// True when the server has written nothing to this socket: neither Qt's
-// buffer nor the kernel's holds a byte. On loopback a reply the server
-// wrote is in the kernel's buffer the moment write() returns.
-bool nothingReceived(QTcpSocket &socket)
-{
-    char c;
-    errno = 0;
-    return socket.bytesAvailable() == 0
-        && ::recv(int(socket.socketDescriptor()), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0
-        && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
 
 // Node a is a PushServer in this process, node b a bare ClusterLink that
 // holds uid "remote" and records what is published to it; both on a Redis
@@ -202,7 +189,7 @@ void tst_TextPort::browserRequestIsRefused()
 
     QTcpSocket browser;
     browser.connectToHost(QHostAddress::LocalHost, server->textPort());
-    QVERIFY(waitFor([&] { return browser.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(browser.state(), QAbstractSocket::ConnectedState);
     const QString peer = QStringLiteral("127.0.0.1:%1").arg(browser.localPort());
     // The body a page controls: pushes, each on its own line.
     browser.write(head
@@ -210,7 +197,7 @@ void tst_TextPort::browserRequestIsRefused()
           "\n"
           R"({"uid":"victim","msg":"again"})"
           "\n");
-    QVERIFY(waitFor([&] { return browser.state() == QAbstractSocket::UnconnectedState; }));
+    WAIT_COMPARE(browser.state(), QAbstractSocket::UnconnectedState);
     if (executed.isEmpty())
         QCOMPARE(browser.readAll(), QByteArray()); // not a byte a page could read
     QCOMPARE(server->metrics().refusedTextHttp, quint64(1));
@@ -235,8 +222,8 @@ void tst_TextPort::browserRequestIsRefused()
 
 void tst_TextPort::curlPostIsRefused()
 {
-    const QString curl = QStandardPaths::findExecutable(QStringLiteral("curl"));
-    QVERIFY2(!curl.isEmpty(), "curl is required (the test command installs it)");
+    REQUIRE_PROGRAM("curl");
+    const QString curl = programPath(QStringLiteral("curl"));
     auto server = startServer();
     QVERIFY(server);
     WsClient victim(server->wsPort());
@@ -248,8 +235,8 @@ void tst_TextPort::curlPostIsRefused()
             QStringLiteral("%{http_code}"), QStringLiteral("--data"),
             QStringLiteral("{\"uid\":\"*\",\"msg\":\"curl\"}\n{\"uid\":\"victim\"}\n"),
             QStringLiteral("http://127.0.0.1:%1/").arg(server->textPort())});
-    QVERIFY(waitFor([&] { return p.state() == QProcess::NotRunning; }, 15000));
-    QVERIFY(p.exitCode() != 0); // empty reply or reset
+    WAIT_COMPARE(p.state(), QProcess::NotRunning, 15000);
+    QCOMPARE(p.exitCode(), 56); // CURLE_RECV_ERROR: reset, not a byte of an answer
     QCOMPARE(p.readAllStandardOutput(), QByteArray("000"));
     QCOMPARE(server->metrics().refusedTextHttp, quint64(1));
     QVERIFY(probe(server.get(), victim, "victim"));
@@ -290,14 +277,18 @@ void tst_TextPort::idleConnectionIsClosed()
     TextClient busy(server->textPort());
     TextClient silent(server->textPort());
     QCOMPARE(silent.request(R"({"uid":"x"})"), QByteArray("fail\n"));
-    // One that keeps pushing stays, however long it lasts.
+    // One that keeps pushing stays, however long it lasts: it pushes every
+    // quarter of the timeout until the silent one is closed.
     QElapsedTimer clock;
     clock.start();
-    while (!silent.waitForDisconnected(100)) {
+    const auto silentGone = [&] {
+        return silent.socket().state() == QAbstractSocket::UnconnectedState;
+    };
+    while (!waitFor(silentGone, int(config.textIdleTimeoutMs / 4))) {
         QCOMPARE(busy.request(R"({"uid":"x"})"), QByteArray("fail\n"));
-        QVERIFY(clock.elapsed() < 5000);
+        QVERIFY2(clock.elapsed() < 5000, "the silent connection was never closed");
     }
-    QVERIFY(clock.elapsed() >= 300);
+    QVERIFY(clock.elapsed() >= config.textIdleTimeoutMs - 100);
     QVERIFY(busy.isConnected());
     QCOMPARE(server->metrics().textIdleTimeouts, quint64(1));
     bool logged = false;
@@ -323,18 +314,23 @@ void tst_TextPort::slowlorisLineTimesOut()
     // only push slot.
     TextClient loris(server->textPort());
     loris.send("{");
-    QVERIFY(waitFor([&] { return server->textServer()->connectionCount() == 1; }));
+    WAIT_COMPARE(server->textServer()->connectionCount(), 1);
     QVERIFY(isRefused(server->textPort()));
     QElapsedTimer clock;
     clock.start();
     QList<QByteArray> lines;
+    const auto readReplies = [&] {
+        while (loris.socket().canReadLine())
+            lines += loris.socket().readLine();
+    };
+    // A byte every fifth of the line timeout until the server hangs up.
     while (loris.isConnected() && clock.elapsed() < 5000) {
         loris.send("\"");
-        lines += loris.readLines(1, 100);
+        waitFor([&] { return !loris.isConnected(); }, int(config.textLineTimeoutMs / 5));
+        readReplies();
     }
-    if (loris.socket().canReadLine())
-        lines += loris.socket().readLine();
     QVERIFY(loris.waitForDisconnected());
+    readReplies();
     QCOMPARE(lines, QList<QByteArray> {"error: line timeout\n"});
     QVERIFY2(clock.elapsed() >= 400, QByteArray::number(clock.elapsed()).constData());
     QCOMPARE(server->metrics().textLineTimeouts, quint64(1));
@@ -346,17 +342,21 @@ void tst_TextPort::slowlorisLineTimesOut()
                 && e.detail.contains(QLatin1String("--text-line-timeout")));
     }
     QVERIFY(logged);
-    // The slot is free again; whole lines sent slowly are fine.
-    QVERIFY(waitFor([&] { return server->textServer()->connectionCount() == 0; }));
+    // The slot is free again; whole lines sent slowly are fine: four, over
+    // longer than the line timeout (time passing is the point).
+    WAIT_COMPARE(server->textServer()->connectionCount(), 0);
     TextClient backend(server->textPort());
     for (int i = 0; i < 4; ++i) {
-        QTest::qWait(200);
+        QTest::qWait(int(config.textLineTimeoutMs * 2 / 5));
         QCOMPARE(backend.request(R"({"uid":"x"})"), QByteArray("fail\n"));
     }
+    QVERIFY(backend.isConnected());
+    QCOMPARE(server->metrics().textLineTimeouts, quint64(1));
 }
 
 void tst_TextPort::pendingRepliesKeepOrder()
 {
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start());
     WsClient local(c.a->wsPort());
@@ -385,10 +385,10 @@ void tst_TextPort::pendingRepliesKeepOrder()
     // The local parts went out at once, so every line was handled; their
     // replies wait behind the first one, which waits for Redis.
     QVERIFY(local.waitForMessages(4));
-    QVERIFY(nothingReceived(backend.socket()));
+    QVERIFY(nothingArrived(backend.socket()));
     c.thaw();
     QCOMPARE(backend.readLines(int(expected.size())), expected);
-    QVERIFY(waitFor([&] { return c.atB.size() == 5; }));
+    WAIT_COMPARE(c.atB.size(), 5);
     QCOMPARE(c.atB,
         QList<QByteArray>({pushLine("remote", "0"), pushLine("remote", "1"),
             R"({"uid":["local","remote"],"msg":"3"})", R"({"uid":"*","msg":"4"})",
@@ -397,6 +397,7 @@ void tst_TextPort::pendingRepliesKeepOrder()
 
 void tst_TextPort::halfClosedBackendGetsItsReplies()
 {
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start());
     WsClient local(c.a->wsPort());
@@ -414,11 +415,12 @@ void tst_TextPort::halfClosedBackendGetsItsReplies()
     c.thaw();
     QCOMPARE(backend.readLines(3), QList<QByteArray>({"ok\n", "ok\n", "ok\n"}));
     QVERIFY(backend.waitForDisconnected()); // then the server hangs up
-    QVERIFY(waitFor([&] { return c.a->textServer()->connectionCount() == 0; }));
+    WAIT_COMPARE(c.a->textServer()->connectionCount(), 0);
 }
 
 void tst_TextPort::backendGoneWhilePending()
 {
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start());
     WsClient local(c.a->wsPort());
@@ -434,8 +436,8 @@ void tst_TextPort::backendGoneWhilePending()
     }
     c.thaw();
     // The pushes were made all the same; the answers find no one, harmlessly.
-    QVERIFY(waitFor([&] { return c.atB.size() == 2; }));
-    QVERIFY(waitFor([&] { return c.a->textServer()->connectionCount() == 0; }));
+    WAIT_COMPARE(c.atB.size(), 2);
+    WAIT_COMPARE(c.a->textServer()->connectionCount(), 0);
     TextClient backend(c.a->textPort());
     QCOMPARE(backend.request(pushLine("remote", "after")), QByteArray("ok\n"));
     QCOMPARE(backend.request(pushLine("local", "after")), QByteArray("ok\n"));
@@ -443,6 +445,7 @@ void tst_TextPort::backendGoneWhilePending()
 
 void tst_TextPort::redisDiesWhileRepliesPend()
 {
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start());
     WsClient local(c.a->wsPort());
@@ -453,12 +456,12 @@ void tst_TextPort::redisDiesWhileRepliesPend()
         + pushLine("remote", "3") + '\n' + pushLine("nobody", "4") + '\n'
         + R"({"uid":["local","remote"]})" + '\n' + pushLine("local", "5") + '\n');
     QVERIFY(local.waitForMessages(3));
-    QVERIFY(nothingReceived(backend.socket()));
+    QVERIFY(nothingArrived(backend.socket()));
     c.killRedis();
     // No node received them: fail, each in its place.
     QCOMPARE(backend.readLines(6, 10000),
         QList<QByteArray>({"fail\n", "ok\n", "fail\n", "fail\n", "ok\n", "ok\n"}));
-    QVERIFY(waitFor([&] { return !c.a->cluster()->isUp(); }));
+    WAIT_VERIFY(!c.a->cluster()->isUp());
     QCOMPARE(backend.request(pushLine("remote", "6")), QByteArray("fail\n"));
     QCOMPARE(backend.request(pushLine("local", "7")), QByteArray("ok\n"));
 }
@@ -467,6 +470,7 @@ void tst_TextPort::maxPendingRepliesCountsPending()
 {
     Config config = loopbackConfig();
     config.maxPendingReplies = 10;
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start(config));
     TextClient backend(c.a->textPort());
@@ -478,7 +482,7 @@ void tst_TextPort::maxPendingRepliesCountsPending()
     for (int i = 0; i < Lines; ++i)
         batch += pushLine("remote", QByteArray::number(i)) + '\n';
     backend.send(batch); // one write: one read on the server's side
-    QVERIFY(waitFor([&] { return c.a->metrics().clusterSent - sent >= 10; }));
+    WAIT_COMPARE_GE(c.a->metrics().clusterSent - sent, 10);
     // That read held 100 lines: the ten that fill the limit were handled,
     // the rest wait (unparsed) for replies to leave.
     QCOMPARE(c.a->metrics().clusterSent - sent, quint64(10));
@@ -487,7 +491,7 @@ void tst_TextPort::maxPendingRepliesCountsPending()
     const QList<QByteArray> replies = backend.readLines(Lines, 15000);
     QCOMPARE(replies.size(), Lines);
     QCOMPARE(replies.count("ok\n"), Lines);
-    QVERIFY(waitFor([&] { return c.atB.size() == Lines + 1; }));
+    WAIT_COMPARE(c.atB.size(), Lines + 1);
     for (int i = 0; i < Lines; ++i)
         QCOMPARE(c.atB[i + 1], pushLine("remote", QByteArray::number(i)));
     QCOMPARE(c.a->metrics().clusterSent - sent, quint64(Lines));
@@ -497,13 +501,18 @@ void tst_TextPort::idleTimeoutWaitsForPending()
 {
     Config config = loopbackConfig();
     config.textIdleTimeoutMs = 300;
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start(config));
     TextClient backend(c.a->textPort());
     c.freeze();
     backend.send(pushLine("remote", "slow") + '\n');
-    QVERIFY(waitFor([&] { return c.a->metrics().clusterSent >= 1; }));
-    QTest::qWait(1000); // past the idle timeout while Redis keeps it waiting
+    WAIT_VERIFY(c.a->metrics().clusterSent >= 1);
+    // Past the idle timeout (several sweeps) while Redis keeps the reply
+    // waiting: time passing is the point. Not closed meanwhile.
+    QTest::qWait(int(config.textIdleTimeoutMs) * 3);
+    QVERIFY(backend.isConnected());
+    QCOMPARE(c.a->metrics().textIdleTimeouts, quint64(0));
     c.thaw();
     // Still open: the reply arrives.
     QCOMPARE(backend.readLines(1), QList<QByteArray> {"ok\n"});
@@ -515,6 +524,7 @@ void tst_TextPort::publishesInFlightAreCapped()
 {
     Config config = loopbackConfig();
     config.clusterMaxInFlight = 16 * 1024;
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start(config));
     QSignalSpy events(c.a->eventLog(), &EventLog::eventAdded);
@@ -526,14 +536,14 @@ void tst_TextPort::publishesInFlightAreCapped()
     for (int i = 0; i < Lines; ++i)
         batch += pushLine("remote", QByteArray(3000, char('a' + i))) + '\n';
     backend.send(batch);
-    QVERIFY(waitFor([&] { return c.a->metrics().clusterPublishRefused == Lines - 2; }));
+    WAIT_COMPARE(c.a->metrics().clusterPublishRefused, Lines - 2);
     QVERIFY(c.a->cluster()->publishBytesInFlight() <= config.clusterMaxInFlight);
     QVERIFY(c.a->cluster()->publishBytesInFlight() > 0);
     c.thaw();
     QCOMPARE(backend.readLines(Lines),
         QList<QByteArray>({"ok\n", "ok\n", "fail\n", "fail\n", "fail\n", "fail\n"}));
-    QVERIFY(waitFor([&] { return c.a->cluster()->publishBytesInFlight() == 0; }));
-    QVERIFY(waitFor([&] { return c.atB.size() == 2; }));
+    WAIT_COMPARE(c.a->cluster()->publishBytesInFlight(), 0);
+    WAIT_COMPARE(c.atB.size(), 2);
     bool logged = false;
     for (const auto &args : std::as_const(events)) {
         const Event e = args.front().value<Event>();
@@ -554,6 +564,7 @@ void tst_TextPort::storesInFlightAreCapped()
     Config config = loopbackConfig();
     config.clusterMaxInFlight = 64 * 1024;
     config.offlineTtlMs = 60 * 1000;
+    REQUIRE_PROGRAM("redis-server");
     TwoNodes c;
     QVERIFY(c.start(config));
     TextClient backend(c.a->textPort());
@@ -565,14 +576,14 @@ void tst_TextPort::storesInFlightAreCapped()
         uids += (i ? ",\"u" : "\"u") + QByteArray::number(i) + '"';
     // 200 x (4 KiB payload + the script): about 1.3 MiB without the cap.
     backend.send(R"({"uid":[)" + uids + R"(],"msg":")" + QByteArray(4000, 'x') + "\"}\n");
-    QVERIFY(waitFor([&] { return c.a->metrics().offlineStoreErrors > 0; }));
+    WAIT_VERIFY(c.a->metrics().offlineStoreErrors > 0);
     QVERIFY2(c.a->cluster()->publishBytesInFlight() <= config.clusterMaxInFlight,
         QByteArray::number(c.a->cluster()->publishBytesInFlight()).constData());
     QVERIFY(c.a->cluster()->publishBytesInFlight() > 0);
     c.thaw();
     // Stored for some uids only: a fail the backend may retry, never queued.
     QCOMPARE(backend.readLines(1, 10000), QList<QByteArray> {"fail\n"});
-    QVERIFY(waitFor([&] { return c.a->cluster()->publishBytesInFlight() == 0; }));
+    WAIT_COMPARE(c.a->cluster()->publishBytesInFlight(), 0);
     QCOMPARE(backend.request(pushLine("away", "after")), QByteArray("queued\n"));
 }
 

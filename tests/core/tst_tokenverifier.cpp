@@ -1,3 +1,4 @@
+#include "ExternalPrograms.h"
 #include "TestMain.h"
 
 #include "TokenVerifier.h"
@@ -6,7 +7,6 @@
 #include <QFile>
 #include <QMessageAuthenticationCode>
 #include <QProcess>
-#include <QStandardPaths>
 #include <QTemporaryDir>
 
 #include <jwt.h>
@@ -155,8 +155,7 @@ void tst_TokenVerifier::checkReasonIsSafe(const TokenVerifier::Result &r, QByteA
 void tst_TokenVerifier::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty(),
-        "the openssl command is required");
+    REQUIRE_PROGRAM("openssl");
     m_secret = "0123456789abcdef0123456789abcdef-test-secret";
     QString error;
     m_hs = TokenVerifier::fromSecret(m_secret, &error);
@@ -822,8 +821,8 @@ void tst_TokenVerifier::phpMintedToken_data()
 void tst_TokenVerifier::phpMintedToken()
 {
     QFETCH(QByteArray, uid);
-    const QString php = QStandardPaths::findExecutable(QStringLiteral("php"));
-    QVERIFY2(!php.isEmpty(), "php-cli is required (the test command installs it)");
+    REQUIRE_PROGRAM("php");
+    const QString php = TestSupport::programPath(QStringLiteral("php"));
     // As an operator would create it: openssl rand -hex 32 > secret (newline included).
     const QString secretFile = writeFile(QStringLiteral("php-secret"),
         openssl({QStringLiteral("rand"), QStringLiteral("-hex"), QStringLiteral("32")}));
@@ -862,8 +861,8 @@ void tst_TokenVerifier::phpTokenRefusedElsewhere()
 {
     // The same script with a secret written without a newline, verified by
     // an RS256 gateway: the algorithm is refused before anything else.
-    const QString php = QStandardPaths::findExecutable(QStringLiteral("php"));
-    QVERIFY(!php.isEmpty());
+    REQUIRE_PROGRAM("php");
+    const QString php = TestSupport::programPath(QStringLiteral("php"));
     const QString secretFile = writeFile(QStringLiteral("php-secret-2"), QByteArray(40, 'z'));
     QProcess p;
     p.start(php,

@@ -127,7 +127,7 @@ void tst_Trust::pingFloodHoldsOnePong()
     QVERIFY(server);
     StalledWsClient flooder;
     QVERIFY(flooder.open(server->wsPort(), "flood"));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("flood"); }));
+    WAIT_VERIFY(server->registry()->isOnline("flood"));
     WsConnection *c = onlyConnection(server.get(), "flood");
     QVERIFY(c);
 
@@ -149,7 +149,7 @@ void tst_Trust::pingFloodHoldsOnePong()
     for (int i = 0; i < Pings; ++i)
         flood += StalledWsClient::frame(WsFrame::Ping, QByteArray::number(i % 10));
     QVERIFY(flooder.sendAll(flood));
-    QVERIFY(waitFor([&] { return c->bytesIn() >= bytesIn + quint64(flood.size()); }, 20000));
+    WAIT_COMPARE_GE(c->bytesIn(), bytesIn + quint64(flood.size()), 20000);
 
     // One pong waits (the latest ping's payload), not one per ping.
     QVERIFY(server->registry()->isOnline("flood"));
@@ -160,7 +160,7 @@ void tst_Trust::pingFloodHoldsOnePong()
     // Reading at last: every push, then the one pong, for the last ping.
     QList<StalledWsClient::Frame> frames;
     int texts = 0;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             for (const auto &f : flooder.readFrames()) {
                 frames.append(f);
@@ -168,7 +168,8 @@ void tst_Trust::pingFloodHoldsOnePong()
             }
             return !frames.isEmpty() && frames.back().opcode == WsFrame::Pong;
         },
-        20000));
+        QByteArray::number(texts) + " texts, " + QByteArray::number(frames.size()) + " frames",
+        20000);
     QCOMPARE(texts, pushes);
     QCOMPARE(frames.back().payload, QByteArray::number((Pings - 1) % 10));
     int pongs = 0;
@@ -189,10 +190,15 @@ void tst_Trust::slowConsumerContract()
     QVERIFY(reader.bind("pair", server.get()));
     StalledWsClient stalled;
     QVERIFY(stalled.open(server->wsPort(), "pair"));
-    QVERIFY(waitFor([&] {
-        const auto *list = server->registry()->connections("pair");
-        return list && list->size() == 2;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            const auto *list = server->registry()->connections("pair");
+            return list && list->size() == 2;
+        },
+        QByteArray::number(server->registry()->connections("pair")
+                ? server->registry()->connections("pair")->size()
+                : 0)
+            + " connections");
 
     TextClient backend(server->textPort());
     const QByteArray line = pushLine("pair", QByteArray(60000, 's'));
@@ -209,10 +215,15 @@ void tst_Trust::slowConsumerContract()
     // last: that is no "ok".
     QCOMPARE(reply, QByteArray("fail\n"));
     QVERIFY(okBytes > config.maxOutput / 2);
-    QVERIFY(waitFor([&] {
-        const auto *list = server->registry()->connections("pair");
-        return list && list->size() == 1;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            const auto *list = server->registry()->connections("pair");
+            return list && list->size() == 1;
+        },
+        QByteArray::number(server->registry()->connections("pair")
+                ? server->registry()->connections("pair")->size()
+                : 0)
+            + " connections");
 
     // The drop was logged with what the stalled client never got: every
     // byte answered ok, less the few its own kernel took.
@@ -236,7 +247,7 @@ void tst_Trust::slowConsumerContract()
     // no "ok" either.
     StalledWsClient solo;
     QVERIFY(solo.open(server->wsPort(), "solo"));
-    QVERIFY(waitFor([&] { return server->registry()->isOnline("solo"); }));
+    WAIT_VERIFY(server->registry()->isOnline("solo"));
     const QByteArray soloLine = pushLine("solo", QByteArray(60000, 's'));
     PushResult r;
     int oks = 0;
@@ -258,11 +269,13 @@ void tst_Trust::slowConsumerContract()
     QVERIFY(http.waitForConnected(5000));
     http.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     QByteArray metrics;
-    QVERIFY(waitFor([&] {
-        metrics += http.readAll();
-        return http.state() == QAbstractSocket::UnconnectedState
-            || metrics.contains("pushconsole_dropped_bytes_total{reason=\"shutdown\"}");
-    }));
+    WAIT_UNTIL(
+        [&] {
+            metrics += http.readAll();
+            return http.state() == QAbstractSocket::UnconnectedState
+                || metrics.contains("pushconsole_dropped_bytes_total{reason=\"shutdown\"}");
+        },
+        metrics);
     QVERIFY2(metrics.contains("pushconsole_dropped_bytes_total{reason=\"slow_consumer\"} "
                  + QByteArray::number(server->metrics().droppedBytes[0]) + '\n'),
         metrics.constData());
@@ -327,14 +340,16 @@ void tst_Trust::connectEventOfHugeHandshakeIsBounded()
           "X-Forwarded-For: "
         + QByteArray(3800, '1') + "\r\n\r\n");
     Event connected;
-    QVERIFY(waitFor([&] {
-        for (const auto &args : events) {
-            const Event e = args.front().value<Event>();
-            if (e.type == Event::Type::Connected)
-                connected = e;
-        }
-        return connected.connection != 0;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            for (const auto &args : events) {
+                const Event e = args.front().value<Event>();
+                if (e.type == Event::Type::Connected)
+                    connected = e;
+            }
+            return connected.connection != 0;
+        },
+        QByteArray::number(events.size()) + " events");
     const QByteArray detail = connected.detail.toUtf8();
     // The path, cut to Event::MaxString with an ellipsis; an untrusted
     // source's X-Forwarded-For is not shown at all (see tst_proxy).

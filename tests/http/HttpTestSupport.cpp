@@ -6,7 +6,6 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QRegularExpression>
-#include <QStandardPaths>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -133,16 +132,6 @@ int countResponses(const QByteArray &received, QList<int> *statuses)
             statuses->append(status);
         pos = headEnd + 4 + length;
     }
-}
-
-QString requireProgram(const QString &name)
-{
-    const QString path = QStandardPaths::findExecutable(name);
-    if (path.isEmpty()) {
-        qWarning("%s is not installed; scripts/test.sh installs it (Debian package %s)",
-            qPrintable(name), qPrintable(name));
-    }
-    return path;
 }
 
 } // namespace HttpTestSupport

@@ -49,9 +49,6 @@ struct Run
 // Runs a program to its end without blocking the event loop.
 Run run(const QString &program, const QStringList &arguments, int timeoutMs = 30000);
 
-// A program the tests drive; a clear failure when it is not installed.
-QString requireProgram(const QString &name);
-
 // An offline store that answers only when told: every push to an offline
 // uid stays pending (as with Redis) until complete() runs its answer.
 class ManualOfflineStore final : public OfflineStore

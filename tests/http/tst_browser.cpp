@@ -44,10 +44,10 @@ private:
 
 void tst_Browser::initTestCase()
 {
-    m_chromium = requireProgram(QStringLiteral("chromium"));
-    m_curl = requireProgram(QStringLiteral("curl"));
-    QVERIFY2(!m_chromium.isEmpty(), "chromium is needed (Debian package chromium)");
-    QVERIFY2(!m_curl.isEmpty(), "curl is needed (Debian package curl)");
+    REQUIRE_PROGRAM("chromium");
+    REQUIRE_PROGRAM("curl");
+    m_chromium = programPath(QStringLiteral("chromium"));
+    m_curl = programPath(QStringLiteral("curl"));
     QVERIFY(m_profile.isValid());
     QVERIFY2(startBrowser(), m_browserErrors.constData());
 }
@@ -160,7 +160,7 @@ void tst_Browser::pageReceivesHttpPush()
     // The bind is not acknowledged: wait until the gateway lists the uid.
     const QString uidUrl =
         QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(m_gateway.httpPort());
-    QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
+    WAIT_COMPARE(request("GET", uidUrl).status, 200, 10000);
     QVERIFY(received(m_session).isEmpty());
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"锁已关闭 / lock closed","order":7})";
@@ -192,22 +192,33 @@ void tst_Browser::pageReceivesHttpPush()
         QStringLiteral("1"));
 
     // The operator's log says where the push came from.
-    QVERIFY(waitFor([&] {
-        return m_gateway.output().contains(
-            " debug push source=http result=ok delivered=1 uid=browser-1001 ");
-    }));
+    WAIT_VERIFY2(m_gateway.output().contains(
+                     " debug push source=http result=ok delivered=1 uid=browser-1001 "),
+        m_gateway.output().right(1500));
     QVERIFY(m_gateway.output().contains(" from=127.0.0.1:"));
 }
 
 void tst_Browser::pageReconnectsAfterRestart()
 {
     QVERIFY2(!m_session.isEmpty(), "needs the page of the previous test");
+    // Every text the state line shows from now on: the first close must be
+    // read as it was, not after a reconnect attempt (to a gateway still
+    // down) has replaced it with its own 1006.
+    m_cdp.evaluate(m_session,
+        QStringLiteral("window.stateLog = []; new MutationObserver(() => "
+                       "window.stateLog.push(document.getElementById('state').textContent))"
+                       ".observe(document.getElementById('state'), "
+                       "{childList: true, characterData: true, subtree: true}); true"));
     QVERIFY(m_gateway.stop()); // clients get 1001 "going away"
-    QVERIFY2(waitFor([&] { return pageState(m_session) == QLatin1String("waiting"); }, 10000),
-        qPrintable(pageState(m_session)));
-    const QString status =
-        m_cdp.evaluate(m_session, QStringLiteral("document.getElementById('state').textContent"))
-            .toString();
+    const QString firstClose =
+        QStringLiteral("window.stateLog.find(t => t.startsWith('Connection closed')) || ''");
+    QString status;
+    WAIT_UNTIL(
+        [&] {
+            status = m_cdp.evaluate(m_session, firstClose).toString();
+            return !status.isEmpty();
+        },
+        pageState(m_session), 10000);
     QVERIFY2(status.contains(QLatin1String("code 1001")), qPrintable(status));
     QVERIFY2(status.contains(QLatin1String("Reconnecting in")), qPrintable(status));
 
@@ -219,16 +230,18 @@ void tst_Browser::pageReconnectsAfterRestart()
         qPrintable(pageState(m_session)));
     const QString uidUrl =
         QStringLiteral("http://127.0.0.1:%1/api/uids/browser-1001").arg(second.httpPort());
-    QVERIFY(waitFor([&] { return request("GET", uidUrl).status == 200; }, 10000));
+    WAIT_COMPARE(request("GET", uidUrl).status, 200, 10000);
 
     const QByteArray body = R"({"uid":"browser-1001","msg":"again"})";
     const Run push = curlPush(second.httpPort(), body);
     QCOMPARE(push.out, QByteArray(R"({"result":"ok","delivered":1})"));
     QStringList list;
-    QVERIFY(waitFor([&] {
-        list = received(m_session);
-        return list.size() == 2;
-    }));
+    WAIT_UNTIL(
+        [&] {
+            list = received(m_session);
+            return list.size() == 2;
+        },
+        list);
     QCOMPARE(list.front(), QString::fromUtf8(body)); // newest first
     QVERIFY(second.stop());
 }

@@ -69,12 +69,12 @@ void tst_HttpHeadless::httpPortMinusOneMeansNone()
         p.setProcessEnvironment(TestSupport::headlessEnvironment());
         p.start(QStringLiteral(PUSHCONSOLE_BINARY), basicArgs() + option);
         QByteArray out;
-        QVERIFY(waitFor(
+        WAIT_UNTIL(
             [&] {
                 out += p.readAllStandardOutput();
                 return out.contains(" max-fds=") || p.state() == QProcess::NotRunning;
             },
-            10000));
+            out, 10000);
         QVERIFY2(out.contains(" http=off max-fds="), out.constData());
         p.terminate();
         QVERIFY(p.waitForFinished(10000));

@@ -1,4 +1,5 @@
 #include "HttpTestSupport.h"
+#include "SocketQueues.h"
 #include "TestMain.h"
 #include "TestSupport.h"
 
@@ -101,7 +102,7 @@ void tst_HttpLimits::unreadPipelinedAnswersStopReading()
 
     // The gateway answers until the client's unsent answers pass the cap,
     // then stops reading it.
-    QVERIFY(waitFor([&] { return http(server.get())->pausedCount() == 1; }, 10000));
+    WAIT_COMPARE(http(server.get())->pausedCount(), 1, 10000);
     const qint64 answered = http(server.get())->responseCounts().value(200);
     QVERIFY2(answered < Requests, QByteArray::number(answered));
     // Held: the unsent answers up to the cap plus one answer past it, the
@@ -119,7 +120,7 @@ void tst_HttpLimits::unreadPipelinedAnswersStopReading()
     // Once it reads, every answer comes, in order.
     QByteArray &received = client.listen();
     QList<int> statuses;
-    QVERIFY(waitFor([&] { return countResponses(received) == Requests; }, 30000));
+    WAIT_COMPARE(countResponses(received), Requests, 30000);
     countResponses(received, &statuses);
     QCOMPARE(statuses.count(200), Requests);
     QVERIFY(client.isConnected());
@@ -141,12 +142,8 @@ void tst_HttpLimits::unreadPipelinedAnswersKeepTheProcessSmall()
     DeafClient client(gateway.httpPort());
     QVERIFY(client.isConnected());
     client.write(pipelinedPages(8000));
-    QVERIFY(waitFor(
-        [&] {
-            return request("GET", metrics)
-                .body.contains("\npushconsole_http_paused_connections 1\n");
-        },
-        10000));
+    WAIT_VERIFY(
+        request("GET", metrics).body.contains("\npushconsole_http_paused_connections 1\n"), 10000);
     const qint64 grown = rssKiB(pid) - before;
     // 8000 test pages are 60 MiB (QHttpServer grew by that much); with
     // --http-max-output at 1 MiB the process grows by about 2 MiB, the rest
@@ -165,9 +162,9 @@ void tst_HttpLimits::unreadAnswersTimeOut()
     DeafClient client(server->httpPort());
     QVERIFY(client.isConnected());
     client.write(pipelinedPages(8000));
-    QVERIFY(waitFor([&] { return http(server.get())->pausedCount() == 1; }, 10000));
+    WAIT_COMPARE(http(server.get())->pausedCount(), 1, 10000);
     // Answers nobody reads are dropped with their connection.
-    QVERIFY(waitFor([&] { return http(server.get())->connectionCount() == 0; }, 5000));
+    WAIT_COMPARE(http(server.get())->connectionCount(), 0, 5000);
     QCOMPARE(http(server.get())->stalledOutputs(), 1u);
     QCOMPARE(http(server.get())->bufferedBytes(), 0);
 }
@@ -183,14 +180,14 @@ void tst_HttpLimits::connectionCapRefusesPastIt()
         idle.push_back(std::make_unique<QTcpSocket>());
         idle.back()->connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
     }
-    QVERIFY(waitFor([&] { return http(server.get())->connectionCount() == 3; }));
+    WAIT_COMPARE(http(server.get())->connectionCount(), 3);
     QVERIFY(isRefused(server->httpPort()));
     QVERIFY(isRefused(server->httpPort()));
     QCOMPARE(server->metrics().refusedHttp, 2u);
     QCOMPARE(http(server.get())->connectionCount(), 3);
 
     idle.pop_back();
-    QVERIFY(waitFor([&] { return http(server.get())->connectionCount() == 2; }));
+    WAIT_COMPARE(http(server.get())->connectionCount(), 2);
     const Reply r =
         request("GET", QStringLiteral("http://127.0.0.1:%1/metrics").arg(server->httpPort()));
     QCOMPARE(r.status, 200);
@@ -213,7 +210,7 @@ void tst_HttpLimits::slowRequestIsClosedAtItsDeadline()
     QVERIFY(server);
     QTcpSocket socket;
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
 
     // Slowloris: a head that never ends, one byte every 100 ms. Each byte
     // is activity, but the deadline runs from the first one.
@@ -230,12 +227,12 @@ void tst_HttpLimits::slowRequestIsClosedAtItsDeadline()
     socket.write(head.mid(sent++, 1));
     drip.start(100);
     QByteArray received;
-    QVERIFY(waitFor(
+    WAIT_UNTIL(
         [&] {
             received += socket.readAll();
             return socket.state() == QAbstractSocket::UnconnectedState;
         },
-        10000));
+        received, 10000);
     const qint64 elapsed = clock.elapsed();
     received += socket.readAll();
     QVERIFY2(elapsed >= 950 && elapsed < 2500, QByteArray::number(elapsed));
@@ -264,21 +261,21 @@ void tst_HttpLimits::requestsInFlightAreCapped()
     QObject::connect(
         &socket, &QTcpSocket::readyRead, &socket, [&] { received += socket.readAll(); });
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.write(requests);
 
     // Four read and waiting; the rest is left unread until they are answered.
-    QVERIFY(waitFor([&] { return http(server.get())->pausedCount() == 1; }));
+    WAIT_COMPARE(http(server.get())->pausedCount(), 1);
     QCOMPARE(store.pendingCount(), 4);
-    QVERIFY(received.isEmpty());
+    QVERIFY(received.isEmpty() && nothingArrived(socket));
 
     int completed = 0;
     while (completed < Pushes) {
-        QVERIFY(waitFor([&] { return store.pendingCount() > 0; }));
+        WAIT_VERIFY(store.pendingCount() > 0);
         QVERIFY(store.pendingCount() <= 4);
         store.complete();
         ++completed;
-        QVERIFY(waitFor([&] { return countResponses(received) == completed; }));
+        WAIT_COMPARE(countResponses(received), completed);
     }
     QList<int> statuses;
     QCOMPARE(countResponses(received, &statuses), Pushes);
@@ -306,17 +303,17 @@ void tst_HttpLimits::deferredAnswersKeepRequestOrder()
     QObject::connect(
         &socket, &QTcpSocket::readyRead, &socket, [&] { received += socket.readAll(); });
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.write(requests);
 
     // The third push was delivered, so all three were handled; their
     // answers wait behind the first.
     QVERIFY(online.waitForMessages(1));
     QCOMPARE(store.pendingCount(), 1);
-    QVERIFY(received.isEmpty());
+    QVERIFY(received.isEmpty() && nothingArrived(socket));
 
     store.complete();
-    QVERIFY(waitFor([&] { return countResponses(received) == 3; }));
+    WAIT_COMPARE(countResponses(received), 3);
     QList<int> statuses;
     countResponses(received, &statuses);
     QCOMPARE(statuses, (QList<int> {202, 404, 200}));
@@ -340,11 +337,11 @@ void tst_HttpLimits::storeFailureIs503()
     QObject::connect(
         &socket, &QTcpSocket::readyRead, &socket, [&] { received += socket.readAll(); });
     socket.connectToHost(QHostAddress(QHostAddress::LocalHost), server->httpPort());
-    QVERIFY(waitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
     socket.write(rawRequest("POST", "/api/push", pushLine("away", "1")));
-    QVERIFY(waitFor([&] { return store.pendingCount() == 1; }));
+    WAIT_COMPARE(store.pendingCount(), 1);
     store.complete(true);
-    QVERIFY(waitFor([&] { return countResponses(received) == 1; }));
+    WAIT_COMPARE(countResponses(received), 1);
     QList<int> statuses;
     countResponses(received, &statuses);
     QCOMPARE(statuses, QList<int> {503});
@@ -374,7 +371,7 @@ void tst_HttpLimits::deferredAnswerAfterTheClientLeft()
         ::setsockopt(int(socket.socketDescriptor()), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
         socket.abort();
     }
-    QVERIFY(waitFor([&] { return http(server.get())->connectionCount() == 0; }));
+    WAIT_COMPARE(http(server.get())->connectionCount(), 0);
     store.complete();
     store.complete();
     {
@@ -386,7 +383,7 @@ void tst_HttpLimits::deferredAnswerAfterTheClientLeft()
     }
     store.complete();
     store.complete();
-    QVERIFY(waitFor([&] { return http(server.get())->connectionCount() == 0; }));
+    WAIT_COMPARE(http(server.get())->connectionCount(), 0);
     QCOMPARE(http(server.get())->bufferedBytes(), 0);
     const Reply r =
         request("GET", QStringLiteral("http://127.0.0.1:%1/healthz").arg(server->httpPort()));

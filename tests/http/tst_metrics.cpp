@@ -36,8 +36,8 @@ private Q_SLOTS:
 
 void tst_Metrics::curlScrapeParsesAndCounts()
 {
-    const QString curl = requireProgram(QStringLiteral("curl"));
-    QVERIFY2(!curl.isEmpty(), "curl is needed (Debian package curl)");
+    REQUIRE_PROGRAM("curl");
+    const QString curl = programPath(QStringLiteral("curl"));
     auto server = startServer();
     QVERIFY(server);
 
@@ -65,10 +65,10 @@ void tst_Metrics::curlScrapeParsesAndCounts()
     QVERIFY(a2.waitForMessages(2));
     QVERIFY(b.waitForMessages(1));
     a1.socket.sendTextMessage(QStringLiteral("hello from a1"));
-    QVERIFY(waitFor([&] { return server->metrics().messagesIn >= 4; }));
+    WAIT_COMPARE_GE(server->metrics().messagesIn, 4);
     QCOMPARE(server->kick("b"), 1);
     QVERIFY(b.waitForDisconnected());
-    QVERIFY(waitFor([&] { return !server->registry()->isOnline("b"); }));
+    WAIT_VERIFY(!server->registry()->isOnline("b"));
 
     r = run(curl,
         {QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("-D"), QStringLiteral("-"),

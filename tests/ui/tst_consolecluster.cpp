@@ -120,19 +120,20 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
+        REQUIRE_PROGRAM("redis-server");
         QVERIFY(m_redis.start());
         QVERIFY(m_nodeB.start(
             {u"--redis=%1"_s.arg(m_redis.url()), u"--node-id=node-b"_s, u"--redis-timeout=1s"_s}));
         m_server = startServer(clusterConfig(m_redis.url(), u"node-a"_s));
         QVERIFY(m_server);
         QVERIFY(m_server->cluster());
-        QVERIFY(waitFor([&] { return m_server->cluster()->nodes().size() == 2; }, PresenceMs));
+        WAIT_COMPARE(m_server->cluster()->nodes().size(), 2, PresenceMs);
     }
 
     void init()
     {
         QSettings().clear(); // the scope and layout of the test before
-        QVERIFY(waitFor([&] { return m_server->cluster()->isUp(); }, PresenceMs));
+        WAIT_VERIFY(m_server->cluster()->isUp(), PresenceMs);
     }
 
     void cleanup() { closeWindow(); }
@@ -358,7 +359,7 @@ private Q_SLOTS:
         QCOMPARE(backend.request(pushLine("near-2", "still here")), QByteArray("ok\n"));
         QVERIFY(near.waitForMessages(1));
 
-        QVERIFY(m_redis.start(m_redis.port()));
+        QVERIFY(m_redis.start()); // on its port again
         // Both nodes reconnect with backoff (up to 5 s) and register again.
         QTRY_VERIFY_WITH_TIMEOUT(!linkDown->isVisible(), 20000);
         QTRY_VERIFY_WITH_TIMEOUT(rowOf(onlineView()->model(), u"far-2"_s) >= 0, 20000);
@@ -369,7 +370,8 @@ private Q_SLOTS:
     // Redis unreachable from the start: "joining" for a moment, then down.
     void unreachableRedisShowsJoiningThenDown()
     {
-        Config config = clusterConfig(u"redis://127.0.0.1:%1"_s.arg(freePort()), u"lonely"_s);
+        const ClosedPort nowhere;
+        Config config = clusterConfig(u"redis://127.0.0.1:%1"_s.arg(nowhere.port()), u"lonely"_s);
         auto server = startServer(config);
         QVERIFY(server);
         openWindow(server.get());

@@ -448,20 +448,27 @@ private Q_SLOTS:
         LocalGatewaySource source(server.get());
         source.setSampleInterval(3600 * 1000); // only the samples taken here
         StatsSampler sampler(&source);
+        QList<CounterSample> samples;
+        connect(&source, &GatewaySource::countersSampled, this,
+            [&](const CounterSample &c) { samples.append(c); });
         WsClient client(server->wsPort());
         QVERIFY(client.bind("s", server.get()));
         source.sampleCounters();
+        QCOMPARE(samples.size(), 1);
         TextClient backend(server->textPort());
         for (int i = 0; i < 30; ++i)
             backend.send(pushLine("s", "x") + '\n');
-        QVERIFY(!backend.readLines(30).isEmpty());
-        QTest::qWait(200);
+        QCOMPARE(backend.readLines(30).count("ok\n"), 30);
+        // A rate needs time: at least 100 ms on the source's steady clock.
+        WAIT_VERIFY(source.counters().steadyMs >= samples.front().steadyMs + 100);
         source.sampleCounters();
+        QCOMPARE(samples.size(), 2);
         QCOMPARE(sampler.size(), 2);
         QCOMPARE(sampler.latest()->connections, 1);
-        // 30 pushes in about 0.2 s: well above 30 per second.
-        QVERIFY2(sampler.latest()->pushesPerSecond > 30,
-            qPrintable(QString::number(sampler.latest()->pushesPerSecond)));
+        // 30 pushes over the span the two samples measured, per second.
+        QCOMPARE(samples[1].totalPushes() - samples[0].totalPushes(), quint64(30));
+        const double span = double(samples[1].steadyMs - samples[0].steadyMs);
+        QCOMPARE(sampler.latest()->pushesPerSecond, 30 * 1000.0 / span);
         QCOMPARE(sampler.peakConnections(), 1);
     }
 };
