@@ -31,6 +31,14 @@
         <source>this node&apos;s presence had expired in Redis (or another process uses the same --node-id); registering again</source>
         <translation>本节点在 Redis 中的在线状态已过期（或有其他进程使用相同的 --node-id）；正在重新注册</translation>
     </message>
+    <message>
+        <source>; presence withdrawn until it is back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redis answers slower than pushes come in; pushes that need it answer fail until it catches up (--cluster-max-in-flight)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ConfigLoader</name>
@@ -39,100 +47,32 @@
         <translation>文件</translation>
     </message>
     <message>
-        <source>Read settings from this INI file (command line wins).</source>
-        <translation>从此 INI 文件读取设置（命令行优先）。</translation>
-    </message>
-    <message>
         <source>address</source>
         <translation>地址</translation>
-    </message>
-    <message>
-        <source>Address for WebSocket clients (default 0.0.0.0).</source>
-        <translation>WebSocket 客户端的监听地址（默认 0.0.0.0）。</translation>
     </message>
     <message>
         <source>port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <source>WebSocket port, 0 for any free port (default 8013).</source>
-        <translation>WebSocket 端口，0 表示任意空闲端口（默认 8013）。</translation>
-    </message>
-    <message>
-        <source>Address of the inner push port (default 127.0.0.1).</source>
-        <translation>内部推送端口的监听地址（默认 127.0.0.1）。</translation>
-    </message>
-    <message>
-        <source>Inner push port, 0 for any free port (default 5678).</source>
-        <translation>内部推送端口，0 表示任意空闲端口（默认 5678）。</translation>
-    </message>
-    <message>
         <source>duration</source>
         <translation>时长</translation>
-    </message>
-    <message>
-        <source>Drop a client idle longer than this (default 55s; units ms, s, m).</source>
-        <translation>客户端空闲超过此时长即断开（默认 55s；单位 ms、s、m）。</translation>
-    </message>
-    <message>
-        <source>Ping every client this often, 0 to never ping (default 20s).</source>
-        <translation>每隔此时长向客户端发送 ping，0 表示不发送（默认 20s）。</translation>
-    </message>
-    <message>
-        <source>Close a client that has not sent its uid by then (default: the heartbeat).</source>
-        <translation>在此时间内未发送 uid 的客户端将被关闭（默认与心跳相同）。</translation>
     </message>
     <message>
         <source>size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <source>Longest push request line (default 1M; units K, M).</source>
-        <translation>推送请求行的最大长度（默认 1M；单位 K、M）。</translation>
-    </message>
-    <message>
-        <source>Largest WebSocket message a client may send (default 1M).</source>
-        <translation>客户端可发送的最大 WebSocket 消息（默认 1M）。</translation>
-    </message>
-    <message>
-        <source>Largest WebSocket frame a client may send (default 1M).</source>
-        <translation>客户端可发送的最大 WebSocket 帧（默认 1M）。</translation>
-    </message>
-    <message>
-        <source>Drop a client whose unsent output exceeds this (default 8M).</source>
-        <translation>客户端待发送数据超过此值即断开（默认 8M）。</translation>
-    </message>
-    <message>
         <source>count</source>
         <translation>数量</translation>
-    </message>
-    <message>
-        <source>Connections one uid may hold; the oldest is closed (default 16, 0: no cap).</source>
-        <translation>每个 uid 可保持的连接数，超出时关闭最早的连接（默认 16，0 表示不限）。</translation>
     </message>
     <message>
         <source>level</source>
         <translation>级别</translation>
     </message>
     <message>
-        <source>debug (every push), info, warning or error (default info).</source>
-        <translation>debug（记录每次推送）、info、warning 或 error（默认 info）。</translation>
-    </message>
-    <message>
-        <source>Events kept in memory for the console (default 10000).</source>
-        <translation>控制台在内存中保留的事件数（默认 10000）。</translation>
-    </message>
-    <message>
         <source>language</source>
         <translation>语言</translation>
-    </message>
-    <message>
-        <source>Language of the console: zh_CN or en (default: system).</source>
-        <translation>控制台语言：zh_CN 或 en（默认跟随系统）。</translation>
-    </message>
-    <message>
-        <source>Run as a headless server, logging events to stdout.</source>
-        <translation>以无界面服务器方式运行，事件输出到标准输出。</translation>
     </message>
     <message>
         <source>expected debug, info, warning or error</source>
@@ -203,18 +143,6 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <translation>%1：配置文件不能再引用其他配置文件</translation>
     </message>
     <message>
-        <source>Address of the HTTP API (default 127.0.0.1).</source>
-        <translation>HTTP API 的监听地址（默认 127.0.0.1）。</translation>
-    </message>
-    <message>
-        <source>HTTP API port, 0 for any free port, -1 for no HTTP API (default 2121).</source>
-        <translation>HTTP API 端口，0 表示任意空闲端口，-1 表示不开启 HTTP API（默认 2121）。</translation>
-    </message>
-    <message>
-        <source>Require &quot;Authorization: Bearer KEY&quot; on /api/*; KEY is read from this file.</source>
-        <translation>访问 /api/* 时要求 &quot;Authorization: Bearer KEY&quot;；KEY 从此文件读取。</translation>
-    </message>
-    <message>
         <source>expected the name of a file that holds the API key</source>
         <translation>应为存放 API 密钥的文件名</translation>
     </message>
@@ -223,52 +151,12 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <translation>应为 0 到 65535 之间的端口号，或 -1 表示不开启</translation>
     </message>
     <message>
-        <source>WebSocket connections in all (default 0: the open-file limit less 512).</source>
-        <translation>WebSocket 连接总数上限（默认 0：打开文件数上限减 512）。</translation>
-    </message>
-    <message>
-        <source>WebSocket connections from one address (default 1024).</source>
-        <translation>单个地址的 WebSocket 连接数上限（默认 1024）。</translation>
-    </message>
-    <message>
         <source>subnets</source>
         <translation>子网</translation>
     </message>
     <message>
-        <source>Sources --max-conns-per-ip does not apply to, e.g. a proxy (default 127.0.0.0/8,::1; &quot;none&quot; for none).</source>
-        <translation>不受 --max-conns-per-ip 限制的来源，例如反向代理（默认 127.0.0.0/8,::1；&quot;none&quot; 表示没有）。</translation>
-    </message>
-    <message>
-        <source>Connections that have not sent their uid yet (default 10000).</source>
-        <translation>尚未发送 uid 的连接数上限（默认 10000）。</translation>
-    </message>
-    <message>
-        <source>Connections on the push port (default 1024).</source>
-        <translation>推送端口的连接数上限（默认 1024）。</translation>
-    </message>
-    <message>
-        <source>Unread replies before a push connection is no longer read (default 4096).</source>
-        <translation>推送连接未读取的回复达到此数量后暂停读取该连接（默认 4096）。</translation>
-    </message>
-    <message>
-        <source>Besides loopback, admit these sources to the push port, e.g. 10.0.0.0/8,192.168.1.5.</source>
-        <translation>除本机回环外，允许这些来源访问推送端口，例如 10.0.0.0/8,192.168.1.5。</translation>
-    </message>
-    <message>
-        <source>PEM certificate (chain) for wss://; needs --tls-key.</source>
-        <translation>用于 wss:// 的 PEM 证书（链）；需同时指定 --tls-key。</translation>
-    </message>
-    <message>
-        <source>PEM private key for wss://; needs --tls-cert.</source>
-        <translation>用于 wss:// 的 PEM 私钥；需同时指定 --tls-cert。</translation>
-    </message>
-    <message>
         <source>kind</source>
         <translation>类型</translation>
-    </message>
-    <message>
-        <source>epoll (headless default: cost independent of idle clients) or default (Qt&apos;s).</source>
-        <translation>epoll（无界面模式默认：开销与空闲客户端数量无关）或 default（Qt 自带）。</translation>
     </message>
     <message>
         <source>expected epoll or default</source>
@@ -291,68 +179,670 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <translation>网址</translation>
     </message>
     <message>
-        <source>Cluster mode: share presence and pushes with other gateways through this Redis, redis://[:password@]host[:port][/db].</source>
-        <translation>集群模式：通过此 Redis 与其他网关共享在线状态和推送，格式 redis://[:密码@]主机[:端口][/库号]。</translation>
-    </message>
-    <message>
         <source>id</source>
         <translation>标识</translation>
-    </message>
-    <message>
-        <source>This gateway&apos;s name in the cluster, 1-64 of A-Z a-z 0-9 _ . - (default: hostname-pid).</source>
-        <translation>本网关在集群中的名称，由 1–64 个 A-Z a-z 0-9 _ . - 组成（默认：主机名-进程号）。</translation>
-    </message>
-    <message>
-        <source>A node that stops renewing its presence is dropped after this (default 15s).</source>
-        <translation>节点停止续期在线状态超过此时长即被移除（默认 15s）。</translation>
-    </message>
-    <message>
-        <source>Connect and command timeout for Redis (default 3s).</source>
-        <translation>Redis 的连接和命令超时（默认 3s）。</translation>
-    </message>
-    <message>
-        <source>Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them when it binds; the reply is &quot;queued&quot; (default 0: off).</source>
-        <translation>推送给任何节点都不在线的 uid 时保存这么久（秒，或如 30m），在其绑定时投递；回复为 &quot;queued&quot;（默认 0：关闭）。</translation>
-    </message>
-    <message>
-        <source>Stored messages per uid; the oldest is dropped (default 100).</source>
-        <translation>每个 uid 保存的消息数上限，超出时丢弃最旧的（默认 100）。</translation>
-    </message>
-    <message>
-        <source>Stored messages in all; the oldest is dropped (default 100000).</source>
-        <translation>保存的消息总数上限，超出时丢弃最旧的（默认 100000）。</translation>
-    </message>
-    <message>
-        <source>SQLite file of the offline store on a single node (default: offline.sqlite in the application data folder).</source>
-        <translation>单节点离线存储使用的 SQLite 文件（默认：应用数据目录中的 offline.sqlite）。</translation>
     </message>
     <message>
         <source>expected 1 to 64 of A-Z a-z 0-9 _ . -</source>
         <translation>应为 1 到 64 个 A-Z a-z 0-9 _ . - 字符</translation>
     </message>
     <message>
-        <source>expected a duration from 1s to 10m</source>
-        <translation>应为 1s 到 10m 之间的时长</translation>
-    </message>
-    <message>
         <source>expected 0 (off) or a duration from 1s to 10 days, such as 3600 or 30m</source>
         <translation>应为 0（关闭）或 1 秒到 10 天之间的时长，例如 3600 或 30m</translation>
     </message>
     <message>
-        <source>First message must be an HS256 token signed with this secret (uid = sub).</source>
-        <translation>首条消息必须是用此密钥签名的 HS256 令牌（uid 取自 sub）。</translation>
-    </message>
-    <message>
-        <source>First message must be an RS256/ES256 token verified with this PEM key.</source>
-        <translation>首条消息必须是可用此 PEM 公钥验证的 RS256/ES256 令牌。</translation>
-    </message>
-    <message>
-        <source>Clock difference allowed for exp and nbf (default 30s).</source>
-        <translation>校验 exp 和 nbf 时允许的时钟偏差（默认 30s）。</translation>
-    </message>
-    <message>
         <source>--auth-secret-file and --auth-public-key exclude each other</source>
         <translation>--auth-secret-file 与 --auth-public-key 不能同时使用</translation>
+    </message>
+    <message>
+        <source>--auth-audience, --auth-issuer and --auth-max-age need --auth-secret-file or --auth-public-key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--redis-password-file needs --redis</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--redis: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--proxy-protocol needs --trusted-proxies: the proxies that send the header</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print the options as a Markdown table with their defaults, and exit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print an INI file with every option, commented out, with its default (options given with it are written set), and exit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Print the Prometheus metrics of /metrics as a Markdown table, and exit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source># Options</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>*Generated by `pushconsole --help-markdown` from the option table (core/server/OptionTable.cpp); `cmake --build build --target update_docs` writes it again.*</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every option can also be set in an INI file given with `--config FILE`; precedence is *defaults &lt; INI file &lt; command line*. Keys are the long option names, at the top or in a `[pushconsole]` section, and an unknown key is an error (a typo never silently falls back to a default). [`resources/pushconsole.example.ini`](../resources/pushconsole.example.ini) (`pushconsole --help-ini`) lists every key with its default.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Durations take `ms`, `s` (the default unit) or `m`; sizes take `K`, `M`, `G` (powers of 1024). A bad value stops the program with a message that names the option and what it expects, and exit status 2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>*reload*: **yes** when a reload (SIGHUP, `systemctl reload pushconsole`) applies a changed value to the running gateway (new connections and every later decision; connected clients stay); otherwise it needs a restart, and a reload that finds it changed says so in its log line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>| option | default | reload | meaning |</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>**yes**</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>restart</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Besides: %1 print what they say and exit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Push Console settings. Copy this file, change what you need and start
+  pushconsole --config /etc/pushconsole.ini
+Precedence: built-in defaults &lt; this file &lt; the command line.
+Every key is the long name of a command-line option (see pushconsole --help);
+keys may stand at the top or in a [pushconsole] section. An unknown key is
+an error, so a typo cannot silently fall back to a default.
+Below: every option, commented out, with its default (pushconsole --help-ini).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Address for WebSocket clients; :: for every interface, IPv4 and IPv6</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>WebSocket port, 0 for any free port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Address of the inner push port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep it on loopback: anyone who can reach it can push to any uid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Inner push port, 0 for any free port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Address of the HTTP API</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Anyone who reaches /api/ can push to and disconnect any uid: keep it on loopback, or set an API key (--http-api-key-file).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTP API port, 0 for any free port, -1 for no HTTP API</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop a client idle longer than this; units ms, s, m</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every frame a client sends (text, binary, pong) renews it; the connection is then aborted, never closed gracefully.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ping every client this often, 0 to never ping</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A browser that only answers pings then stays online; 0 is the seed&apos;s behaviour (silent for the heartbeat: dropped).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close a client that has not sent its uid by then</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the heartbeat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>On SIGTERM, time clients get to receive what was queued for them before they are dropped; 0 to drop them at once</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whoever is left then is reset, and what it did not get is logged and counted (pushconsole_dropped_bytes_total with reason shutdown).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connections one uid may hold; the oldest is closed, 0 for no cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Without signed tokens anyone can claim a uid, and so push its owner out this way; with tokens only a connection of the same token is closed (see --max-conns-per-token).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Longest push request line; units K, M, G</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A longer line on the push port gets &quot;error: line too long&quot; and the connection is closed; a longer HTTP push gets 413.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Largest WebSocket message a client may send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Largest WebSocket frame a client may send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop a client whose unsent output exceeds this</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counted in real memory: the queued bytes plus their bookkeeping.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>WebSocket connections in all, 0 for the open-file limit less 512</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The 512 descriptors are kept for backends and files. Connections refused by a limit are reset at once and logged (at most one line a second during a flood).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>WebSocket connections from one address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generous by default: many users may share a NAT address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sources --max-conns-per-ip does not apply to, e.g. a proxy; &quot;none&quot; for none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A reverse proxy on this machine that does not name its clients connects every user from loopback.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connections that have not sent their uid yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Past it the oldest connection without a uid is dropped to admit the new one (a connection flood).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connections on the push port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unread replies (or replies waiting for Redis) before a push connection is no longer read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close a push connection that sent nothing (and waits for no reply) this long, 0 to never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close a push connection whose line stays unfinished this long (a slowloris), 0 to never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Besides loopback, admit these sources to the push port, e.g. 10.0.0.0/8,192.168.1.5</source>
+        <translation type="unfinished">除本机回环外，允许这些来源访问推送端口，例如 10.0.0.0/8,192.168.1.5。 {10.0.0.0/8,192.168.1.5?}</translation>
+    </message>
+    <message>
+        <source>Your application servers, when --text-bind is not 127.0.0.1; everyone else is refused at accept.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>loopback only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Require &quot;Authorization: Bearer KEY&quot; on /api/* and /metrics; KEY is read from this file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read at start: one line, printable ASCII, no spaces. /healthz stays open (it says only &quot;ok&quot; without the key). A relative name is relative to the working directory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>names</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Host names the HTTP API answers to besides IP addresses and localhost, e.g. api.example.com; &quot;*&quot; for any</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Against DNS rebinding; e.g. the public name a reverse proxy passes on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>origins</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Web pages of these origins may call the HTTP API, e.g. https://admin.example.com</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>They get CORS answers. No other web page may use the API: a request with an Origin header is refused unless its origin is listed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none; any request with an Origin is refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Serve /metrics without the API key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>For a scraper that cannot send it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Serve the browser test page at / on the HTTP port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connections on the HTTP port; more are reset at accept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unsent HTTP answers before a client is no longer read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTP requests read but not answered before a client is no longer read</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time from the first byte of an HTTP request to its last; then 408 and closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close an HTTP connection idle between requests, or not reading its answers, this long</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>First message must be an HS256 token signed with this secret (uid = sub)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>plain uids</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>First message must be an RS256/ES256 token verified with this PEM key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Excludes --auth-secret-file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clock difference allowed for exp, nbf and iat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens must name this audience in aud, a string or an array holding it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens must have this iss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Longest token lifetime: iat required, exp - iat at most this, 0 for no limit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token&apos;s iat may not be in the future.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With tokens: connections bound with one token (jti); the oldest of that token is closed, never another token&apos;s, 0 for no cap</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token without a jti is known by itself. When the uid is full (--max-conns-per-uid) and the new token has none to give up, the new connection is refused (4001).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PEM certificate (chain) for wss://; needs --tls-key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PEM private key for wss://; needs --tls-cert</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reverse proxies whose X-Forwarded-For (and PROXY header) names the client, e.g. 127.0.0.1,10.0.0.0/8</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The right-most address that is not itself one of these is the client. The per-address limit, the log and the console then see the client instead of the proxy; anyone else&apos;s X-Forwarded-For is ignored.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The WebSocket port expects a PROXY protocol v1/v2 header from --trusted-proxies and refuses it from others</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The header must come within 5 s. nginx: &quot;proxy_protocol on;&quot; in a stream server; HAProxy: &quot;send-proxy&quot; or &quot;send-proxy-v2&quot; on the server line.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster mode: share presence and pushes with other gateways through this Redis, redis://[[user]:password@]host[:port][/db]</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a single node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This gateway&apos;s name in the cluster, 1-64 of A-Z a-z 0-9 _ . -</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>hostname-pid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A node that stops renewing its presence is dropped after this</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A node renews it every third of this; one that crashed or was cut off is dropped by the others.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Connect and command timeout for Redis</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Log in to Redis with the password in this file (read at start), not one in the URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>White space around it is trimmed. It keeps the password off the command line, where ps shows it; the URL then names at most a user: redis://push@10.0.0.2:6379/0.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pushes awaiting Redis (publishes, offline stores), in bytes; past it they answer fail</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counted in the bytes they hold, so a Redis slower than the pushes cannot make the process grow.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them when it binds; the reply is &quot;queued&quot;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Up to 10 days. Off: such pushes get &quot;fail&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stored messages per uid; the oldest is dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stored messages in all; the oldest is dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stored payload bytes per uid; the oldest is dropped, a larger push is not stored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stored payload bytes in all; the oldest is dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drops are counted and logged. Redis keeps its store in memory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>SQLite file of the offline store on a single node</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The application data folder is ~/.local/share/pushconsole/pushconsole for most users. In cluster mode the messages are kept in Redis instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline.sqlite in the application data folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>debug (every push and message), info, warning or error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Events kept in memory for the console</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Read settings from this INI file (command line wins)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run as a headless server, logging events to stdout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Also chosen when there is no display.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Language of the console and messages: zh_CN or en</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the system&apos;s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>epoll (cost independent of idle clients) or default (Qt&apos;s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The console&apos;s window always uses Qt&apos;s own.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>epoll headless, default with a window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ports</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clients</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Push port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTP API</source>
+        <translation type="unfinished">HTTP 接口</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Proxies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster</source>
+        <translation type="unfinished">集群</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Logging</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Console</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Where browsers connect (WebSocket), where backends push (the inner push port) and the HTTP API. With port 0 the system picks a free port; the first line of the log says which.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How long WebSocket clients may stay silent, and how they are let go.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What one client or one address may take. Sizes take K, M, G (powers of 1024).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The inner port backends write JSON lines to. Anyone who can reach it can push to any uid: keep it on loopback.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>POST /api/push, who is online, disconnects, /healthz and /metrics (Prometheus).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Signed uid tokens: the first message must be a JWT whose &quot;sub&quot; is the uid. One of an HS256 secret file or an RS256/ES256 public key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>wss:// with a PEM certificate chain and its private key. TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 only (Mozilla&apos;s &quot;intermediate&quot; configuration).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reverse proxies (nginx, HAProxy, a load balancer) in front of the WebSocket port.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gateways that share one Redis route pushes to each other&apos;s clients. Off without --redis.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Offline delivery: pushes to a uid online nowhere wait for it. Off while --offline-ttl is 0.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Events go to stdout headless (TIME LEVEL EVENT key=value) and to the console&apos;s log.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How the program runs: with its window, or headless.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (default: %2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (default %2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected a duration from %1 to %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected a size from %1 to %2, such as 64K, 1M or 2G</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected origins such as https://admin.example.com (not * or null)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected origins such as https://admin.example.com:8443</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected host names such as api.example.com, or *</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected 1 to 256 characters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>expected printable characters only</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -631,6 +1121,38 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>node %1</source>
         <translation>节点 %1</translation>
+    </message>
+    <message>
+        <source>Shut down: %1 clients, %2 dropped at the shutdown timeout, %3 bytes not delivered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n bytes queued for it were not delivered</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Configuration read again: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>fail: %n target(s) could not take it (slow consumer)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>slow consumer: close frame could not be queued</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>shutdown timeout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>evicted: too many connections without a uid (%1)</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -975,6 +1497,18 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
         <source>Push Console — node %1 — ws %2, push %3</source>
         <translation>推送控制台 — 节点 %1 — ws %2，推送 %3</translation>
     </message>
+    <message>
+        <source>disconnected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not disconnect %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;Attached to the gateway at %1 (version %2).&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>MessageBanner</name>
@@ -989,6 +1523,33 @@ with a &quot;uid&quot; member to the push port and get &quot;ok&quot; or &quot;f
     <message>
         <source>Dismiss</source>
         <translation>关闭提示</translation>
+    </message>
+</context>
+<context>
+    <name>MetricList</name>
+    <message>
+        <source># Metrics</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>*Generated by `pushconsole --help-metrics` from the metric list (core/server/MetricList.cpp), which GET /metrics is written from too; `cmake --build build --target update_docs` writes it again.*</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>`GET /metrics` on the HTTP port answers in the Prometheus text exposition format 0.0.4 (`Content-Type: %1`). With an API key set it needs the key (`authorization: {type: Bearer, credentials_file: /etc/pushconsole/api.key}` in the scrape config) unless `--http-public-metrics`. Scrape config: `static_configs: [{targets: [&quot;%2:%3&quot;]}]`.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>| metric | type | labels | meaning |</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>`le`: buckets from %1 to %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A push that is over `--max-line` on either port never reaches the router and is not in `pushconsole_pushes_total`; on HTTP it shows as `code=&quot;413&quot;`.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1277,6 +1838,14 @@ Result: %3
         <source>%1  queued: the uid is not online; stored and delivered when it binds.</source>
         <translation>%1  已排队：该 uid 不在线；已保存，待其绑定时投递。</translation>
     </message>
+    <message>
+        <source>%1  sending: waiting for the cluster&apos;s answer…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1  sending: waiting for the gateway&apos;s answer…</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>PushServer</name>
@@ -1291,6 +1860,10 @@ Result: %3
     <message>
         <source>invalid Redis URL: %1</source>
         <translation>Redis 网址无效：%1</translation>
+    </message>
+    <message>
+        <source>the command line asks for help or the version, not to run</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1358,8 +1931,32 @@ Result: %3
         <translation>斜杠后应为数据库编号，例如 /0 或 /2</translation>
     </message>
     <message>
-        <source>a user name needs a password (redis://user:password@host)</source>
-        <translation>用户名需要配合密码（redis://用户:密码@主机）</translation>
+        <source>the password comes from --redis-password-file: leave it out of the URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a user name needs a password (redis://user:password@host, or --redis-password-file)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the Redis password file &quot;%1&quot; is a directory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read the Redis password file &quot;%1&quot;: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the Redis password file &quot;%1&quot; is larger than 64 KiB</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the Redis password file &quot;%1&quot; is empty</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the Redis password file &quot;%1&quot; holds more than one line</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1413,6 +2010,14 @@ Times the link was lost: %4</source>
 发布到其他节点的推送：%2
 从其他节点收到的推送：%3
 连接断开次数：%4</translation>
+    </message>
+    <message>
+        <source>Connection to the gateway lost: reconnecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reconnected: reading the gateway&apos;s state…</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1611,6 +2216,10 @@ Times the link was lost: %4</source>
     <message>
         <source>the certificate in &quot;%1&quot; expired on %2</source>
         <translation>“%1”中的证书已于 %2 过期</translation>
+    </message>
+    <message>
+        <source>the TLS library knows none of the ciphers %1</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
