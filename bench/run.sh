@@ -20,6 +20,8 @@ run.sh options:
   --bench-cpu N           core for pushbench (default 1)
   --server-log-level L    pushconsole --log-level (default warning)
   --server-arg ARG        extra pushconsole argument, repeatable
+  --admin-stream          attach a console: open the HTTP API and read its
+                          admin stream (bench/admin_reader.py) during the run
                           (e.g. --server-arg --ping-interval=1s)
   --server-log FILE       keep the server's output in FILE
                           (default: a temporary file, shown on failure)
@@ -45,6 +47,7 @@ log_level=warning
 server_args=()
 server_log=
 check_server_exit=0
+admin_stream=0
 bench_args=()
 
 while [[ $# -gt 0 ]]; do
@@ -58,6 +61,7 @@ while [[ $# -gt 0 ]]; do
         --server-arg) server_args+=("${2:?--server-arg needs a value}"); shift 2 ;;
         --server-log) server_log=${2:?--server-log needs a value}; shift 2 ;;
         --check-server-exit) check_server_exit=1; shift ;;
+        --admin-stream) admin_stream=1; shift ;;
         --) shift; bench_args+=("$@"); break ;;
         *) bench_args+=("$1"); shift ;;
     esac
@@ -111,7 +115,11 @@ listening() {
 started=0
 for attempt in 1 2 3 4 5; do
     read -r ws_port text_port < <("$bench_bin" --free-ports)
-    taskset -c "$server_cpu" "$server_bin" --no-gui --ws-bind 127.0.0.1 --http-port -1 --ws-port "$ws_port" \
+    http_port=-1
+    if [[ $admin_stream == 1 ]]; then
+        read -r http_port _ < <("$bench_bin" --free-ports)
+    fi
+    taskset -c "$server_cpu" "$server_bin" --no-gui --ws-bind 127.0.0.1 --http-port "$http_port" --ws-port "$ws_port" \
         --text-port "$text_port" --log-level "$log_level" "${server_args[@]}" \
         >"$server_log" 2>&1 &
     server_pid=$!
@@ -133,9 +141,20 @@ done
 echo "run.sh: pushconsole pid $server_pid (cpu $server_cpu) ws=127.0.0.1:$ws_port" \
     "text=127.0.0.1:$text_port; pushbench on cpu $bench_cpu" >&2
 
+reader_pid=
+if [[ $admin_stream == 1 ]]; then
+    for _ in $(seq 1 100); do listening "$http_port" && break; sleep 0.05; done
+    taskset -c "$bench_cpu" python3 "$(dirname "${BASH_SOURCE[0]}")/admin_reader.py" "$http_port" &
+    reader_pid=$!
+fi
+
 status=0
 taskset -c "$bench_cpu" "$bench_bin" --ws-port "$ws_port" --text-port "$text_port" \
     --server-pid "$server_pid" "${bench_args[@]}" || status=$?
+if [[ -n $reader_pid ]]; then
+    kill -TERM "$reader_pid" 2>/dev/null || true
+    wait "$reader_pid" || true
+fi
 
 if kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid"

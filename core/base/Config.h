@@ -36,6 +36,11 @@ struct Config
     QStringList httpHosts;
     bool httpPublicMetrics = false; // /metrics without the API key
     bool httpTestPage = false; // serve the browser test page at /
+    // The admin stream (GET /api/events, docs/admin-stream.md): streams at
+    // once, unsent output each (real bytes) and events sent a second each.
+    int maxAdminStreams = 8;
+    qint64 adminMaxOutput = 4 * 1024 * 1024;
+    int adminMaxEventRate = 2000;
 
     qint64 heartbeatMs = 55 * 1000; // idle connections are dropped after this
     qint64 pingIntervalMs = 20 * 1000; // 0: never ping (the seed's behaviour)

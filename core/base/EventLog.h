@@ -21,7 +21,12 @@ public:
     // server at "info" must not pay for a debug event per push.
     void setCaptureLevel(Event::Level level) { m_captureLevel = level; }
     Event::Level captureLevel() const { return m_captureLevel; }
-    bool captures(Event::Level level) const { return level >= m_captureLevel; }
+    bool captures(Event::Level level) const { return level >= m_captureLevel || m_watchers > 0; }
+    // Someone reads every event as it comes (an attached console's stream):
+    // while there is one, every level is kept and signalled, whatever the
+    // capture level; the headless log still prints only its own level.
+    void addWatcher() { ++m_watchers; }
+    void removeWatcher() { m_watchers = qMax(0, m_watchers - 1); }
 
     int capacity() const { return m_capacity; }
     int size() const { return int(m_ring.size()); }
@@ -38,4 +43,5 @@ private:
     int m_head = 0; // index of the oldest event once the ring is full
     quint64 m_total = 0;
     Event::Level m_captureLevel = Event::Level::Debug;
+    int m_watchers = 0;
 };

@@ -67,6 +67,10 @@ struct Metrics
     // by DropReason.
     quint64 droppedBytes[DropReasonCount] = {};
     quint64 refusedHttp = 0; // HTTP API: over --max-http-conns
+    // Admin streams (GET /api/events): open now, and events not sent to one
+    // of them (over its output cap or its rate), summed over the streams.
+    quint64 adminStreamsOpen = 0;
+    quint64 adminEventsSkipped = 0;
     quint64 pushes[SourceCount][StatusCount] = {};
     // Cluster mode (--redis).
     quint64 clusterSent = 0; // push messages published to other nodes

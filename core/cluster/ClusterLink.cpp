@@ -51,6 +51,7 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
     m_broadcastChannel = key("broadcast");
     m_ownChannel = nodeKey(m_options.nodeId, "push");
     m_offlineChannel = key("offline");
+    m_kickChannel = nodeKey(m_options.nodeId, "kick");
     m_echo = "ping " + m_options.nodeId + ' ';
 
     connect(m_cmd, &RedisClient::ready, this, &ClusterLink::commandReady);
@@ -160,7 +161,7 @@ void ClusterLink::commandReady()
 void ClusterLink::subscriberReady()
 {
     m_pendingSubscriptions = {
-        m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel};
+        m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel, m_kickChannel};
     m_sub->subscribe(m_pendingSubscriptions.values());
 }
 
@@ -444,8 +445,47 @@ void ClusterLink::messageReceived(const QByteArray &channel, const QByteArray &m
             passOn(m_replica.applyEvent(message));
         return;
     }
-    if (channel == m_offlineChannel)
+    if (channel == m_offlineChannel) {
         Q_EMIT offlineMessageStored(message);
+        return;
+    }
+    if (channel == m_kickChannel) {
+        const qsizetype nl = message.indexOf('\n');
+        if (nl > 0 && m_onKick)
+            m_onKick(message.left(nl), message.mid(nl + 1));
+    }
+}
+
+void ClusterLink::kickRemote(const QByteArray &uid, std::function<void(int nodes)> done)
+{
+    const QStringList holders = remoteNodesOf(uid);
+    struct Tally
+    {
+        int waiting = 1; // one for the loop below
+        int receivers = 0;
+        std::function<void(int)> done;
+    };
+    auto tally = std::make_shared<Tally>();
+    tally->done = std::move(done);
+    const auto settle = [tally] {
+        if (--tally->waiting == 0 && tally->done)
+            tally->done(tally->receivers);
+    };
+    const QByteArray message = m_options.nodeId + '\n' + uid;
+    for (const QString &node : holders) {
+        ++tally->waiting;
+        // A node too old to read kicks has no subscriber there: Redis
+        // answers 0 and it does not count.
+        const bool queued = sendPublish(
+            nodeKey(node.toUtf8(), "kick"), message, [tally, settle](const RedisReply &reply) {
+                if (reply.type == RedisReply::Type::Integer && reply.integer > 0)
+                    ++tally->receivers;
+                settle();
+            });
+        if (!queued)
+            settle();
+    }
+    settle();
 }
 
 void ClusterLink::localUidChanged(const QByteArray &uid, bool online)

@@ -118,6 +118,15 @@ public:
         std::function<void(const RedisReply &)> handler);
     void setPushHandler(PushHandler handler) { m_onPush = std::move(handler); }
 
+    // Kicks (DELETE /api/uids/{uid}): each node reads its own kick channel
+    // and closes the uid's connections there.
+    using KickHandler = std::function<void(const QByteArray &origin, const QByteArray &uid)>;
+    void setKickHandler(KickHandler handler) { m_onKick = std::move(handler); }
+    // Asks every other node holding uid to close its connections; done runs
+    // once with how many received the request (0 at once when none holds it
+    // or the link is down).
+    void kickRemote(const QByteArray &uid, std::function<void(int nodes)> done);
+
     // The console's side.
     QList<ClusterNodeInfo> nodes() const;
     // Nodes (ids) other than this one where uid is bound.
@@ -170,6 +179,7 @@ private:
     QTimer m_tick;
     QByteArray m_token; // tells this process from an earlier one with the same id
     QByteArray m_presenceChannel, m_broadcastChannel, m_ownChannel, m_offlineChannel;
+    QByteArray m_kickChannel;
     QByteArray m_echo; // how this node's own pings start
     QSet<QByteArray> m_pendingSubscriptions;
     bool m_stopped = false;
@@ -183,4 +193,5 @@ private:
     qint64 m_inFlightBytes = 0; // publishes awaiting Redis (see publish())
     bool m_inFlightReported = false; // the cap was hit: logged once until it eases
     PushHandler m_onPush;
+    KickHandler m_onKick;
 };

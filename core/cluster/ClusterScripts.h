@@ -15,6 +15,7 @@ struct RedisReply;
 //   node:ID:uids      the uids bound on the node
 //   node:ID:ver       bumped by every change of the set, which it announces
 //   node:ID:push      the channel of the node's pushes
+//   node:ID:kick      the channel of kicks for the node's connections
 //   presence, broadcast, offline   channels every node reads
 // Each function returns the complete EVAL command; the reply readers take
 // its answer apart.

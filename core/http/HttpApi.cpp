@@ -427,7 +427,8 @@ void HttpApi::handleRequest(
     const QByteArray uid = uidOfPath(path);
     QByteArray allowed;
     if ((path == "/" && config.httpTestPage) || path == "/client.js" || path == "/healthz"
-        || path == "/metrics" || path == "/api/online")
+        || path == "/metrics" || path == "/api/online"
+        || (path == "/api/events" && m_context.adminStream))
         allowed = QByteArrayLiteral("GET");
     else if (path == "/api/push")
         allowed = QByteArrayLiteral("POST");
@@ -485,6 +486,8 @@ void HttpApi::handleRequest(
         push(request, x);
     } else if (path == "/api/online") {
         online(request, x);
+    } else if (path == "/api/events") {
+        m_context.adminStream(request, x.responder, x.peer);
     } else if (method == "GET") {
         uidInfo(uid, x);
     } else {
@@ -670,13 +673,23 @@ void HttpApi::disconnectUid(const QByteArray &uid, const Exchange &x)
         x.error(400, QStringLiteral("invalid uid"));
         return;
     }
-    const int closed = m_context.kick(uid);
-    if (closed == 0) {
-        x.error(404, QStringLiteral("uid not online"));
-        return;
-    }
-    x.json(200,
-        {{QStringLiteral("result"), QStringLiteral("ok")}, {QStringLiteral("closed"), closed}});
+    // In a cluster the answer waits for Redis to say which nodes got the
+    // request; the connection keeps later answers behind it meanwhile.
+    const HttpResponder responder = x.responder;
+    const QByteArray cors = x.corsOrigin;
+    m_context.kick(uid, [responder, cors](int closed, int nodes) {
+        HttpResponse r = closed == 0 && nodes == 0
+            ? HttpResponse::make(404, JsonType, QByteArrayLiteral("{\"error\":\"uid not online\"}"))
+            // Written by hand, in the documented order.
+            : HttpResponse::make(200, JsonType,
+                "{\"result\":\"ok\",\"closed\":" + QByteArray::number(closed)
+                    + ",\"nodes\":" + QByteArray::number(nodes) + '}');
+        if (!cors.isEmpty()) {
+            r.addHeader(QByteArrayLiteral("Access-Control-Allow-Origin"), cors);
+            r.addHeader(QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin"));
+        }
+        responder.send(r);
+    });
 }
 
 void HttpApi::logRefusal(const QString &peer, const QString &reason)

@@ -35,8 +35,18 @@ public:
         const SessionRegistry *registry = nullptr;
         EventLog *log = nullptr;
         Metrics *metrics = nullptr; // refused connections are counted here
-        // Closes every connection of a uid (DELETE /api/uids/{uid}); how many.
-        std::function<int(const QByteArray &uid)> kick;
+        // Closes every connection of a uid (DELETE /api/uids/{uid}), here
+        // and on the other nodes holding it; done runs once (perhaps later,
+        // when Redis answered) with how many it closed here and how many
+        // other nodes received the request.
+        using KickDone = std::function<void(int closed, int nodes)>;
+        std::function<void(const QByteArray &uid, KickDone done)> kick;
+        // GET /api/events once the request passed every check of the API
+        // (Host, Origin, key): answers it, or takes the socket over
+        // (HttpResponder::takeOver). Unset: 404.
+        std::function<void(
+            const HttpRequest &request, const HttpResponder &responder, const QString &peer)>
+            adminStream;
         std::function<QDateTime()> startedAt; // of the listeners, for /healthz
         std::function<quint16()> wsPort; // written into the test page
         // The body of GET /metrics: the server layer knows every part.

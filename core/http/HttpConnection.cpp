@@ -157,6 +157,24 @@ void HttpConnection::respond(quint64 request, const HttpResponse &response)
     resume();
 }
 
+bool HttpConnection::takeOver(quint64 request, const std::function<void(int fd)> &adopt)
+{
+    // The upgraded protocol starts right after this request: no earlier
+    // answer may still be on its way, and no later request may exist.
+    if (m_state == State::Closed || request != m_firstSlot || m_slots.size() != 1
+        || m_slots.front().ready)
+        return false;
+    const int fd = m_socket.release();
+    if (fd < 0)
+        return false;
+    // What the client sent after the request belongs to the new protocol
+    // and may not come before its answer: dropped.
+    m_server->answered(101);
+    finish(QStringLiteral("upgraded"));
+    adopt(fd);
+    return true;
+}
+
 void HttpConnection::refuse(int status, const QByteArray &message, const QString &detail)
 {
     // The old guard's answer, byte for byte: no Cache-Control.

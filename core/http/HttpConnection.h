@@ -62,6 +62,7 @@ public:
 
     // The answer to request number `request` (see HttpResponder).
     void respond(quint64 request, const HttpResponse &response) override;
+    bool takeOver(quint64 request, const std::function<void(int fd)> &adopt) override;
     // No new requests; those read are answered, then the connection closes.
     void closeGracefully();
 

@@ -11,3 +11,8 @@ void HttpResponder::send(const HttpResponse &response) const
     if (m_alive)
         m_target->respond(m_request, response);
 }
+
+bool HttpResponder::takeOver(const std::function<void(int fd)> &adopt) const
+{
+    return m_alive && m_target->takeOver(m_request, adopt);
+}

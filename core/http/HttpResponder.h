@@ -4,6 +4,8 @@
 
 #include <QPointer>
 
+#include <functional>
+
 // The one answer a request is owed. A copyable handle: keep it to answer
 // later (a push waiting for Redis). Answers leave in request order whatever
 // order they are given in; once the connection is gone, send() does nothing.
@@ -15,6 +17,9 @@ public:
     {
     public:
         virtual void respond(quint64 request, const HttpResponse &response) = 0;
+        // Hands the connection's socket to adopt instead of answering (see
+        // HttpResponder::takeOver).
+        virtual bool takeOver(quint64 request, const std::function<void(int fd)> &adopt) = 0;
 
     protected:
         ~Target() = default;
@@ -27,6 +32,12 @@ public:
     // Only the first call for a request counts.
     void send(const HttpResponse &response) const;
     bool isConnected() const { return !m_alive.isNull(); }
+    // An Upgrade: instead of an answer, the socket itself goes to adopt
+    // (which writes the 101 and everything after it), and the HTTP
+    // connection ends. Only for the one request in flight with nothing
+    // unsent before it; false otherwise, and the request is still owed an
+    // answer.
+    bool takeOver(const std::function<void(int fd)> &adopt) const;
 
 private:
     QPointer<QObject> m_alive;

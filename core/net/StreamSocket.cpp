@@ -326,3 +326,14 @@ void StreamSocket::close()
     m_fd = -1;
     clearQueue();
 }
+
+int StreamSocket::release()
+{
+    if (m_fd < 0 || m_pending > 0)
+        return -1;
+    releaseNotifiers();
+    const int fd = m_fd;
+    m_fd = -1;
+    clearQueue();
+    return fd;
+}

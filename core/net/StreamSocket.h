@@ -43,6 +43,10 @@ public:
     void abort() override;
     // Close with a FIN, queued output discarded.
     void close() override;
+    // Gives the descriptor up, open, to another owner (an HTTP connection
+    // upgraded to a stream): the notifiers stop, nothing is closed. Only
+    // with nothing queued; -1 otherwise, and nothing changes.
+    int release();
     bool failed() const override { return m_lastError != 0; }
     QString errorString() const override;
 

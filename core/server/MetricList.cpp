@@ -164,6 +164,16 @@ QList<Family> buildList()
                 "push port: a source not in `--text-allow`, or over `--max-text-conns`"},
             {{{"limit", "max_http_conns"}}, field(&Metrics::refusedHttp), "`--max-http-conns`"}}};
 
+    // Attached consoles (docs/admin-stream.md).
+    list << gauge("pushconsole_admin_streams", "Admin streams (attached consoles) open.",
+        field(&Metrics::adminStreamsOpen), "`GET /api/events`; at most `--max-admin-streams`.");
+    list << counter("pushconsole_admin_events_skipped_total",
+        "Events not sent to an admin stream (over its output cap or event rate), summed over "
+        "the streams.",
+        &Metrics::adminEventsSkipped,
+        "Each stream hears of its own in a `skipped` message (`--admin-max-output`, "
+        "`--admin-max-event-rate`).");
+
     // Offline delivery (--offline-ttl); zero without it.
     list << counter("pushconsole_offline_stored_total",
         "Messages stored for uids online nowhere, one per uid.", &Metrics::offlineStored);

@@ -234,6 +234,25 @@ QList<Option> buildTable()
             "Close an HTTP connection idle between requests, or not reading its answers, this "
             "long"))
              .live();
+    t << Option("max-admin-streams", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::HttpApi,
+        V::count(&Config::maxAdminStreams, 0, 1000),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Attached consoles (admin streams, GET /api/events) at once; one more gets 503"))
+             .more(QT_TRANSLATE_NOOP("ConfigLoader", "0 refuses every admin stream."))
+             .live();
+    t << Option("admin-max-output", QT_TRANSLATE_NOOP("ConfigLoader", "size"), S::HttpApi,
+        V::size(&Config::adminMaxOutput, 64 * 1024),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Unsent output of one admin stream; past it events are only counted as skipped"))
+             .more(QT_TRANSLATE_NOOP("ConfigLoader",
+                 "Counted in real bytes, like a WebSocket client's; presence changes wait merged "
+                 "per uid, and a stream too far behind gets a fresh presence snapshot."))
+             .live();
+    t << Option("admin-max-event-rate", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::HttpApi,
+        V::count(&Config::adminMaxEventRate, 1, 1000000),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Events sent to one admin stream per second; more are counted as skipped, by type"))
+             .live();
 
     // Signed uid tokens.
     t << Option("auth-secret-file", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tokens,

@@ -1,5 +1,6 @@
 #include "PushServer.h"
 
+#include "AdminHub.h"
 #include "ClusterLink.h"
 #include "ConfigLoader.h"
 #include "EpollEventDispatcher.h"
@@ -12,6 +13,7 @@
 #include "TextPushServer.h"
 #include "TlsContext.h"
 #include "TokenVerifier.h"
+#include "Uid.h"
 #include "WsFrame.h"
 #include "WsGateway.h"
 
@@ -28,14 +30,33 @@ PushServer::PushServer(const Config &config, QObject *parent)
     , m_text(std::make_unique<TextPushServer>(m_config, &m_router, &m_log, &m_metrics))
     , m_http(std::make_unique<HttpApi>(m_config, httpContext()))
 {
+    AdminHub::Context admin;
+    admin.registry = &m_registry;
+    admin.log = &m_log;
+    admin.metrics = &m_metrics;
+    admin.cluster = [this] { return m_cluster.get(); };
+    admin.offline = [this]() -> const OfflineStore * { return m_offline.get(); };
+    admin.listening = [this] { return isListening(); };
+    admin.startedAt = [this] { return m_startedAt; };
+    admin.wsAddress = [this] { return wsAddress(); };
+    admin.textAddress = [this] { return textAddress(); };
+    admin.httpAddress = [this] { return httpAddress(); };
+    m_admin = std::make_unique<AdminHub>(m_config, admin);
+    connect(this, &PushServer::listeningChanged, m_admin.get(), &AdminHub::listeningChanged);
+
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         m_wsClosed = true;
-        if (m_textClosed)
+        if (m_textClosed && m_adminClosed)
             finishShutdown();
     });
     connect(m_text.get(), &TextPushServer::allClosed, this, [this] {
         m_textClosed = true;
-        if (m_wsClosed)
+        if (m_wsClosed && m_adminClosed)
+            finishShutdown();
+    });
+    connect(m_admin.get(), &AdminHub::allClosed, this, [this] {
+        m_adminClosed = true;
+        if (m_wsClosed && m_textClosed)
             finishShutdown();
     });
 }
@@ -50,6 +71,7 @@ PushServer::~PushServer()
     m_offline.reset();
     m_cluster.reset();
     // Connections reach into the registry and the log while they go.
+    m_admin.reset();
     m_http.reset();
     m_text.reset();
     m_gateway.reset();
@@ -62,7 +84,11 @@ HttpApi::Context PushServer::httpContext()
     c.registry = &m_registry;
     c.log = &m_log;
     c.metrics = &m_metrics;
-    c.kick = [this](const QByteArray &uid) { return kick(uid); };
+    c.kick = [this](const QByteArray &uid, HttpApi::Context::KickDone done) {
+        kickEverywhere(uid, std::move(done));
+    };
+    c.adminStream = [this](const HttpRequest &request, const HttpResponder &responder,
+                        const QString &peer) { m_admin->handleRequest(request, responder, peer); };
     c.startedAt = [this] { return m_startedAt; };
     c.wsPort = [this] { return wsPort(); };
     c.metricsText = [this] {
@@ -151,6 +177,7 @@ PushServer::ReloadResult PushServer::reload(const Config &next)
     m_config = merged;
     m_gateway->applyLive(merged);
     m_text->applyLive(merged);
+    m_admin->setConfig(merged);
     if (m_http->applyLive(merged))
         result.reloaded.append(QStringLiteral("http-api-key"));
     logReload(result);
@@ -205,6 +232,7 @@ bool PushServer::start(QString *error)
     m_gateway->setConfig(m_config);
     m_text->setConfig(m_config);
     m_http->setConfig(m_config);
+    m_admin->setConfig(m_config);
     QString why;
     QStringList warnings;
     if (!loadSecurity(m_config, &m_tls, &m_verifier, &warnings, &why)) {
@@ -318,6 +346,13 @@ bool PushServer::startExtensions(QString *error)
             m_router.push(
                 line, PushSource::Cluster, QLatin1String("node:") + QLatin1String(origin));
         });
+        m_cluster->setKickHandler([this](const QByteArray &origin, const QByteArray &uid) {
+            if (Uid::isValid(uid)) {
+                m_gateway->kick(uid,
+                    QStringLiteral("disconnected by operator on node %1")
+                        .arg(QString::fromUtf8(origin)));
+            }
+        });
         m_router.setCluster(m_cluster.get());
         // Redis need not be up yet: the node serves its own clients and
         // joins when it can.
@@ -382,12 +417,13 @@ void PushServer::shutdown()
     if (m_cluster)
         m_cluster->stop();
     m_shuttingDown = true;
-    m_wsClosed = m_textClosed = false;
+    m_wsClosed = m_textClosed = m_adminClosed = false;
     // No push is read from now on, so the queues only shrink: what was
     // answered ok is delivered to every client that reads, within
     // --shutdown-timeout.
     m_text->closeAll();
     m_http->closeAll();
+    m_admin->closeAll();
     m_gateway->closeAll(WsFrame::GoingAway, "server shutting down", m_config.shutdownTimeoutMs);
     // The gateway's deadline aborts clients that are too slow; this is the
     // backstop should the loop be too busy to get there in time.
@@ -441,4 +477,15 @@ QString PushServer::httpAddress() const
 int PushServer::kick(const QByteArray &uid)
 {
     return m_gateway->kick(uid, QStringLiteral("disconnected by operator"));
+}
+
+void PushServer::kickEverywhere(
+    const QByteArray &uid, std::function<void(int closed, int nodes)> done)
+{
+    const int closed = kick(uid);
+    if (!m_cluster || m_cluster->remoteNodesOf(uid).isEmpty()) {
+        done(closed, 0);
+        return;
+    }
+    m_cluster->kickRemote(uid, [closed, done](int nodes) { done(closed, nodes); });
 }

@@ -11,8 +11,10 @@
 #include <QObject>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 
+class AdminHub;
 class ClusterLink;
 class OfflineStore;
 class TextPushServer;
@@ -75,6 +77,7 @@ public:
     WsGateway *gateway() const { return m_gateway.get(); }
     TextPushServer *textServer() const { return m_text.get(); }
     HttpApi *httpApi() const { return m_http.get(); }
+    AdminHub *adminHub() const { return m_admin.get(); }
     // Cluster mode (--redis) and offline delivery (--offline-ttl): nullptr
     // when off. Both exist from the first successful start() on.
     ClusterLink *cluster() const { return m_cluster.get(); }
@@ -89,6 +92,9 @@ public:
     QDateTime startedAt() const { return m_startedAt; }
 
     int kick(const QByteArray &uid);
+    // The HTTP API's kick: here, and in a cluster on every other node that
+    // holds the uid (through Redis); done gets both counts.
+    void kickEverywhere(const QByteArray &uid, std::function<void(int closed, int nodes)> done);
 
 Q_SIGNALS:
     void listeningChanged(bool listening);
@@ -114,10 +120,12 @@ private:
     std::unique_ptr<WsGateway> m_gateway;
     std::unique_ptr<TextPushServer> m_text;
     std::unique_ptr<HttpApi> m_http;
+    std::unique_ptr<AdminHub> m_admin;
     std::unique_ptr<ClusterLink> m_cluster;
     std::unique_ptr<OfflineStore> m_offline;
     QDateTime m_startedAt;
     bool m_shuttingDown = false;
     bool m_wsClosed = false;
     bool m_textClosed = false;
+    bool m_adminClosed = false;
 };

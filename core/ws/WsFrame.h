@@ -19,6 +19,7 @@ enum CloseCode : quint16 {
     Normal = 1000,
     GoingAway = 1001,
     ProtocolError = 1002,
+    UnsupportedData = 1003, // an admin stream got a data frame: it only sends
     InvalidPayload = 1007,
     PolicyViolation = 1008,
     TooBig = 1009,

@@ -40,7 +40,8 @@ QByteArray StalledWsClient::frame(quint8 opcode, const QByteArray &payload)
     return f;
 }
 
-bool StalledWsClient::open(quint16 port, const QByteArray &uid)
+bool StalledWsClient::open(
+    quint16 port, const QByteArray &uid, const QByteArray &path, const QByteArray &extraHeaders)
 {
     m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (m_fd < 0)
@@ -55,9 +56,11 @@ bool StalledWsClient::open(quint16 port, const QByteArray &uid)
     if (::connect(m_fd, reinterpret_cast<const sockaddr *>(&to), sizeof to) != 0
         && errno != EINPROGRESS)
         return false;
-    if (!sendAll("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                 "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                 "Sec-WebSocket-Version: 13\r\n\r\n",
+    if (!sendAll("GET " + path
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                + extraHeaders + "\r\n",
             5000))
         return false;
     const bool answered = QTest::qWaitFor(

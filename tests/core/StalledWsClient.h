@@ -15,9 +15,11 @@ public:
     StalledWsClient(const StalledWsClient &) = delete;
     StalledWsClient &operator=(const StalledWsClient &) = delete;
 
-    // Connects, does the handshake and sends uid as the first message
-    // (nothing when uid is empty).
-    bool open(quint16 port, const QByteArray &uid);
+    // Connects, does the handshake (GET path, with extraHeaders: lines
+    // ending in CRLF) and sends uid as the first message (nothing when uid
+    // is empty).
+    bool open(quint16 port, const QByteArray &uid, const QByteArray &path = "/",
+        const QByteArray &extraHeaders = QByteArray());
     // Writes all of bytes, waiting while the server's window is full.
     bool sendAll(const QByteArray &bytes, int timeoutMs = 20000);
     void sendFrame(quint8 opcode, const QByteArray &payload);

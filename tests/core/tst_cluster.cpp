@@ -4,8 +4,13 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkRequest>
 #include <QTemporaryDir>
 #include <QUrl>
+#include <QWebSocketHandshakeOptions>
 
 using namespace ClusterSupport;
 using namespace TestSupport;
@@ -28,6 +33,7 @@ private Q_SLOTS:
     void lostSubscriptionWithdrawsAtOnce();
     void passwordFile();
     void badRedisUrlFailsClearly();
+    void kickAndAdminStreamAcrossNodes();
 
 private:
     QStringList nodeArgs(const QByteArray &id, const QStringList &extra = {}) const;
@@ -458,6 +464,87 @@ void tst_Cluster::badRedisUrlFailsClearly()
     WsClient rider(lonely.wsPort());
     QVERIFY(rider.bind("1"));
     QCOMPARE(pushUntil(lonely.textPort(), pushLine("1", "x"), "ok\n"), QByteArray("ok\n"));
+}
+
+void tst_Cluster::kickAndAdminStreamAcrossNodes()
+{
+    Gateway a, b;
+    QVERIFY(a.start(nodeArgs("a")));
+    QVERIFY(b.start(nodeArgs("b")));
+    WsClient onB(b.wsPort());
+    QVERIFY(onB.bind("1001"));
+    // a knows that b holds 1001 once a push through a reaches it.
+    QCOMPARE(pushUntil(a.textPort(), pushLine("1001", "probe"), "ok\n"), QByteArray("ok\n"));
+    WsClient onA(a.wsPort());
+    QVERIFY(onA.bind("1001"));
+    QVERIFY(a.waitUntilBound("1001"));
+
+    // A console attached to a sees the uid here and on b.
+    QWebSocket console;
+    QList<QJsonObject> messages;
+    connect(&console, &QWebSocket::textMessageReceived, this, [&](const QString &text) {
+        messages.append(QJsonDocument::fromJson(text.toUtf8()).object());
+    });
+    QWebSocketHandshakeOptions options;
+    options.setSubprotocols({QStringLiteral("pushconsole.admin.v1")});
+    console.open(
+        QNetworkRequest(QUrl(QStringLiteral("ws://127.0.0.1:%1/api/events").arg(a.httpPort()))),
+        options);
+    const auto presenceOf = [&](const QString &uid) {
+        QJsonObject last;
+        for (const QJsonObject &m : messages) {
+            if (m.value(QLatin1String("t")).toString() != QLatin1String("presence"))
+                continue;
+            for (const QJsonValue &v : m.value(QLatin1String("uids")).toArray()) {
+                if (v.toObject().value(QLatin1String("uid")).toString() == uid)
+                    last = v.toObject();
+            }
+        }
+        return last;
+    };
+    WAIT_VERIFY(!messages.isEmpty()
+        && messages.last().value(QLatin1String("t")).toString() == QLatin1String("ready"));
+    const QJsonObject hello = messages.front();
+    QCOMPARE(hello.value(QLatin1String("node")).toString(), QStringLiteral("a"));
+    const QJsonObject cluster = hello.value(QLatin1String("cluster")).toObject();
+    QVERIFY(cluster.value(QLatin1String("enabled")).toBool());
+    QCOMPARE(cluster.value(QLatin1String("nodes")).toArray().size(), 2);
+    QVERIFY(!cluster.value(QLatin1String("redis")).toString().isEmpty());
+    QCOMPARE(presenceOf(QStringLiteral("1001")).value(QLatin1String("connections")).toInt(), 1);
+    QCOMPARE(presenceOf(QStringLiteral("1001")).value(QLatin1String("otherNodes")).toArray(),
+        QJsonArray({QStringLiteral("b")}));
+
+    // The kick closes the connection here and asks b to close its own.
+    QTcpSocket http;
+    http.connectToHost(QHostAddress::LocalHost, a.httpPort());
+    QVERIFY(http.waitForConnected(5000));
+    http.write("DELETE /api/uids/1001 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    QByteArray answer;
+    WAIT_VERIFY2(
+        [&] {
+            answer += http.readAll();
+            return answer.endsWith("}");
+        }(),
+        answer);
+    QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer);
+    QVERIFY2(answer.endsWith(R"({"result":"ok","closed":1,"nodes":1})"), answer);
+    QVERIFY(onA.waitForDisconnected());
+    QVERIFY(onB.waitForDisconnected());
+    WAIT_VERIFY2(b.output().contains("disconnected by operator on node a"), b.output().right(1500));
+    // And the console hears that 1001 left everywhere.
+    WAIT_VERIFY(presenceOf(QStringLiteral("1001")).value(QLatin1String("connections")).toInt() == 0
+        && !presenceOf(QStringLiteral("1001")).contains(QLatin1String("otherNodes")));
+
+    // Nobody holds it any more: 404, as without a cluster.
+    http.write("DELETE /api/uids/1001 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    answer.clear();
+    WAIT_VERIFY2(
+        [&] {
+            answer += http.readAll();
+            return answer.endsWith("}");
+        }(),
+        answer);
+    QVERIFY2(answer.startsWith("HTTP/1.1 404"), answer);
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Cluster)

@@ -27,7 +27,8 @@ ALLOWED = {
     "http": {"base", "net", "ws", "push"},
     "cluster": {"base", "net", "ws", "push"},
     "offline": {"base", "net", "ws", "push", "cluster"},
-    "server": {"base", "net", "ws", "push", "http", "cluster", "offline"},
+    "admin": {"base", "net", "ws", "push", "http", "cluster", "offline"},
+    "server": {"base", "net", "ws", "push", "http", "cluster", "offline", "admin"},
 }
 # What every panel of the console may see of the core: values, no objects.
 UI_VALUE_HEADERS = {"Config", "Event", "PushResult", "SessionInfo"}
