@@ -168,8 +168,8 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
         }
         static const char *const valued[] = {"--ws-port", "--text-port", "--host", "--clients",
             "--pushes", "--mode", "--conns", "--depth", "--concurrency", "--rate", "--payload",
-            "--uid-prefix", "--targets", "--seed", "--server-pid", "--duration", "--grace", "--cpu",
-            "--connect-window", "--bind-offset", "--soak", "--churn", "--warmup",
+            "--uid-prefix", "--targets", "--seed", "--server-pid", "--duration", "--grace",
+            "--hold", "--cpu", "--connect-window", "--bind-offset", "--soak", "--churn", "--warmup",
             "--max-rss-growth", "--stall-rate", "--stall", "--stall-bytes", "--unbound",
             "--bind-timeout", "--drain-timeout", "--fd-wait"};
         if (std::none_of(std::begin(valued), std::end(valued),
@@ -252,6 +252,9 @@ Parse parseOptions(int argc, char **argv, Options *o, std::string *error)
             o->durationSet = true;
         } else if (name == "--grace") {
             if (!parseSeconds(v, 0, &o->grace))
+                return bad("expected seconds >= 0");
+        } else if (name == "--hold") {
+            if (!parseSeconds(v, 0, &o->hold))
                 return bad("expected seconds >= 0");
         } else if (name == "--cpu") {
             if (!parseUnsigned(v, 0, 1023, &u))

@@ -27,6 +27,7 @@ struct Options
     int serverPid = 0;
     double duration = 60;
     double grace = 2;
+    double hold = 0; // keep the clients reading this long after the pushes
     bool json = false;
     bool verifyBind = true;
     int cpu = -1;

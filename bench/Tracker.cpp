@@ -88,6 +88,16 @@ Arrival Tracker::message(uint32_t client, const char *data, size_t size, int64_t
     }
     if (ok) {
         p = uidEnd + 1;
+        uint64_t number = 0;
+        if (uidEnd - uid == 1 && *uid == '*' && skip(p, end, ",\"bcast\":")
+            && readNumber(p, end, &number) && skip(p, end, ",\"t\":")
+            && readNumber(p, end, &sentAt)) {
+            ++m_broadcasts;
+            m_broadcastLatency.record(now - int64_t(sentAt));
+            result.kind = Arrival::Kind::Broadcast;
+            result.seq = number;
+            return result;
+        }
         if (skip(p, end, ",\"probe\":")) {
             ok = readNumber(p, end, &seq);
             if (ok) {

@@ -16,7 +16,7 @@ enum class Reply { Ok, Fail, Error, Unanswered };
 // bookkeeping.
 struct Arrival
 {
-    enum class Kind : uint8_t { Push, Probe, Duplicate, Misrouted, Malformed };
+    enum class Kind : uint8_t { Push, Probe, Duplicate, Misrouted, Malformed, Broadcast };
     Kind kind = Kind::Malformed;
     uint64_t seq = 0; // the push's seq, or the probe's number
     bool settledOk = false; // a push answered ok before it arrived: no longer outstanding
@@ -67,6 +67,10 @@ public:
     uint64_t m_sent = 0, m_ok = 0, m_fail = 0, m_error = 0, m_unanswered = 0;
     uint64_t m_delivered = 0, m_duplicates = 0, m_misrouted = 0, m_malformed = 0;
     uint64_t m_probesDelivered = 0;
+    // Broadcasts sent by someone else (bench/fanout.sh):
+    // {"uid":"*","bcast":N,"t":T}, counted apart and never checked.
+    uint64_t m_broadcasts = 0;
+    Histogram m_broadcastLatency; // broadcast line written -> frame read
     uint64_t m_excused = 0; // ok but not delivered to a slow consumer the server dropped
     int64_t m_lastReply = 0, m_lastDelivery = 0;
     std::string m_firstError, m_firstMalformed;

@@ -178,6 +178,15 @@ int Bench::run()
         m_machineEnd = sampleMachine();
         m_after = sampleServer(m_o.serverPid);
     }
+    // Receivers of someone else's broadcasts (bench/fanout.sh) stay a while.
+    if (m_stop == Stop::No && m_o.hold > 0) {
+        progress("holding %u clients for %.1f s", m_pool.m_bound, m_o.hold);
+        const int64_t holdEnd = std::min(deadline, nowNs() + int64_t(m_o.hold * 1e9));
+        while (m_stop == Stop::No && nowNs() < holdEnd)
+            m_stop = turn(holdEnd);
+        if (m_stop == Stop::Deadline)
+            m_stop = Stop::No;
+    }
     m_sender.abandon(nowNs());
     m_pool.closeAll();
     if (m_o.serverPid > 0)
@@ -360,6 +369,12 @@ void Bench::report(const std::vector<std::string> &problems) const
             std::printf("server CPU  %.3f s in the push phase: %.2f us per delivered push\n",
                 double(cpu) / 1e6, t.m_delivered ? double(cpu) / double(t.m_delivered) : 0.0);
         }
+    }
+    if (t.m_broadcasts > 0) {
+        const Histogram &b = t.m_broadcastLatency;
+        std::printf("broadcasts  %llu frames; latency us p50 %.1f p99 %.1f max %.1f\n",
+            static_cast<unsigned long long>(t.m_broadcasts), us(b.quantileNs(0.5)),
+            us(b.quantileNs(0.99)), us(b.maxNs()));
     }
     if (m_pushStart) {
         const int64_t cpu = m_benchCpuEnd - m_benchCpuStart;

@@ -25,6 +25,9 @@ public:
     bool isEmpty() const { return m_root.next == &m_root; }
     int size() const { return m_size; }
     T *front() const { return isEmpty() ? nullptr : m_root.next->owner; }
+    // For a walk that steps from hook to hook: the end is the root, whose
+    // owner is nullptr.
+    ListHook<T> *frontHook() { return m_root.next; }
 
     void pushBack(ListHook<T> &hook, T *owner)
     {

@@ -17,7 +17,24 @@ PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metric
     , m_registry(registry)
     , m_log(log)
     , m_metrics(metrics)
+    , m_fanOut(registry, metrics)
 { }
+
+bool PushRouter::mayAnswerLater() const
+{
+    // Could this push be sliced (isLarge)? A uid list has no more targets
+    // than there are connections.
+    return m_cluster || m_offline || m_registry->connectionCount() > m_fanOut.slice().connections;
+}
+
+bool PushRouter::isLarge(const PushRequest &request) const
+{
+    // Counting a uid list's connections would cost a look-up per uid: its
+    // uids are the measure (a uid has few connections, --max-conns-per-uid).
+    const int slice = m_fanOut.slice().connections;
+    return m_registry->connectionCount() > slice
+        && (request.broadcast || request.uids.size() > slice);
+}
 
 PushResult PushRouter::push(
     const QByteArray &line, PushSource source, const QString &origin, Completion done)
@@ -35,6 +52,8 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
         record(request, payload, source, origin, result);
         return result;
     }
+    if (Q_UNLIKELY(isLarge(request)))
+        return fanOut(request, payload, source, origin, std::move(done));
     const auto started = std::chrono::steady_clock::now();
     // One header for every target: a broadcast encodes nothing per client.
     char header[WsFrame::MaxHeaderSize];
@@ -44,6 +63,7 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     int dropped = 0;
     QList<QByteArray> behind; // backlogs being delivered: stored behind them
     const auto send = [&](WsConnection *c) {
+        m_fanOut.settle(c); // a sliced fan-out sent before this goes first
         if (c->sendFrame(head, payload))
             ++delivered;
         else
@@ -80,9 +100,40 @@ PushResult PushRouter::deliver(const PushRequest &request, const QByteArray &pay
     return result;
 }
 
+PushResult PushRouter::fanOut(const PushRequest &request, const QByteArray &payload,
+    PushSource source, const QString &origin, Completion done)
+{
+    const auto started = std::chrono::steady_clock::now();
+    char header[WsFrame::MaxHeaderSize];
+    const QByteArrayView head(
+        header, WsFrame::encodeHeader(header, WsFrame::Text, quint64(payload.size())));
+    QList<QByteArray> uids;
+    QList<QByteArray> behind;
+    if (!request.broadcast) {
+        uids.reserve(request.uids.size());
+        for (const QByteArray &uid : request.uids) {
+            if (Q_UNLIKELY(m_delivery) && m_registry->isOnline(uid) && m_delivery->holdsBack(uid))
+                behind.append(uid);
+            else
+                uids.append(uid);
+        }
+    }
+    PushResult local;
+    local.status = PushStatus::Fail; // until a target has it
+    const PushResult result = routeBeyond(request, payload, source, origin, local, behind,
+        std::move(done), [&](FanOut::Finished finished) {
+            m_fanOut.start(request.broadcast, std::move(uids), head, payload, std::move(finished));
+        });
+    // The part that held the loop: the first slice.
+    m_metrics->observePushLatency(
+        std::chrono::nanoseconds(std::chrono::steady_clock::now() - started).count());
+    return result;
+}
+
 PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray &payload,
     PushSource source, const QString &origin, const PushResult &local,
-    const QList<QByteArray> &behind, Completion done)
+    const QList<QByteArray> &behind, Completion done,
+    const std::function<void(FanOut::Finished)> &sliced)
 {
     // The parts that go to Redis answer when Redis does; the push is
     // answered once all have. With SQLite, or nothing to send, that is now.
@@ -111,6 +162,8 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             pending->done(pending->result);
     };
 
+    if (sliced)
+        ++pending->waiting; // the local delivery, started below
     const bool beyond = source != PushSource::Cluster;
     if (request.broadcast) {
         // Never stored: "everyone" has no one to wait for.
@@ -166,6 +219,21 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
             for (const QByteArray &uid : behind)
                 m_delivery->appended(uid);
         }
+    }
+    if (sliced) {
+        // After the publish: other nodes get it no later than unsliced.
+        sliced([pending, settle](int delivered, int dropped) {
+            PushResult &r = pending->result;
+            r.delivered = delivered;
+            r.dropped = dropped;
+            // As for an unsliced push: a drop fails it whatever else went
+            // well; a delivery makes it ok.
+            if (dropped > 0)
+                r.status = PushStatus::Fail;
+            else if (delivered > 0)
+                r.status = PushStatus::Ok;
+            settle();
+        });
     }
     settle();
     if (pending->waiting == 0)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Event.h"
+#include "FanOut.h"
 #include "OfflineDelivery.h"
 #include "PushRequest.h"
 #include "PushResult.h"
@@ -52,16 +53,31 @@ public:
     void setOfflineStore(OfflineStore *store, const OfflineDelivery::Options &options = {});
     OfflineDelivery *offlineDelivery() const { return m_delivery.get(); }
     // False when every push is answered at once: callers need no completion.
-    bool mayAnswerLater() const { return m_cluster || m_offline; }
+    bool mayAnswerLater() const;
+
+    // How a large fan-out is sliced (see FanOut); tests make slices small.
+    const FanOut::Slice &fanOutSlice() const { return m_fanOut.slice(); }
+    void setFanOutSlice(const FanOut::Slice &slice) { m_fanOut.setSlice(slice); }
+    bool isFanningOut() const { return m_fanOut.isBusy(); }
+    // Sends what sliced fan-outs still owe now and answers them: before a
+    // shutdown closes the connections, and before they are destroyed.
+    void finishFanOuts() { m_fanOut.finishAll(); }
 
 private:
+    // More targets than one slice: delivered by m_fanOut over several loop
+    // iterations, and answered when every target had its turn.
+    bool isLarge(const PushRequest &request) const;
+    PushResult fanOut(const PushRequest &request, const QByteArray &payload, PushSource source,
+        const QString &origin, Completion done);
     // Other nodes and the offline store; records the push and answers it,
     // maybe later (see push()).
     // `behind`: uids online here whose backlog is being delivered; the push
-    // is stored behind it.
+    // is stored behind it. `sliced`, when set, starts the local delivery
+    // (a FanOut), which reports its counts to the function it is given;
+    // `local` then holds no counts yet.
     PushResult routeBeyond(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &local, const QList<QByteArray> &behind,
-        Completion done);
+        Completion done, const std::function<void(FanOut::Finished)> &sliced = {});
     void record(const PushRequest &request, const QByteArray &payload, PushSource source,
         const QString &origin, const PushResult &result);
     // The log's event for a push, less its result.
@@ -76,4 +92,5 @@ private:
     ClusterRoute *m_cluster = nullptr;
     OfflineStore *m_offline = nullptr;
     std::unique_ptr<OfflineDelivery> m_delivery;
+    FanOut m_fanOut;
 };

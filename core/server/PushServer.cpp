@@ -63,6 +63,9 @@ PushServer::PushServer(const Config &config, QObject *parent)
 
 PushServer::~PushServer()
 {
+    // A sliced broadcast still under way reaches its targets and is
+    // answered while everything it touches is still there.
+    m_router.finishFanOuts();
     // Store and cluster replies still in flight are answered (as
     // disconnected) while they stop, and may still deliver: before the
     // connections go.
@@ -418,6 +421,10 @@ void PushServer::shutdown()
         m_cluster->stop();
     m_shuttingDown = true;
     m_wsClosed = m_textClosed = m_adminClosed = false;
+    // A sliced broadcast under way was answered or is about to be: its
+    // targets get it before they are asked to close, and its backend its
+    // reply before the push connections close.
+    m_router.finishFanOuts();
     // No push is read from now on, so the queues only shrink: what was
     // answered ok is delivered to every client that reads, within
     // --shutdown-timeout.

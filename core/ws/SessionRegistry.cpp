@@ -14,6 +14,8 @@ SessionRegistry::SessionRegistry(QObject *parent)
 WsConnection *SessionRegistry::bind(WsConnection *c, const QByteArray &uid, int maxPerUid)
 {
     c->setUid(uid);
+    c->setFanOutMark(m_fanOuts);
+    m_bound.pushBack(c->m_boundHook, c);
     Connections &list = m_byUid[uid];
     list.push_back(c);
     ++m_connectionCount;
@@ -40,6 +42,9 @@ void SessionRegistry::unbind(WsConnection *c)
         return;
     list.erase(pos);
     --m_connectionCount;
+    if (m_walk == &c->m_boundHook)
+        m_walk = m_walk->next;
+    m_bound.remove(c->m_boundHook);
     // Only this connection's own entry goes: the seed's onClose removed the
     // uid even when a newer connection had taken it over.
     if (list.empty()) {
@@ -48,6 +53,15 @@ void SessionRegistry::unbind(WsConnection *c)
     } else {
         Q_EMIT uidChanged(uid, int(list.size()));
     }
+}
+
+WsConnection *SessionRegistry::walkNext()
+{
+    if (!m_walk)
+        return nullptr;
+    WsConnection *c = m_walk->owner; // nullptr: the root, the end
+    m_walk = c ? m_walk->next : nullptr;
+    return c;
 }
 
 const SessionRegistry::Connections *SessionRegistry::connections(const QByteArray &uid) const

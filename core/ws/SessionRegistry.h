@@ -1,5 +1,6 @@
 #pragma once
 
+#include "IntrusiveList.h"
 #include "SessionInfo.h"
 
 #include <QByteArray>
@@ -42,6 +43,20 @@ public:
         }
     }
 
+    // A walk over every bound connection in bind order, one step at a
+    // time, that stays valid while connections bind and unbind between
+    // steps: a sliced broadcast (FanOut) spreads over many loop
+    // iterations and must hold no pointer that can dangle. Connections
+    // bound after the walk began come last. One walk at a time.
+    void beginWalk() { m_walk = m_bound.frontHook(); }
+    // The next connection, or nullptr at the end.
+    WsConnection *walkNext();
+
+    // Sliced fan-outs are numbered; a connection is owed the ones numbered
+    // above its WsConnection::fanOutMark(), which bind() sets to the
+    // newest so far: a fan-out goes to who was bound when it started.
+    quint64 newFanOut() { return ++m_fanOuts; }
+
     QList<SessionInfo> sessions(const QByteArray &uid) const;
     static SessionInfo info(const WsConnection *c);
 
@@ -53,5 +68,8 @@ Q_SIGNALS:
 
 private:
     QHash<QByteArray, Connections> m_byUid;
+    IntrusiveList<WsConnection> m_bound; // in bind order
+    ListHook<WsConnection> *m_walk = nullptr; // the walk's next step
+    quint64 m_fanOuts = 0;
     int m_connectionCount = 0;
 };

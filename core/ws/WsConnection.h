@@ -78,6 +78,11 @@ public:
     // Made room for a newer connection; its close is reported in bulk.
     void setEvicted() { m_evicted = true; }
     bool isEvicted() const { return m_evicted; }
+    // The newest sliced fan-out (FanOut) this connection has had its turn
+    // in, or that started before it was bound: the fan-outs it is owed
+    // are the ones after it.
+    quint64 fanOutMark() const { return m_fanOutMark; }
+    void setFanOutMark(quint64 mark) { m_fanOutMark = mark; }
 
     qint64 connectedAtMs() const { return m_connectedAt; } // monotonic
     qint64 lastActivityMs() const { return m_lastActivity; } // monotonic
@@ -115,6 +120,7 @@ Q_SIGNALS:
 
 private:
     friend class Heartbeat;
+    friend class SessionRegistry; // m_boundHook
 
     void socketReadable() override;
     void socketDrained() override;
@@ -155,12 +161,14 @@ private:
     quint64 m_bytesIn = 0;
     quint64 m_bytesOut = 0;
     quint64 m_tokenKey = 0;
+    quint64 m_fanOutMark = 0;
     qint64 m_discarded = 0;
     int m_closeCode = 0;
     quint16 m_drainCode = 0;
     ListHook<WsConnection> m_idleHook;
     ListHook<WsConnection> m_pingHook;
     ListHook<WsConnection> m_deadlineHook; // bind timeout, then close timeout
+    ListHook<WsConnection> m_boundHook; // the registry's bind order
     State m_state = State::Handshake;
     quint8 m_messageOpcode = 0; // opcode of the message in m_message, 0 if none
     DropReason m_dropReason = DropReason::PeerGone;
