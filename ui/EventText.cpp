@@ -1,7 +1,5 @@
 #include "EventText.h"
 
-#include "Events.h"
-
 #include <functional>
 
 #include <climits>
@@ -73,7 +71,7 @@ QString EventText::text(const Event &e)
     case Event::Type::Connected:
         return tr("WebSocket connection %1 opened (path %2)")
             .arg(e.connection)
-            .arg(e.args.value(0, e.detail));
+            .arg(e.reason == Event::Reason::Opened ? e.args.value(0) : reason(e));
     case Event::Type::Bound:
         return tr("Connection %1 bound to uid %2").arg(e.connection).arg(QString::fromUtf8(e.uid));
     case Event::Type::Rejected: {
@@ -141,8 +139,10 @@ QString EventText::reason(const Event &e)
 
 QString EventText::reason(const QString &english)
 {
-    const Events::Why why = Events::fromEnglish(english);
-    return reason(why.reason, why.args);
+    Event::Reason code = Event::Reason::None;
+    QStringList args;
+    Event::reasonFromEnglish(english, &code, &args);
+    return reason(code, args);
 }
 
 namespace {

@@ -412,8 +412,13 @@ QJsonObject Event::toJson() const
 std::optional<Event> Event::fromJson(const QJsonObject &o)
 {
     Event e;
-    if (!typeFromName(o.value(QLatin1String("type")).toString(), &e.type))
-        return std::nullopt; // an unknown type: nothing this console can show it as
+    const QJsonValue type = o.value(QLatin1String("type"));
+    if (!type.isString() || type.toString().isEmpty())
+        return std::nullopt;
+    // A type from a newer gateway: shown as an error-like line with its detail.
+    const bool knownType = typeFromName(type.toString(), &e.type);
+    if (!knownType)
+        e.type = Type::Error;
     const QDateTime when =
         QDateTime::fromString(o.value(QLatin1String("time")).toString(), Qt::ISODateWithMs);
     if (!when.isValid())
@@ -460,13 +465,13 @@ std::optional<Event> Event::fromJson(const QJsonObject &o)
     const QString english = o.value(QLatin1String("detail")).toString();
     if (!code.isEmpty() && reasonFromCode(code, &e.reason)) {
         argsFromJson(e.reason, o.value(QLatin1String("args")).toObject(), QString(), &e.args);
-    } else if (!code.isEmpty() || !english.isEmpty()) {
+    } else if (!code.isEmpty() || !english.isEmpty() || !knownType) {
         // A reason this console does not know yet: shown as the gateway
         // rendered it.
         e.reason = Reason::Unknown;
         if (!code.isEmpty())
             e.args << code;
-        e.detail = english;
+        e.detail = knownType ? english : QStringLiteral("%1: %2").arg(type.toString(), english);
     }
     e.limit();
     return e;

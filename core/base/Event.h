@@ -95,6 +95,10 @@ struct Event
     static bool reasonFromCode(QStringView code, Reason *reason);
     static bool typeFromName(QStringView name, Type *type);
     static QList<Reason> allReasons();
+    // The reason whose English rendering this is (Reason::Text with the
+    // text as it is when none): for reasons that still travel as text, such
+    // as a push result's error (Events::fromEnglish).
+    static void reasonFromEnglish(const QString &english, Reason *reason, QStringList *args);
     // text cut to at most maxBytes bytes of UTF-8, ending in "…" when cut.
     static QString clip(const QString &text, qsizetype maxBytes = MaxString);
     static QByteArray clip(const QByteArray &bytes, qsizetype maxBytes = MaxString);

@@ -78,7 +78,7 @@
         "push port: source not allowed (see --text-allow)")                                        \
     X(PushPortHttp, "push_port_http", "",                                                          \
         "push port: HTTP request (a web page?); connection closed, nothing pushed")                \
-    X(HttpApiRefused, "http_api_refused", "reason", "HTTP API: %1")                                \
+    X(HttpApiRefused, "http_api_refused", "@reason", "HTTP API: %1")                               \
     X(LineTooLong, "line_too_long", "#limit", "line too long (limit %1 bytes); connection closed") \
     X(OutOfFdsWs, "out_of_fds_ws", "", "out of file descriptors: WebSocket connection refused")    \
     X(OutOfFdsPush, "out_of_fds_push", "", "out of file descriptors: push connection refused")     \

@@ -2,6 +2,8 @@
 
 #include <QDateTime>
 
+#include <algorithm>
+
 namespace Events {
 
 namespace {
@@ -82,31 +84,49 @@ Why wrap(Event::Reason reason, const QStringList &leading, const Why &inner)
 
 Why fromEnglish(const QString &english)
 {
-    for (Event::Reason r : Event::allReasons()) {
-        const QStringList names = Event::reasonArgNames(r);
-        const bool nested = std::any_of(names.begin(), names.end(),
-            [](const QString &n) { return n.startsWith(QLatin1Char('@')); });
-        if (r == Event::Reason::Listening || r == Event::Reason::Text || r == Event::Reason::Warning
-            || r == Event::Reason::StartFailed || r == Event::Reason::ForwardedForIgnored
-            || r == Event::Reason::Opened || nested)
-            continue;
-        Event probe;
-        probe.reason = r;
-        // The template: the rendering with %1... as the arguments.
-        for (int i = 1; i <= names.size(); ++i)
-            probe.args << QLatin1Char('%') + QString::number(i);
+    struct Template
+    {
+        Event::Reason reason;
+        QString pattern; // the rendering with %1... for the arguments
+        QList<bool> numeric;
+    };
+    // Built once: this runs for every closed connection.
+    static const QList<Template> templates = [] {
+        QList<Template> out;
+        for (Event::Reason r : Event::allReasons()) {
+            const QStringList names = Event::reasonArgNames(r);
+            const bool nested = std::any_of(names.begin(), names.end(),
+                [](const QString &n) { return n.startsWith(QLatin1Char('@')); });
+            // Free text and key=value lines are never passed as reasons.
+            if (r == Event::Reason::Listening || r == Event::Reason::Text
+                || r == Event::Reason::Warning || r == Event::Reason::StartFailed
+                || r == Event::Reason::ForwardedForIgnored || r == Event::Reason::Opened || nested)
+                continue;
+            Event probe;
+            probe.reason = r;
+            Template t {r, {}, {}};
+            for (int i = 1; i <= names.size(); ++i) {
+                probe.args << QLatin1Char('%') + QString::number(i);
+                t.numeric << names.at(i - 1).startsWith(QLatin1Char('#'));
+            }
+            t.pattern = probe.englishDetail();
+            out << t;
+        }
+        return out;
+    }();
+    for (const Template &t : templates) {
         QStringList args;
-        if (!match(english, probe.englishDetail(), &args))
+        if (!match(english, t.pattern, &args))
             continue;
         bool numbersOk = true;
-        for (int i = 0; i < names.size() && i < args.size(); ++i) {
+        for (qsizetype i = 0; i < t.numeric.size() && i < args.size(); ++i) {
             bool ok = true;
-            if (names.at(i).startsWith(QLatin1Char('#')))
+            if (t.numeric.at(i))
                 args.at(i).toLongLong(&ok);
             numbersOk = numbersOk && ok;
         }
         if (numbersOk)
-            return {r, args};
+            return {t.reason, args};
     }
     return {Event::Reason::Text, {english}};
 }
@@ -243,3 +263,10 @@ Event reloadRefused(const QString &error)
 }
 
 } // namespace Events
+
+void Event::reasonFromEnglish(const QString &english, Reason *reason, QStringList *args)
+{
+    const Events::Why why = Events::fromEnglish(english);
+    *reason = why.reason;
+    *args = why.args;
+}

@@ -513,6 +513,10 @@ void tst_Events::englishMapsBackToItsReason()
         QCOMPARE(Events::english(back), english);
         QCOMPARE(back.reason, r);
     }
+    // Free text nested in a reason that adds to it.
+    QCOMPARE(Events::english(Events::wrap(R::HttpApiRefused, {},
+                 Events::fromEnglish(QStringLiteral("request from origin \"x\" refused")))),
+        QStringLiteral("HTTP API: request from origin \"x\" refused"));
     const Events::Why other = Events::fromEnglish(QStringLiteral("something new"));
     QCOMPARE(other.reason, R::Text);
     QCOMPARE(other.args, QStringList {QStringLiteral("something new")});
@@ -642,7 +646,7 @@ void tst_Events::jsonMalformed()
         R"({"time":"2026-12-02T08:00:01.004Z"})",
         R"({"time":"yesterday","type":"close"})",
         R"({"time":12,"type":"close"})",
-        R"({"time":"2026-12-02T08:00:01.004Z","type":"explode"})",
+        R"({"time":"2026-12-02T08:00:01.004Z","type":""})",
         R"({"time":"2026-12-02T08:00:01.004Z","type":7})",
         R"({"time":["x"],"type":{"a":1}})",
     };

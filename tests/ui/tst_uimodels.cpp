@@ -4,7 +4,6 @@
 #include "ConnectionsModel.h"
 #include "EventLog.h"
 #include "EventText.h"
-#include "Events.h"
 #include "LocalGatewaySource.h"
 #include "LogExporter.h"
 #include "LogFilterProxy.h"
@@ -61,9 +60,7 @@ Event closed(const QByteArray &uid, const QString &reason)
     e.type = Event::Type::Closed;
     e.uid = uid;
     e.connection = 7;
-    const Events::Why why = Events::fromEnglish(reason);
-    e.reason = why.reason;
-    e.args = why.args;
+    Event::reasonFromEnglish(reason, &e.reason, &e.args);
     e.closeCode = 1000;
     e.size = 3;
     return e;
@@ -516,7 +513,7 @@ void TestUiModels::everyReasonRendersFromItsCode()
         for (int i = 1; i <= n; ++i) {
             if (Event::reasonArgNames(r).at(i - 1).startsWith(QLatin1Char('@')))
                 QVERIFY2(text.contains(QLatin1String("75")), code);
-            else if (r != Event::Reason::Listening || !args.at(i - 1).isEmpty())
+            else if (r != Event::Reason::Listening || (i != 6 && i != 9)) // those two: flags
                 QVERIFY2(text.contains(args.at(i - 1)), qPrintable(QLatin1String(code) + text));
         }
     }
