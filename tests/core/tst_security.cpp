@@ -552,7 +552,8 @@ void tst_Security::unboundCapEvictsTheOldest()
         [&] {
             for (const auto &args : events) {
                 const Event e = args.front().value<Event>();
-                if (e.englishDetail().contains(QLatin1String("more connections without a uid evicted")))
+                if (e.englishDetail().contains(
+                        QLatin1String("more connections without a uid evicted")))
                     return true;
             }
             return false;

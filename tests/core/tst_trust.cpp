@@ -230,7 +230,8 @@ void tst_Trust::slowConsumerContract()
     Event dropped;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
-        if (e.type == Event::Type::Closed && e.englishDetail().startsWith(QLatin1String("slow consumer")))
+        if (e.type == Event::Type::Closed
+            && e.englishDetail().startsWith(QLatin1String("slow consumer")))
             dropped = e;
     }
     QCOMPARE(dropped.uid, QByteArray("pair"));

@@ -652,7 +652,8 @@ void tst_HttpApi::apiKeyIsRequired()
     // Refusals are in the operator's log.
     const QList<Event> events = server->eventLog()->snapshot();
     QVERIFY(std::any_of(events.cbegin(), events.cend(), [](const Event &e) {
-        return e.type == Event::Type::Rejected && e.englishDetail().contains(QLatin1String("API key"));
+        return e.type == Event::Type::Rejected
+            && e.englishDetail().contains(QLatin1String("API key"));
     }));
 }
 
