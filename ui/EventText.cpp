@@ -1,6 +1,6 @@
 #include "EventText.h"
 
-#include <QRegularExpression>
+#include <functional>
 
 #include <climits>
 
@@ -62,52 +62,39 @@ QString EventText::text(const Event &e)
     case Event::Type::Push:
     case Event::Type::MessageIn:
         return QString::fromUtf8(e.text);
-    case Event::Type::Listening: {
-        static const QRegularExpression re(QStringLiteral("ws=(\\S+) text=(\\S+)"));
-        const QRegularExpressionMatch m = re.match(e.detail);
-        if (m.hasMatch())
-            return tr("Listening for WebSocket clients on %1 and for pushes on %2")
-                .arg(m.captured(1), m.captured(2));
-        return tr("Listening: %1").arg(e.detail);
-    }
+    case Event::Type::Listening:
     case Event::Type::Stopped:
-        if (e.size >= 0) // the end of a shutdown
-            return tr("Shut down: %1 clients, %2 dropped at the shutdown timeout, %3 bytes not "
-                      "delivered")
-                .arg(e.size)
-                .arg(e.delivered)
-                .arg(e.discarded);
-        return tr("Listeners closed; connected clients stay");
+    case Event::Type::Cluster:
+    case Event::Type::Reloaded:
+    case Event::Type::Error:
+        return reason(e);
     case Event::Type::Connected:
-        return tr("WebSocket connection %1 opened (path %2)").arg(e.connection).arg(e.detail);
+        return tr("WebSocket connection %1 opened (path %2)")
+            .arg(e.connection)
+            .arg(e.reason == Event::Reason::Opened ? e.args.value(0) : reason(e));
     case Event::Type::Bound:
         return tr("Connection %1 bound to uid %2").arg(e.connection).arg(QString::fromUtf8(e.uid));
     case Event::Type::Rejected: {
-        QString s = tr("Connection %1 rejected: %2").arg(e.connection).arg(reason(e.detail));
+        QString s = e.connection ? tr("Connection %1 rejected: %2").arg(e.connection).arg(reason(e))
+                                 : tr("Connection rejected: %1").arg(reason(e));
         if (!e.text.isEmpty())
             s += QStringLiteral(" — ") + QString::fromUtf8(e.text);
         return s;
     }
     case Event::Type::Closed: {
-        QString s = tr("Connection %1 closed after %2 s: %3")
-                        .arg(e.connection)
-                        .arg(qMax<qint64>(0, e.size))
-                        .arg(reason(e.detail));
+        QString s = e.connection ? tr("Connection %1 closed after %2 s: %3")
+                                       .arg(e.connection)
+                                       .arg(qMax<qint64>(0, e.size))
+                                       .arg(reason(e))
+                                 : reason(e);
         if (e.discarded > 0)
             s += QStringLiteral(" — ")
                 + tr("%n bytes queued for it were not delivered", nullptr,
                     int(qMin<qint64>(e.discarded, INT_MAX)));
         return s;
     }
-    case Event::Type::Error:
-        return reason(e.detail);
-    case Event::Type::Cluster:
-        // key=value pairs (state, nodes, reason): as the headless log has them.
-        return tr("Cluster: %1").arg(e.detail);
-    case Event::Type::Reloaded:
-        return tr("Configuration read again: %1").arg(e.detail);
     }
-    return e.detail;
+    return reason(e);
 }
 
 QString EventText::result(const Event &e)
@@ -129,7 +116,7 @@ QString EventText::result(const Event &e)
         case PushStatus::Queued:
             return tr("queued");
         case PushStatus::Error:
-            return tr("error: %1").arg(reason(e.detail));
+            return tr("error: %1").arg(reason(e));
         }
         return {};
     case Event::Type::Closed:
@@ -143,88 +130,287 @@ QString EventText::result(const Event &e)
     }
 }
 
-QString EventText::reason(const QString &reason)
+QString EventText::reason(const Event &e)
 {
-    struct Phrase
-    {
-        const char *english;
-        const char *translated;
-    };
-    // QT_TR_NOOP keeps them in the catalogue; tr() below looks them up.
-    static const Phrase phrases[] = {
-        {"closed", QT_TR_NOOP("closed")},
-        {"connection closed by peer", QT_TR_NOOP("connection closed by peer")},
-        {"client closed", QT_TR_NOOP("client closed")},
-        {"closed by peer", QT_TR_NOOP("closed by peer")},
-        {"disconnected by operator", QT_TR_NOOP("disconnected by operator")},
-        {"invalid uid", QT_TR_NOOP("invalid uid")},
-        {"bind timeout", QT_TR_NOOP("bind timeout")},
-        {"close timeout", QT_TR_NOOP("close timeout")},
-        {"server shutting down", QT_TR_NOOP("server shutting down")},
-        {"too many connections for this uid", QT_TR_NOOP("too many connections for this uid")},
-        {"message too large", QT_TR_NOOP("message too large")},
-        {"frame too large", QT_TR_NOOP("frame too large")},
-        {"invalid UTF-8", QT_TR_NOOP("invalid UTF-8")},
-        {"invalid close frame", QT_TR_NOOP("invalid close frame")},
-        {"continuation without a message", QT_TR_NOOP("continuation without a message")},
-        {"new message before the last one ended",
-            QT_TR_NOOP("new message before the last one ended")},
-        {"write failed", QT_TR_NOOP("write failed")},
-        {"empty line", QT_TR_NOOP("empty line")},
-        {"not UTF-8", QT_TR_NOOP("not UTF-8")},
-        {"not a JSON object", QT_TR_NOOP("not a JSON object")},
-        {"missing uid", QT_TR_NOOP("missing uid")},
-        {"empty uid list", QT_TR_NOOP("empty uid list")},
-        {"too many uids", QT_TR_NOOP("too many uids")},
-        {"line too long", QT_TR_NOOP("line too long")},
-        {"slow consumer: ping could not be queued",
-            QT_TR_NOOP("slow consumer: ping could not be queued")},
-        {"slow consumer: close frame could not be queued",
-            QT_TR_NOOP("slow consumer: close frame could not be queued")},
-        {"shutdown timeout", QT_TR_NOOP("shutdown timeout")},
-        {"out of file descriptors: WebSocket connection refused",
-            QT_TR_NOOP("out of file descriptors: WebSocket connection refused")},
-        {"out of file descriptors: push connection refused",
-            QT_TR_NOOP("out of file descriptors: push connection refused")},
-    };
-    for (const Phrase &p : phrases) {
-        if (reason == QLatin1String(p.english))
-            return tr(p.translated);
-    }
+    if (e.reason == Event::Reason::None || e.reason == Event::Reason::Unknown)
+        return e.detail;
+    return reason(e.reason, e.args);
+}
 
-    struct Pattern
-    {
-        const char *regex;
-        const char *translated; // %1, %2: the captures
+QString EventText::reason(const QString &english)
+{
+    Event::Reason code = Event::Reason::None;
+    QStringList args;
+    Event::reasonFromEnglish(english, &code, &args);
+    return reason(code, args);
+}
+
+namespace {
+
+using R = Event::Reason;
+
+// A list of names as it comes ("none" or comma-separated).
+QString names(const QString &list)
+{
+    return list == QLatin1String("none") ? EventText::tr("none") : list;
+}
+
+} // namespace
+
+QString EventText::reason(Event::Reason reason, const QStringList &args)
+{
+    qsizetype at = 0;
+    // The next argument, and a nested reason with its arguments.
+    const auto a = [&]() { return args.value(at++); };
+    const std::function<QString(int)> nested = [&](int depth) {
+        Event::Reason inner = Event::Reason::None;
+        const QString code = a();
+        if (depth > 2 || !Event::reasonFromCode(code, &inner))
+            return code;
+        const QStringList rest = args.mid(at);
+        at = args.size();
+        return EventText::reason(inner, rest);
     };
-    static const Pattern patterns[] = {
-        {"^client closed: (.*)$", QT_TR_NOOP("client closed: %1")},
-        {"^heartbeat timeout \\(idle (\\d+) s\\)$", QT_TR_NOOP("heartbeat timeout (idle %1 s)")},
-        {"^handshake refused: (.*)$", QT_TR_NOOP("handshake refused: %1")},
-        {"^invalid JSON at offset (\\d+): (.*)$", QT_TR_NOOP("invalid JSON at offset %1: %2")},
-        {"^read error: (.*)$", QT_TR_NOOP("read error: %1")},
-        {"^write failed: (.*)$", QT_TR_NOOP("write failed: %1")},
-        {"^slow consumer: output queue over (\\d+) bytes$",
-            QT_TR_NOOP("slow consumer: output queue over %1 bytes")},
-        {"^evicted: too many connections without a uid \\((\\d+)\\)$",
-            QT_TR_NOOP("evicted: too many connections without a uid (%1)")},
-        {"^line too long \\(limit (\\d+) bytes\\); connection closed$",
-            QT_TR_NOOP("line too long (limit %1 bytes); connection closed")},
-    };
-    static const QList<QRegularExpression> compiled = [] {
-        QList<QRegularExpression> list;
-        for (const Pattern &p : patterns)
-            list.append(QRegularExpression(QString::fromLatin1(p.regex)));
-        return list;
-    }();
-    for (qsizetype i = 0; i < compiled.size(); ++i) {
-        const QRegularExpressionMatch m = compiled.at(i).match(reason);
-        if (!m.hasMatch())
-            continue;
-        QString s = tr(patterns[i].translated);
-        for (int c = 1; c <= m.lastCapturedIndex(); ++c)
-            s = s.arg(m.captured(c));
+    switch (reason) {
+    case R::None:
+    case R::Unknown:
+        return {};
+    case R::Listening: {
+        QString s =
+            tr("Listening for WebSocket clients on %1, for pushes on %2, HTTP API %3 "
+               "(up to %4 files, %5 event loop)")
+                .arg(args.value(0), args.value(1), args.value(2), args.value(3), args.value(4));
+        if (!args.value(5).isEmpty())
+            s += QStringLiteral("; ") + tr("TLS on");
+        if (!args.value(6).isEmpty())
+            s += QStringLiteral("; ") + tr("tokens %1").arg(args.value(6));
+        if (!args.value(7).isEmpty())
+            s += QStringLiteral("; ") + tr("trusted proxies %1").arg(args.value(7));
+        if (!args.value(8).isEmpty())
+            s += QStringLiteral("; ") + tr("PROXY protocol on");
+        if (!args.value(9).isEmpty())
+            s += QStringLiteral("; ") + tr("node %1, Redis %2").arg(args.value(9), args.value(10));
+        if (!args.value(11).isEmpty())
+            s += QStringLiteral("; ") + tr("offline store %1").arg(args.value(11));
         return s;
     }
-    return reason;
+    case R::ListenersClosed:
+        return tr("Listeners closed; connected clients stay");
+    case R::ShutdownDone: {
+        const QString clients = a();
+        const QString aborted = a();
+        return tr("Shut down: %1 clients, %2 dropped at the shutdown timeout, %3 bytes not "
+                  "delivered")
+            .arg(clients, aborted, a());
+    }
+    case R::Opened:
+        return tr("path %1").arg(a());
+    case R::Closed:
+        return tr("closed");
+    case R::ClosedByPeer:
+        return tr("closed by peer");
+    case R::ClientClosed:
+        return tr("client closed");
+    case R::ClientClosedWith:
+        return tr("client closed: %1").arg(a());
+    case R::DisconnectedByOperator:
+        return tr("disconnected by operator");
+    case R::InvalidUid:
+        return tr("invalid uid");
+    case R::BindTimeout:
+        return tr("bind timeout");
+    case R::CloseTimeout:
+        return tr("close timeout");
+    case R::ShutdownTimeout:
+        return tr("shutdown timeout");
+    case R::ServerShuttingDown:
+        return tr("server shutting down");
+    case R::UidLimit:
+        return tr("too many connections for this uid");
+    case R::UidLimitOtherTokens:
+        return tr("too many connections for this uid (%1), none of them with this token").arg(a());
+    case R::TokenLimit:
+        return tr("too many connections for this token");
+    case R::AddressLimit:
+        return tr("too many connections from this address (%1)").arg(a());
+    case R::UnboundLimit:
+        return tr("too many connections without a uid (%1)").arg(a());
+    case R::ConnectionLimit:
+        return tr("connection limit reached (%1)").arg(a());
+    case R::EvictedUnbound:
+        return tr("evicted: too many connections without a uid (%1)").arg(a());
+    case R::MessageTooLarge:
+        return tr("message too large");
+    case R::FrameTooLarge:
+        return tr("frame too large");
+    case R::InvalidUtf8:
+        return tr("invalid UTF-8");
+    case R::InvalidCloseFrame:
+        return tr("invalid close frame");
+    case R::StrayContinuation:
+        return tr("continuation without a message");
+    case R::InterleavedMessage:
+        return tr("new message before the last one ended");
+    case R::ReservedBits:
+        return tr("reserved bits set");
+    case R::UnmaskedFrame:
+        return tr("unmasked client frame");
+    case R::UnknownOpcode:
+        return tr("unknown opcode");
+    case R::InvalidLength:
+        return tr("invalid frame length");
+    case R::BadControlFrame:
+        return tr("fragmented or oversized control frame");
+    case R::ReadError:
+        return tr("read error: %1").arg(a());
+    case R::WriteFailed:
+        return tr("write failed");
+    case R::WriteFailedWith:
+        return tr("write failed: %1").arg(a());
+    case R::SlowConsumer:
+        return tr("slow consumer: output queue over %1 bytes").arg(a());
+    case R::SlowConsumerPing:
+        return tr("slow consumer: ping could not be queued");
+    case R::SlowConsumerClose:
+        return tr("slow consumer: close frame could not be queued");
+    case R::HeartbeatTimeout:
+        return tr("heartbeat timeout (idle %1 s)").arg(a());
+    case R::HandshakeRefused:
+        return tr("handshake refused: %1").arg(a());
+    case R::ProxyHeaderRefused:
+        return tr("PROXY header refused: %1").arg(a());
+    case R::ForwardedForIgnored:
+        return tr("%1: the proxy's address counts instead").arg(a());
+    case R::RefusalsRepeated: {
+        const QString count = a();
+        return tr("%1 more connections refused in the last second (last: %2)")
+            .arg(count, nested(0));
+    }
+    case R::EvictionsRepeated: {
+        const QString count = a();
+        return tr("%1 more connections without a uid evicted in the last second (last: %2)")
+            .arg(count, nested(0));
+    }
+    case R::PushConnection:
+        return tr("push connection: %1").arg(nested(0));
+    case R::Idle:
+        return tr("idle");
+    case R::HttpRequest:
+        return tr("HTTP request");
+    case R::LineTimeout:
+        return tr("line not finished within %1 ms (--text-line-timeout)").arg(a());
+    case R::IdleTimeout:
+        return tr("idle for %1 ms (--text-idle-timeout)").arg(a());
+    case R::IdleTimeoutUnread:
+        return tr("idle for %1 ms (--text-idle-timeout); replies left unread").arg(a());
+    case R::PushPortLimit:
+        return tr("push port: connection limit reached (%1)").arg(a());
+    case R::PushPortNotAllowed:
+        return tr("push port: source not allowed (see --text-allow)");
+    case R::PushPortHttp:
+        return tr("push port: HTTP request (a web page?); connection closed, nothing pushed");
+    case R::HttpApiRefused:
+        return tr("HTTP API: %1").arg(nested(0));
+    case R::LineTooLong:
+        return tr("line too long (limit %1 bytes); connection closed").arg(a());
+    case R::OutOfFdsWs:
+        return tr("out of file descriptors: WebSocket connection refused");
+    case R::OutOfFdsPush:
+        return tr("out of file descriptors: push connection refused");
+    case R::OutOfFdsHttp:
+        return tr("out of file descriptors: HTTP connection refused");
+    case R::EmptyLine:
+        return tr("empty line");
+    case R::NotUtf8:
+        return tr("not UTF-8");
+    case R::NotJsonObject:
+        return tr("not a JSON object");
+    case R::InvalidJson: {
+        const QString offset = a();
+        return tr("invalid JSON at offset %1: %2").arg(offset, a());
+    }
+    case R::MissingUid:
+        return tr("missing uid");
+    case R::EmptyUidList:
+        return tr("empty uid list");
+    case R::TooManyUids:
+        return tr("too many uids");
+    case R::StoreFailed:
+        return tr("the offline store could not take it");
+    case R::StoredWhileOffline:
+        return tr("stored while offline");
+    case R::StoredTooLarge:
+        return tr("stored message larger than --max-output (%1 bytes): dropped").arg(a());
+    case R::OfflineRefused: {
+        const QString size = a();
+        const QString uids = a();
+        const QString uid = a();
+        const QString perUid = a();
+        return tr("offline store: a message of %1 bytes for %2 uid(s) (%3) is over the caps "
+                  "(--offline-max-bytes-per-uid %4, --offline-max-bytes %5): not stored")
+            .arg(size, uids, uid, perUid, a());
+    }
+    case R::OfflineDroppedOwn: {
+        const QString own = a();
+        return tr("offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps)")
+            .arg(own, a());
+    }
+    case R::OfflineDroppedAll:
+        return tr("offline store full: dropped the %1 oldest message(s) of all (total caps)")
+            .arg(a());
+    case R::OfflineDroppedBoth: {
+        const QString own = a();
+        const QString uid = a();
+        return tr("offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps) "
+                  "and the %3 oldest message(s) of all (total caps)")
+            .arg(own, uid, a());
+    }
+    case R::OfflineFailed: {
+        const QString what = a();
+        return tr("offline store: %1 failed: %2").arg(what, a());
+    }
+    case R::Repeated: {
+        const QString count = a();
+        const QString seconds = a();
+        return tr("%1 more in the last %2 s (last: %3)").arg(count, seconds, nested(0));
+    }
+    case R::StartFailed:
+        return tr("Could not start: %1").arg(a());
+    case R::Warning:
+        return tr("Warning: %1").arg(a());
+    case R::Text:
+        return a();
+    case R::ClusterUp: {
+        const QString node = a();
+        const QString redis = a();
+        const QString nodes = a();
+        return tr("Cluster up: node %1, Redis %2, %3 nodes, %4 uids on other nodes")
+            .arg(node, redis, nodes, a());
+    }
+    case R::ClusterDown: {
+        const QString node = a();
+        const QString redis = a();
+        return tr("Cluster down: node %1, Redis %2: %3").arg(node, redis, a());
+    }
+    case R::ClusterRejoin: {
+        const QString node = a();
+        return tr("Cluster: node %1 joins again: %2").arg(node, a());
+    }
+    case R::ClusterPublishRefused: {
+        const QString node = a();
+        const QString inFlight = a();
+        const QString limit = a();
+        return tr("Cluster: node %1 refuses to publish (%2 bytes in flight, limit %3): %4")
+            .arg(node, inFlight, limit, a());
+    }
+    case R::ReloadOk: {
+        const QString applied = a();
+        const QString reloaded = a();
+        return tr("Configuration read again: applied %1; reloaded %2; needs a restart: %3")
+            .arg(names(applied), names(reloaded), names(a()));
+    }
+    case R::ReloadRefused:
+        return tr("Configuration not read again: %1; nothing changed").arg(a());
+    }
+    return {};
 }

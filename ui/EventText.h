@@ -5,9 +5,9 @@
 #include <QCoreApplication>
 #include <QString>
 
-// Turns the core's events into what the log shows. The core reports in
-// English for its log files; the known phrases are translated here and
-// anything new passes through unchanged.
+// Turns the core's events into what the log shows: from the reason code and
+// its arguments, in the console's language. Only a reason this console does
+// not know (from a newer gateway) shows as the gateway rendered it.
 class EventText final
 {
     Q_DECLARE_TR_FUNCTIONS(EventText)
@@ -19,7 +19,11 @@ public:
     // The payload of pushes and messages; a sentence for everything else.
     static QString text(const Event &event);
     static QString result(const Event &event);
-    static QString reason(const QString &reason);
+    // The reason with its arguments, translated.
+    static QString reason(const Event &event);
+    static QString reason(Event::Reason reason, const QStringList &args);
+    // A reason that arrives as the core's English (a push result's error).
+    static QString reason(const QString &english);
     // Stable English keys for exports and filters.
     static const char *directionKey(Event::Direction direction);
 };

@@ -38,7 +38,7 @@ QString englishText(const Event &e)
 {
     if (e.type == Event::Type::Push || e.type == Event::Type::MessageIn)
         return QString::fromUtf8(e.text);
-    QString s = e.detail;
+    QString s = e.englishDetail();
     if (!e.text.isEmpty())
         s += (s.isEmpty() ? QString() : QStringLiteral(" ")) + QString::fromUtf8(e.text);
     return s;

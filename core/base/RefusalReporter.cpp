@@ -3,12 +3,11 @@
 #include "EventLog.h"
 
 RefusalReporter::RefusalReporter(EventLog *log, QObject *parent)
-    : RefusalReporter(log, Event::Type::Rejected,
-        QStringLiteral("%1 more connections refused in the last second (last: %2)"), parent)
+    : RefusalReporter(log, Event::Type::Rejected, Event::Reason::RefusalsRepeated, parent)
 { }
 
 RefusalReporter::RefusalReporter(
-    EventLog *log, Event::Type type, const QString &summary, QObject *parent)
+    EventLog *log, Event::Type type, Event::Reason summary, QObject *parent)
     : QObject(parent)
     , m_log(log)
     , m_type(type)
@@ -19,19 +18,14 @@ RefusalReporter::RefusalReporter(
     connect(&m_window, &QTimer::timeout, this, &RefusalReporter::flush);
 }
 
-void RefusalReporter::report(const QString &what, const QString &peer)
+void RefusalReporter::report(const Events::Why &what, const QString &peer)
 {
     if (m_window.isActive()) {
         ++m_suppressed;
         m_lastReason = what;
         return;
     }
-    Event e;
-    e.type = m_type;
-    e.level = Event::Level::Warning;
-    e.peer = peer;
-    e.detail = what;
-    m_log->append(std::move(e));
+    m_log->append(Events::refused(m_type, peer, what));
     m_window.start();
 }
 
@@ -39,11 +33,8 @@ void RefusalReporter::flush()
 {
     if (m_suppressed == 0)
         return;
-    Event e;
-    e.type = m_type;
-    e.level = Event::Level::Warning;
-    e.detail = m_summary.arg(m_suppressed).arg(m_lastReason);
-    m_log->append(std::move(e));
+    m_log->append(Events::refused(
+        m_type, QString(), Events::wrap(m_summary, {QString::number(m_suppressed)}, m_lastReason)));
     m_suppressed = 0;
     m_window.start(); // keep summing while the flood lasts
 }

@@ -12,18 +12,14 @@ ThrottledReport::ThrottledReport(EventLog *log, Event::Level level, int windowMs
     connect(&m_window, &QTimer::timeout, this, &ThrottledReport::flush);
 }
 
-void ThrottledReport::report(const QString &detail)
+void ThrottledReport::report(const Events::Why &what)
 {
     if (m_window.isActive()) {
         ++m_suppressed;
-        m_last = detail;
+        m_last = what;
         return;
     }
-    Event e;
-    e.type = Event::Type::Error;
-    e.level = m_level;
-    e.detail = detail;
-    m_log->append(std::move(e));
+    m_log->append(Events::error(m_level, what));
     m_window.start();
 }
 
@@ -31,14 +27,9 @@ void ThrottledReport::flush()
 {
     if (m_suppressed == 0)
         return;
-    Event e;
-    e.type = Event::Type::Error;
-    e.level = m_level;
-    e.detail = QStringLiteral("%1 more in the last %2 s (last: %3)")
-                   .arg(m_suppressed)
-                   .arg(m_window.interval() / 1000)
-                   .arg(m_last);
-    m_log->append(std::move(e));
+    m_log->append(Events::error(m_level,
+        Events::wrap(Event::Reason::Repeated,
+            {QString::number(m_suppressed), QString::number(m_window.interval() / 1000)}, m_last)));
     m_suppressed = 0;
     m_window.start(); // keep summing while it lasts
 }

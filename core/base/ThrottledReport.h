@@ -1,6 +1,6 @@
 #pragma once
 
-#include "Event.h"
+#include "Events.h"
 
 #include <QObject>
 #include <QTimer>
@@ -17,7 +17,7 @@ class ThrottledReport final : public QObject
 public:
     ThrottledReport(EventLog *log, Event::Level level, int windowMs, QObject *parent = nullptr);
 
-    void report(const QString &detail);
+    void report(const Events::Why &what);
 
 private:
     void flush();
@@ -26,5 +26,5 @@ private:
     Event::Level m_level;
     QTimer m_window;
     int m_suppressed = 0;
-    QString m_last;
+    Events::Why m_last;
 };

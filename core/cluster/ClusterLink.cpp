@@ -2,6 +2,7 @@
 
 #include "ClusterScripts.h"
 #include "EventLog.h"
+#include "Events.h"
 #include "Logging.h"
 #include "Metrics.h"
 #include "MonotonicClock.h"
@@ -73,9 +74,9 @@ ClusterLink::ClusterLink(const Options &options, SessionRegistry *registry, Even
             return;
         m_outageReported = true;
         report(true,
-            QStringLiteral("state=down node=%1 redis=%2 reason=\"%3\"")
-                .arg(QString::fromUtf8(m_options.nodeId), m_options.url.displayString(),
-                    tr("cannot reach Redis (%1); local delivery goes on, retrying").arg(why)));
+            Events::why(Event::Reason::ClusterDown,
+                {QString::fromUtf8(m_options.nodeId), m_options.url.displayString(),
+                    tr("cannot reach Redis (%1); local delivery goes on, retrying").arg(why)}));
     };
     connect(m_cmd, &RedisClient::connectFailed, this, attemptFailed);
     connect(m_sub, &RedisClient::connectFailed, this, attemptFailed);
@@ -214,10 +215,10 @@ void ClusterLink::loadAll()
         m_upSinceMs = m_lastEchoMs = MonotonicClock::nowMs();
         passOn(changes);
         report(false,
-            QStringLiteral("state=up node=%1 redis=%2 nodes=%3 remote-uids=%4")
-                .arg(QString::fromUtf8(m_options.nodeId), m_options.url.displayString())
-                .arg(m_replica.nodeCount() + 1)
-                .arg(m_replica.uidCount()));
+            Events::why(Event::Reason::ClusterUp,
+                {QString::fromUtf8(m_options.nodeId), m_options.url.displayString(),
+                    QString::number(m_replica.nodeCount() + 1),
+                    QString::number(m_replica.uidCount())}));
         Q_EMIT linkChanged(true);
     });
 }
@@ -266,9 +267,9 @@ void ClusterLink::goDown(const QString &reason)
         ++m_metrics->clusterLinkLosses;
         m_outageReported = true;
         report(true,
-            QStringLiteral("state=down node=%1 redis=%2 reason=\"%3\"")
-                .arg(QString::fromUtf8(m_options.nodeId), m_options.url.displayString(),
-                    reason + tr("; local delivery goes on, reconnecting")));
+            Events::why(Event::Reason::ClusterDown,
+                {QString::fromUtf8(m_options.nodeId), m_options.url.displayString(),
+                    reason + tr("; local delivery goes on, reconnecting")}));
         Q_EMIT presenceReset();
         Q_EMIT nodesChanged();
         Q_EMIT linkChanged(false);
@@ -311,10 +312,10 @@ void ClusterLink::handleTick(const RedisReply &reply)
         // Our liveness key expired (this process stalled for longer than
         // the TTL, or Redis lost its data) or another process uses our id.
         report(true,
-            QStringLiteral("state=rejoin node=%1 reason=\"%2\"")
-                .arg(QString::fromUtf8(m_options.nodeId),
+            Events::why(Event::Reason::ClusterRejoin,
+                {QString::fromUtf8(m_options.nodeId),
                     tr("this node's presence had expired in Redis (or another process uses the "
-                       "same --node-id); registering again")));
+                       "same --node-id); registering again")}));
         sendRegister();
     }
     passOn(m_replica.applyLiveNodes(tick.live));
@@ -403,12 +404,11 @@ bool ClusterLink::commandWithinBudget(
         if (!m_inFlightReported) {
             m_inFlightReported = true;
             report(true,
-                QStringLiteral("node=%1 publish=refused in-flight=%2 limit=%3 reason=\"%4\"")
-                    .arg(QString::fromUtf8(m_options.nodeId))
-                    .arg(m_inFlightBytes)
-                    .arg(m_options.maxInFlightBytes)
-                    .arg(tr("Redis answers slower than pushes come in; pushes that need it "
-                            "answer fail until it catches up (--cluster-max-in-flight)")));
+                Events::why(Event::Reason::ClusterPublishRefused,
+                    {QString::fromUtf8(m_options.nodeId), QString::number(m_inFlightBytes),
+                        QString::number(m_options.maxInFlightBytes),
+                        tr("Redis answers slower than pushes come in; pushes that need it "
+                           "answer fail until it catches up (--cluster-max-in-flight)")}));
         }
         return false;
     }
@@ -515,11 +515,7 @@ QHash<QByteArray, QStringList> ClusterLink::remotePresence() const
     return m_replica.remotePresence();
 }
 
-void ClusterLink::report(bool warning, const QString &detail)
+void ClusterLink::report(bool warning, const Events::Why &why)
 {
-    Event e;
-    e.type = Event::Type::Cluster;
-    e.level = warning ? Event::Level::Warning : Event::Level::Info;
-    e.detail = detail;
-    m_log->append(std::move(e));
+    m_log->append(Events::cluster(warning, why));
 }

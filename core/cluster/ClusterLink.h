@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ClusterRoute.h"
+#include "Events.h"
 #include "PresenceReplica.h"
 #include "RedisUrl.h"
 
@@ -168,7 +169,7 @@ private:
     void handleTick(const RedisReply &reply);
     void messageReceived(const QByteArray &channel, const QByteArray &message);
     void localUidChanged(const QByteArray &uid, bool online);
-    void report(bool warning, const QString &detail);
+    void report(bool warning, const Events::Why &why);
 
     Options m_options;
     SessionRegistry *m_registry;

@@ -1,6 +1,7 @@
 #include "HttpApi.h"
 
 #include "EventLog.h"
+#include "Events.h"
 #include "HttpRequest.h"
 #include "HttpResponder.h"
 #include "HttpResponse.h"
@@ -695,7 +696,8 @@ void HttpApi::disconnectUid(const QByteArray &uid, const Exchange &x)
 void HttpApi::logRefusal(const QString &peer, const QString &reason)
 {
     // Rate-limited: a flood of refused requests cannot flood the log.
-    m_refusals.report(QStringLiteral("HTTP API: ") + reason, peer);
+    m_refusals.report(
+        Events::wrap(Event::Reason::HttpApiRefused, {}, Events::fromEnglish(reason)), peer);
 }
 
 QByteArray HttpApi::metricsText() const

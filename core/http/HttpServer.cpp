@@ -1,6 +1,7 @@
 #include "HttpServer.h"
 
 #include "EventLog.h"
+#include "Events.h"
 #include "HttpConnection.h"
 #include "Logging.h"
 #include "Metrics.h"
@@ -17,11 +18,7 @@ HttpServer::HttpServer(Handler *handler, Metrics *metrics, EventLog *log, QObjec
     , m_refusals(log)
 {
     m_listener.setOverloadHandler([log] {
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
-        e.detail = QStringLiteral("out of file descriptors: HTTP connection refused");
-        log->append(std::move(e));
+        log->append(Events::error(Event::Level::Warning, Events::why(Event::Reason::OutOfFdsHttp)));
     });
     connect(&m_sweep, &QTimer::timeout, this, &HttpServer::sweep);
     setLimits(m_limits);
@@ -82,8 +79,8 @@ void HttpServer::accepted(int fd, const PeerAddress &peer)
 {
     if (m_connections.size() >= m_limits.maxConnections) {
         ++m_metrics->refusedHttp;
-        m_refusals.report(
-            QStringLiteral("HTTP API: connection limit reached (%1)").arg(m_limits.maxConnections),
+        m_refusals.report(Events::wrap(Event::Reason::HttpApiRefused, {},
+                              Events::why(Event::Reason::ConnectionLimit, m_limits.maxConnections)),
             peer.toString());
         StreamSocket::resetAndClose(fd);
         return;

@@ -1,6 +1,7 @@
 #include "OfflineDelivery.h"
 
 #include "EventLog.h"
+#include "Events.h"
 #include "Metrics.h"
 #include "SessionRegistry.h"
 #include "WsConnection.h"
@@ -172,13 +173,10 @@ bool OfflineDelivery::sendNext(const SessionPtr &s)
         // No connection can ever queue it: dropped, and acknowledged with
         // the messages around it.
         ++m_metrics->offlineDropped;
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
+        Event e = Events::error(
+            Event::Level::Warning, Events::why(Event::Reason::StoredTooLarge, m_options.maxOutput));
         e.uid = s->uid;
         e.size = m.payload.size();
-        e.detail = QStringLiteral("stored message larger than --max-output (%1 bytes): dropped")
-                       .arg(m_options.maxOutput);
         m_log->append(std::move(e));
         for (WsConnection *c : *list) {
             watch(*s, c);
@@ -374,15 +372,13 @@ void OfflineDelivery::availabilityChanged(bool available)
 
 void OfflineDelivery::logDelivery(const QByteArray &uid, const QByteArray &payload, int delivered)
 {
-    Event e;
-    e.type = Event::Type::Push;
-    e.level = Event::Level::Debug;
+    Event e =
+        Events::pushed(PushSource::TextPort, Event::Level::Debug, QStringLiteral("offline store"));
     e.status = delivered > 0 ? PushStatus::Ok : PushStatus::Fail;
     e.delivered = delivered;
     e.uid = uid;
-    e.peer = QStringLiteral("offline store");
     e.size = payload.size();
     e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);
-    e.detail = QStringLiteral("stored while offline");
+    e.reason = Event::Reason::StoredWhileOffline;
     m_log->append(std::move(e));
 }

@@ -27,18 +27,13 @@ void OfflineStore::setEventLog(EventLog *log)
 void OfflineStore::refused(const QByteArray &uid, qint64 size, int uids)
 {
     m_metrics->offlineDropped += quint64(uids);
-    const QString detail =
-        QStringLiteral("offline store: a message of %1 bytes for %2 uid(s) (%3) is over the "
-                       "caps (--offline-max-bytes-per-uid %4, --offline-max-bytes %5): not stored")
-            .arg(size)
-            .arg(uids)
-            .arg(QString::fromUtf8(uid))
-            .arg(m_limits.maxBytesPerUid)
-            .arg(m_limits.maxBytes);
+    const Events::Why why = Events::why(Event::Reason::OfflineRefused,
+        {QString::number(size), QString::number(uids), QString::fromUtf8(uid),
+            QString::number(m_limits.maxBytesPerUid), QString::number(m_limits.maxBytes)});
     if (m_refusalReport)
-        m_refusalReport->report(detail);
+        m_refusalReport->report(why);
     else
-        qCWarning(lcCluster) << detail;
+        qCWarning(lcCluster) << Events::english(why);
 }
 
 void OfflineStore::dropped(const QByteArray &uid, int ownOldest, int othersOldest)
@@ -46,27 +41,27 @@ void OfflineStore::dropped(const QByteArray &uid, int ownOldest, int othersOldes
     if (ownOldest + othersOldest <= 0)
         return;
     m_metrics->offlineDropped += quint64(ownOldest + othersOldest);
-    QString detail = QStringLiteral("offline store full: dropped");
-    if (ownOldest > 0)
-        detail += QStringLiteral(" the %1 oldest message(s) of uid %2 (per-uid caps)")
-                      .arg(ownOldest)
-                      .arg(QString::fromUtf8(uid));
-    if (othersOldest > 0)
-        detail += QStringLiteral("%1 the %2 oldest message(s) of all (total caps)")
-                      .arg(ownOldest > 0 ? QStringLiteral(" and") : QString())
-                      .arg(othersOldest);
-    if (m_dropReport)
-        m_dropReport->report(detail);
+    Events::Why why;
+    if (ownOldest > 0 && othersOldest > 0)
+        why = Events::why(Event::Reason::OfflineDroppedBoth,
+            {QString::number(ownOldest), QString::fromUtf8(uid), QString::number(othersOldest)});
+    else if (ownOldest > 0)
+        why = Events::why(
+            Event::Reason::OfflineDroppedOwn, {QString::number(ownOldest), QString::fromUtf8(uid)});
     else
-        qCDebug(lcCluster) << detail;
+        why = Events::why(Event::Reason::OfflineDroppedAll, othersOldest);
+    if (m_dropReport)
+        m_dropReport->report(why);
+    else
+        qCDebug(lcCluster) << Events::english(why);
 }
 
 void OfflineStore::failed(const QString &what, const QString &error)
 {
     ++m_metrics->offlineStoreErrors;
-    const QString detail = QStringLiteral("offline store: %1 failed: %2").arg(what, error);
+    const Events::Why why = Events::why(Event::Reason::OfflineFailed, {what, error});
     if (m_errorReport)
-        m_errorReport->report(detail);
+        m_errorReport->report(why);
     else
-        qCWarning(lcCluster) << detail;
+        qCWarning(lcCluster) << Events::english(why);
 }

@@ -2,6 +2,7 @@
 
 #include "ClusterRoute.h"
 #include "EventLog.h"
+#include "Events.h"
 #include "Metrics.h"
 #include "OfflineStore.h"
 #include "SessionRegistry.h"
@@ -278,20 +279,20 @@ void PushRouter::record(PushSource source, const Event *described, const PushRes
     e.status = result.status;
     e.delivered = result.delivered;
     e.dropped = result.dropped;
-    e.detail = QString::fromUtf8(result.error);
-    if (result.storeFailed && e.detail.isEmpty())
-        e.detail = QStringLiteral("the offline store could not take it");
+    Events::Why why;
+    if (!result.error.isEmpty())
+        why = Events::fromEnglish(QString::fromUtf8(result.error));
+    else if (result.storeFailed)
+        why = Events::why(Event::Reason::StoreFailed);
+    e.reason = why.reason;
+    e.args = why.args;
     m_log->append(std::move(e));
 }
 
 Event PushRouter::describe(const PushRequest &request, const QByteArray &payload, PushSource source,
     const QString &origin, Event::Level level) const
 {
-    Event e;
-    e.type = Event::Type::Push;
-    e.level = level;
-    e.source = source;
-    e.peer = origin;
+    Event e = Events::pushed(source, level, origin);
     e.size = payload.size();
     e.text = payload.size() <= Event::MaxText ? payload : payload.left(Event::MaxText);
     if (request.broadcast) {

@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "EventLog.h"
+#include "Events.h"
 #include "Metrics.h"
 #include "MonotonicClock.h"
 #include "PushRouter.h"
@@ -231,14 +232,10 @@ void TextConnection::lineTooLong(Batch *batch)
     reply(QByteArrayLiteral("error: line too long\n"), batch);
     m_in = QByteArray();
     m_lineStartedMs = 0;
-    Event e;
-    e.type = Event::Type::Push;
-    e.level = Event::Level::Warning;
+    Event e = Events::pushed(PushSource::TextPort, Event::Level::Warning, m_peerString);
     e.status = PushStatus::Error;
-    e.source = PushSource::TextPort;
-    e.peer = m_peerString;
-    e.detail = QStringLiteral("line too long (limit %1 bytes); connection closed")
-                   .arg(m_server->config().maxLine);
+    e.reason = Event::Reason::LineTooLong;
+    e.args = QStringList {QString::number(m_server->config().maxLine)};
     m_server->eventLog()->append(std::move(e));
     // The replies so far, this one last, must leave before the FIN.
     send(batch);
@@ -381,9 +378,7 @@ void TextConnection::checkTimeouts(qint64 nowMs)
     if (config.textLineTimeoutMs > 0 && m_lineStartedMs > 0 && !m_paused
         && nowMs - m_lineStartedMs >= config.textLineTimeoutMs) {
         ++m_server->metrics()->textLineTimeouts;
-        logClose(true,
-            QStringLiteral("line not finished within %1 ms (--text-line-timeout)")
-                .arg(config.textLineTimeoutMs));
+        logClose(true, Events::why(Event::Reason::LineTimeout, config.textLineTimeoutMs));
         Batch batch;
         reply(QByteArrayLiteral("error: line timeout\n"), &batch);
         send(&batch);
@@ -397,9 +392,8 @@ void TextConnection::checkTimeouts(qint64 nowMs)
         ++m_server->metrics()->textIdleTimeouts;
         const bool unread = m_socket.pendingBytes() > 0;
         logClose(false,
-            QStringLiteral("idle for %1 ms (--text-idle-timeout)%2")
-                .arg(nowMs - m_lastActivityMs)
-                .arg(unread ? QStringLiteral("; replies left unread") : QString()));
+            Events::why(unread ? Event::Reason::IdleTimeoutUnread : Event::Reason::IdleTimeout,
+                nowMs - m_lastActivityMs));
         if (unread) {
             // A graceful close would wait on a peer that does not read.
             m_socket.abort();
@@ -410,14 +404,12 @@ void TextConnection::checkTimeouts(qint64 nowMs)
     }
 }
 
-void TextConnection::logClose(bool warning, const QString &reason)
+void TextConnection::logClose(bool warning, const Events::Why &reason)
 {
-    Event e;
-    e.type = Event::Type::Closed;
+    Event e =
+        Events::closed(0, {}, m_peerString, Events::wrap(Event::Reason::PushConnection, {}, reason),
+            (MonotonicClock::nowMs() - m_openedMs) / 1000);
     e.level = warning ? Event::Level::Warning : Event::Level::Info;
-    e.peer = m_peerString;
-    e.size = (MonotonicClock::nowMs() - m_openedMs) / 1000; // seconds open
-    e.detail = QStringLiteral("push connection: ") + reason;
     m_server->eventLog()->append(std::move(e));
 }
 

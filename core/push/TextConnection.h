@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Events.h"
 #include "PeerAddress.h"
 #include "StreamSocket.h"
 
@@ -88,7 +89,7 @@ private:
     void peerHungUp();
     void finishWhenAnswered();
     void finish(const QString &reason);
-    void logClose(bool warning, const QString &reason);
+    void logClose(bool warning, const Events::Why &reason);
 
     StreamSocket m_socket;
     Owner *m_server;

@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "EventLog.h"
+#include "Events.h"
 #include "Logging.h"
 #include "Metrics.h"
 #include "MonotonicClock.h"
@@ -21,11 +22,8 @@ TextPushServer::TextPushServer(
     , m_refusals(log)
 {
     m_listener.setOverloadHandler([this] {
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
-        e.detail = QStringLiteral("out of file descriptors: push connection refused");
-        m_log->append(std::move(e));
+        m_log->append(
+            Events::error(Event::Level::Warning, Events::why(Event::Reason::OutOfFdsPush)));
     });
     connect(&m_sweep, &QTimer::timeout, this, &TextPushServer::sweep);
 }
@@ -94,13 +92,12 @@ bool TextPushServer::isAllowed(
 
 void TextPushServer::accepted(int fd, const PeerAddress &peer)
 {
-    QString why;
+    Events::Why why;
     if (!isAllowed(peer.hostAddress(), m_config.textAllow))
-        why = QStringLiteral("push port: source not allowed (see --text-allow)");
+        why = Events::why(Event::Reason::PushPortNotAllowed);
     else if (m_connections.size() >= m_config.maxTextConnections)
-        why = QStringLiteral("push port: connection limit reached (%1)")
-                  .arg(m_config.maxTextConnections);
-    if (!why.isEmpty()) {
+        why = Events::why(Event::Reason::PushPortLimit, m_config.maxTextConnections);
+    if (why.reason != Event::Reason::None) {
         ++m_metrics->refusedText;
         m_refusals.report(why, peer.toString());
         StreamSocket::resetAndClose(fd);
@@ -115,9 +112,7 @@ void TextPushServer::refusedHttp(TextConnection *c)
 {
     ++m_metrics->refusedTextHttp;
     // Rate-limited like every refusal: a page can open connections in a loop.
-    m_refusals.report(
-        QStringLiteral("push port: HTTP request (a web page?); connection closed, nothing pushed"),
-        c->peer().toString());
+    m_refusals.report(Events::why(Event::Reason::PushPortHttp), c->peer().toString());
 }
 
 void TextPushServer::sweep()

@@ -101,13 +101,14 @@ QByteArray ConsoleLogger::format(const Event &e)
     line.append(Event::levelName(e.level));
     line.append(' ');
     line.append(Event::typeName(e.type));
+    const QString detail = e.englishDetail();
     switch (e.type) {
     case Event::Type::Listening:
     case Event::Type::Stopped:
     case Event::Type::Cluster:
     case Event::Type::Reloaded:
         line.append(' ');
-        line.append(e.detail.toUtf8()); // already key=value
+        line.append(detail.toUtf8()); // already key=value
         break;
     case Event::Type::Push:
         field(line, "source", QByteArrayView(pushSourceName(e.source)));
@@ -122,8 +123,8 @@ QByteArray ConsoleLogger::format(const Event &e)
             number(line, "size", e.size);
         if (!e.peer.isEmpty())
             field(line, "from", e.peer);
-        if (!e.detail.isEmpty())
-            field(line, "reason", e.detail);
+        if (!detail.isEmpty())
+            field(line, "reason", detail);
         if (e.level == Event::Level::Debug && !e.text.isEmpty())
             field(line, "text", excerpt(e.text));
         break;
@@ -140,10 +141,10 @@ QByteArray ConsoleLogger::format(const Event &e)
             number(line, "seconds", e.size);
         else if (e.size >= 0)
             number(line, "size", e.size);
-        if (e.type == Event::Type::Connected && !e.detail.isEmpty())
-            field(line, "path", e.detail);
-        else if (!e.detail.isEmpty())
-            field(line, "reason", e.detail);
+        if (e.type == Event::Type::Connected && !detail.isEmpty())
+            field(line, "path", detail);
+        else if (!detail.isEmpty())
+            field(line, "reason", detail);
         if (e.discarded > 0)
             number(line, "discarded", e.discarded);
         if (!e.text.isEmpty())

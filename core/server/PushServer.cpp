@@ -4,6 +4,7 @@
 #include "ClusterLink.h"
 #include "ConfigLoader.h"
 #include "EpollEventDispatcher.h"
+#include "Events.h"
 #include "HttpApi.h"
 #include "MetricList.h"
 #include "OptionTable.h"
@@ -203,29 +204,14 @@ PushServer::ReloadResult PushServer::reloadFrom(const QStringList &arguments)
 
 void PushServer::logReload(const ReloadResult &result)
 {
-    Event e;
-    e.type = Event::Type::Reloaded;
     if (!result.ok) {
-        e.level = Event::Level::Error;
-        e.detail = QStringLiteral("result=refused error=\"%1\" changed=none")
-                       .arg(QString(result.error).replace(QLatin1Char('"'), QLatin1Char('\'')));
-        m_log.append(std::move(e));
+        m_log.append(Events::reloadRefused(result.error));
         return;
     }
-    const auto list = [](const QStringList &names) {
-        return names.isEmpty() ? QStringLiteral("none") : names.join(QLatin1Char(','));
-    };
-    e.level = result.needRestart.isEmpty() ? Event::Level::Info : Event::Level::Warning;
-    e.detail = QStringLiteral("result=ok applied=%1 reloaded=%2 restart-needed=%3")
-                   .arg(list(result.applied), list(result.reloaded), list(result.needRestart));
-    m_log.append(std::move(e));
-    for (const QString &warning : result.warnings) {
-        Event w;
-        w.type = Event::Type::Error;
-        w.level = Event::Level::Warning;
-        w.detail = warning;
-        m_log.append(std::move(w));
-    }
+    m_log.append(Events::reloadOk(result.applied, result.reloaded, result.needRestart));
+    for (const QString &warning : result.warnings)
+        m_log.append(
+            Events::error(Event::Level::Warning, Events::why(Event::Reason::Warning, {warning})));
 }
 
 bool PushServer::start(QString *error)
@@ -240,20 +226,13 @@ bool PushServer::start(QString *error)
     QStringList warnings;
     if (!loadSecurity(m_config, &m_tls, &m_verifier, &warnings, &why)) {
         *error = why;
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Error;
-        e.detail = why;
-        m_log.append(std::move(e));
+        m_log.append(
+            Events::error(Event::Level::Error, Events::why(Event::Reason::StartFailed, {why})));
         return false;
     }
-    for (const QString &warning : std::as_const(warnings)) {
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
-        e.detail = warning;
-        m_log.append(std::move(e));
-    }
+    for (const QString &warning : std::as_const(warnings))
+        m_log.append(
+            Events::error(Event::Level::Warning, Events::why(Event::Reason::Warning, {warning})));
     m_gateway->setTlsContext(m_tls.get());
     m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
@@ -275,46 +254,31 @@ bool PushServer::start(QString *error)
         *error = why;
     } else {
         m_startedAt = QDateTime::currentDateTimeUtc();
-        Event e;
-        e.type = Event::Type::Listening;
-        e.level = Event::Level::Info;
         rlimit files = {};
         getrlimit(RLIMIT_NOFILE, &files);
         const bool epoll =
             qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
-        e.detail = QStringLiteral("ws=%1 text=%2 http=%3 max-fds=%4 loop=%5%6")
-                       .arg(wsAddress(), textAddress(), httpAddress())
-                       .arg(quint64(files.rlim_cur))
-                       .arg(epoll ? QLatin1String("epoll") : QLatin1String("default"))
-                       .arg(m_tls ? QStringLiteral(" tls=on") : QString());
-        if (m_verifier)
-            e.detail += QStringLiteral(" auth=")
-                + QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()));
-        if (!m_config.trustedProxies.isEmpty()) {
-            QStringList proxies;
-            for (const auto &subnet : m_config.trustedProxies)
-                proxies << subnet.first.toString() + QLatin1Char('/')
-                        + QString::number(subnet.second);
-            e.detail += QStringLiteral(" trusted-proxies=") + proxies.join(QLatin1Char(','));
-            if (m_config.proxyProtocol)
-                e.detail += QStringLiteral(" proxy-protocol=on");
-        }
-        if (m_cluster) {
-            e.detail += QStringLiteral(" node=%1 redis=%2")
-                            .arg(QString::fromUtf8(m_cluster->nodeId()),
-                                m_cluster->options().url.displayString());
-        }
-        if (m_offline)
-            e.detail += QStringLiteral(" offline=%1").arg(m_offline->description());
-        m_log.append(std::move(e));
+        // In the order of EventReasons.h; empty: not in use.
+        QStringList args = {wsAddress(), textAddress(), httpAddress(),
+            QString::number(quint64(files.rlim_cur)),
+            epoll ? QStringLiteral("epoll") : QStringLiteral("default"),
+            m_tls ? QStringLiteral("on") : QString()};
+        args << (m_verifier ? QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()))
+                            : QString());
+        QStringList proxies;
+        for (const auto &subnet : m_config.trustedProxies)
+            proxies << subnet.first.toString() + QLatin1Char('/') + QString::number(subnet.second);
+        args << proxies.join(QLatin1Char(','))
+             << (!proxies.isEmpty() && m_config.proxyProtocol ? QStringLiteral("on") : QString());
+        args << (m_cluster ? QString::fromUtf8(m_cluster->nodeId()) : QString())
+             << (m_cluster ? m_cluster->options().url.displayString() : QString())
+             << (m_offline ? m_offline->description() : QString());
+        m_log.append(Events::listening(args));
         Q_EMIT listeningChanged(true);
         return true;
     }
-    Event e;
-    e.type = Event::Type::Error;
-    e.level = Event::Level::Error;
-    e.detail = *error;
-    m_log.append(std::move(e));
+    m_log.append(
+        Events::error(Event::Level::Error, Events::why(Event::Reason::StartFailed, {*error})));
     return false;
 }
 
@@ -397,11 +361,7 @@ void PushServer::stopListening()
     m_text->stopListening();
     m_http->stopListening();
     if (was) {
-        Event e;
-        e.type = Event::Type::Stopped;
-        e.level = Event::Level::Info;
-        e.detail = QStringLiteral("listeners closed");
-        m_log.append(std::move(e));
+        m_log.append(Events::listenersClosed());
         Q_EMIT listeningChanged(false);
     }
 }

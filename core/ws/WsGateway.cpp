@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "EventLog.h"
+#include "Events.h"
 #include "ForwardedFor.h"
 #include "Logging.h"
 #include "Metrics.h"
@@ -30,17 +31,12 @@ WsGateway::WsGateway(const Config &config, SessionRegistry *registry, EventLog *
     , m_intake([this](int fd, const PeerAddress &proxy, ProxyIntake::Outcome outcome,
                    const ProxyHeader &header,
                    const char *reason) { proxyHeaderRead(fd, proxy, outcome, header, reason); })
-    , m_evictions(log, Event::Type::Closed,
-          QStringLiteral("%1 more connections without a uid evicted in the last second (last: %2)"))
+    , m_evictions(log, Event::Type::Closed, Event::Reason::EvictionsRepeated)
 {
     m_drainDeadline.setSingleShot(true);
     connect(&m_drainDeadline, &QTimer::timeout, this, &WsGateway::drainTimedOut);
     m_listener.setOverloadHandler([this] {
-        Event e;
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
-        e.detail = QStringLiteral("out of file descriptors: WebSocket connection refused");
-        m_log->append(std::move(e));
+        m_log->append(Events::error(Event::Level::Warning, Events::why(Event::Reason::OutOfFdsWs)));
     });
 }
 
@@ -103,12 +99,12 @@ bool WsGateway::isTrustedProxy(const PeerAddress &peer) const
 
 bool WsGateway::admit(const PeerAddress &peer, bool checkAddress)
 {
-    QString why;
+    Events::Why why;
     // Connections waiting for their PROXY header hold a descriptor and no
     // uid like any other.
     if (m_connections.size() + m_intake.size() >= m_maxConnections) {
         ++m_metrics->refusedTotal;
-        why = QStringLiteral("connection limit reached (%1)").arg(m_maxConnections);
+        why = Events::why(Event::Reason::ConnectionLimit, m_maxConnections);
     } else if (checkAddress && !admitAddress(peer)) {
         return false; // counted and reported there
     } else {
@@ -125,7 +121,8 @@ bool WsGateway::admit(const PeerAddress &peer, bool checkAddress)
             const QString reason =
                 QStringLiteral("evicted: too many connections without a uid (%1)")
                     .arg(m_config.maxUnbound);
-            m_evictions.report(reason, oldest->peer().toString());
+            m_evictions.report(Events::why(Event::Reason::EvictedUnbound, m_config.maxUnbound),
+                oldest->peer().toString());
             oldest->abort(reason, DropReason::PeerGone);
         }
         // What is left are connections still sending their PROXY header,
@@ -133,7 +130,7 @@ bool WsGateway::admit(const PeerAddress &peer, bool checkAddress)
         if (m_heartbeat.unboundCount() + m_intake.size() < m_config.maxUnbound)
             return true;
         ++m_metrics->refusedUnbound;
-        why = QStringLiteral("too many connections without a uid (%1)").arg(m_config.maxUnbound);
+        why = Events::why(Event::Reason::UnboundLimit, m_config.maxUnbound);
     }
     m_refusals.report(why, peer.toString());
     return false;
@@ -145,8 +142,7 @@ bool WsGateway::admitAddress(const PeerAddress &client)
         return true;
     ++m_metrics->refusedPerIp;
     m_refusals.report(
-        QStringLiteral("too many connections from this address (%1)").arg(m_config.maxConnsPerIp),
-        client.toString());
+        Events::why(Event::Reason::AddressLimit, m_config.maxConnsPerIp), client.toString());
     return false;
 }
 
@@ -175,7 +171,7 @@ void WsGateway::proxyHeaderRead(int fd, const PeerAddress &proxy, ProxyIntake::O
         // A proxy that sends no header or a broken one is misconfigured:
         // worth a line, but one a second at most.
         ++m_metrics->rejected;
-        m_refusals.report(QStringLiteral("PROXY header refused: %1").arg(QLatin1String(reason)),
+        m_refusals.report(Events::why(Event::Reason::ProxyHeaderRefused, {QLatin1String(reason)}),
             proxy.toString());
         return;
     }
@@ -253,28 +249,19 @@ void WsGateway::warnForwardedFor(const WsConnection *c, const char *error)
         return;
     }
     m_forwardedForWarnedAt = now;
-    Event e;
-    e.type = Event::Type::Error;
-    e.level = Event::Level::Warning;
+    Event e = Events::error(Event::Level::Warning,
+        Events::why(Event::Reason::ForwardedForIgnored, {QLatin1String(error)}));
     e.connection = c->id();
     e.peer = c->peer().toString();
-    e.detail = QStringLiteral("%1: the proxy's address counts instead").arg(QLatin1String(error));
     m_log->append(std::move(e));
 }
 
 void WsGateway::connectionOpened(WsConnection *c, const WsHandshake &handshake)
 {
     m_heartbeat.opened(c);
-    Event e;
-    e.type = Event::Type::Connected;
-    e.level = Event::Level::Info;
-    e.connection = c->id();
-    e.peer = c->peer().toString();
-    // From the client and up to 8 KiB: cut to Event::MaxString, or 10 000
-    // events could hold 160 MB. (Behind a trusted proxy the forwarded
-    // client is the peer; an untrusted source's X-Forwarded-For is ignored.)
-    e.detail = QString::fromUtf8(Event::clip(handshake.path));
-    m_log->append(std::move(e));
+    // Behind a trusted proxy the forwarded client is the peer; an untrusted
+    // source's X-Forwarded-For is ignored.
+    m_log->append(Events::connected(c->id(), c->peer().toString(), handshake.path));
 }
 
 void WsGateway::connectionActive(WsConnection *c)
@@ -294,14 +281,7 @@ void WsGateway::messageReceived(WsConnection *c, quint8 opcode, QByteArrayView d
     }
     if (!m_log->captures(Event::Level::Debug))
         return;
-    Event e;
-    e.type = Event::Type::MessageIn;
-    e.level = Event::Level::Debug;
-    e.connection = c->id();
-    e.uid = c->uid();
-    e.size = data.size();
-    e.text = data.first(qMin<qsizetype>(data.size(), Event::MaxText)).toByteArray();
-    m_log->append(std::move(e));
+    m_log->append(Events::message(c->id(), c->uid(), data));
 }
 
 void WsGateway::bind(WsConnection *c, QByteArrayView message)
@@ -321,32 +301,19 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
     }
     if (uid.isEmpty()) {
         ++m_metrics->rejected;
-        Event e;
-        e.type = Event::Type::Rejected;
-        e.level = Event::Level::Warning;
-        e.connection = c->id();
-        e.peer = c->peer().toString();
-        e.detail = QString::fromLatin1(refusal);
-        e.size = message.size();
         // Showing a bad uid helps; a token is a credential and never shown.
-        if (!m_verifier)
-            e.text = message.first(qMin<qsizetype>(message.size(), 80)).toByteArray();
-        m_log->append(std::move(e));
+        const QByteArray shown = m_verifier
+            ? QByteArray()
+            : message.first(qMin<qsizetype>(message.size(), 80)).toByteArray();
+        m_log->append(Events::rejected(Event::Level::Warning, c->id(), {}, c->peer().toString(),
+            Events::fromEnglish(QString::fromLatin1(refusal)), message.size(), shown));
         c->close(WsFrame::PolicyViolation, refusal);
         return;
     }
     if (m_verifier && !makeRoomForToken(c, uid)) {
         ++m_metrics->refusedUidFull;
-        Event e;
-        e.type = Event::Type::Rejected;
-        e.level = Event::Level::Warning;
-        e.connection = c->id();
-        e.uid = uid;
-        e.peer = c->peer().toString();
-        e.detail = QStringLiteral("too many connections for this uid (%1), none of them with "
-                                  "this token")
-                       .arg(m_config.maxConnsPerUid);
-        m_log->append(std::move(e));
+        m_log->append(Events::rejected(Event::Level::Warning, c->id(), uid, c->peer().toString(),
+            Events::why(Event::Reason::UidLimitOtherTokens, m_config.maxConnsPerUid)));
         c->close(WsFrame::UidLimit, "too many connections for this uid");
         return;
     }
@@ -354,13 +321,7 @@ void WsGateway::bind(WsConnection *c, QByteArrayView message)
     // connection whoever it belongs to.
     WsConnection *oldest = m_registry->bind(c, uid, m_verifier ? 0 : m_config.maxConnsPerUid);
     m_heartbeat.bound(c);
-    Event e;
-    e.type = Event::Type::Bound;
-    e.level = Event::Level::Info;
-    e.connection = c->id();
-    e.uid = uid;
-    e.peer = c->peer().toString();
-    m_log->append(std::move(e));
+    m_log->append(Events::bound(c->id(), uid, c->peer().toString()));
     if (oldest) {
         ++m_metrics->replacedByCap;
         oldest->close(WsFrame::UidLimit, "too many connections for this uid");
@@ -427,18 +388,9 @@ void WsGateway::connectionFinished(WsConnection *c, const QString &reason, int c
     c->deleteLater();
     // An eviction was reported already, at most a line a second.
     if (!c->isEvicted()) {
-        Event e;
-        e.type = Event::Type::Closed;
-        e.level = lost > 0 ? Event::Level::Warning : Event::Level::Info;
-        e.connection = c->id();
-        e.uid = c->uid();
-        e.peer = c->peer().toString();
-        e.detail = reason;
-        e.closeCode = code;
-        e.discarded = lost;
-        // Seconds the connection lasted, for the log line.
-        e.size = (MonotonicClock::nowMs() - c->connectedAtMs()) / 1000;
-        m_log->append(std::move(e));
+        m_log->append(
+            Events::closed(c->id(), c->uid(), c->peer().toString(), Events::fromEnglish(reason),
+                (MonotonicClock::nowMs() - c->connectedAtMs()) / 1000, code, lost));
     }
     checkAllClosed();
 }
@@ -448,18 +400,7 @@ void WsGateway::checkAllClosed()
     if (m_closingAll && m_connections.isEmpty() && !m_allClosedSignalled) {
         m_allClosedSignalled = true;
         m_drainDeadline.stop();
-        Event e;
-        e.type = Event::Type::Stopped;
-        e.level = m_drainLost > 0 ? Event::Level::Warning : Event::Level::Info;
-        e.detail = QStringLiteral("clients=%1 aborted=%2 undelivered-bytes=%3")
-                       .arg(m_drainClients)
-                       .arg(m_drainAborted)
-                       .arg(m_drainLost);
-        // The same, typed, for the console.
-        e.size = m_drainClients;
-        e.delivered = m_drainAborted;
-        e.discarded = m_drainLost;
-        m_log->append(std::move(e));
+        m_log->append(Events::shutdownDone(m_drainClients, m_drainAborted, m_drainLost));
         QMetaObject::invokeMethod(this, &WsGateway::allClosed, Qt::QueuedConnection);
     }
 }
@@ -468,26 +409,15 @@ void WsGateway::handshakeRefused(WsConnection *c, const QString &reason)
 {
     ++m_metrics->rejected;
     c->setCloseReason(QStringLiteral("handshake refused: ") + reason, 0);
-    Event e;
-    e.type = Event::Type::Rejected;
-    e.level = Event::Level::Info;
-    e.connection = c->id();
-    e.peer = c->peer().toString();
-    e.detail = QStringLiteral("handshake refused: ") + reason;
-    m_log->append(std::move(e));
+    m_log->append(Events::rejected(Event::Level::Info, c->id(), {}, c->peer().toString(),
+        Events::why(Event::Reason::HandshakeRefused, {reason})));
 }
 
 void WsGateway::protocolError(WsConnection *c, const QString &reason)
 {
     ++m_metrics->rejected;
-    Event e;
-    e.type = Event::Type::Rejected;
-    e.level = Event::Level::Warning;
-    e.connection = c->id();
-    e.uid = c->uid();
-    e.peer = c->peer().toString();
-    e.detail = reason;
-    m_log->append(std::move(e));
+    m_log->append(Events::rejected(Event::Level::Warning, c->id(), c->uid(), c->peer().toString(),
+        Events::fromEnglish(reason)));
 }
 
 void WsGateway::slowConsumer(WsConnection *c)

@@ -89,7 +89,7 @@ void tst_Heartbeat::withoutPingsSilentClientIsEvicted()
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
         if (e.type == Event::Type::Closed && e.uid == "quiet")
-            sawReason = e.detail.startsWith(QLatin1String("heartbeat timeout"));
+            sawReason = e.englishDetail().startsWith(QLatin1String("heartbeat timeout"));
     }
     QVERIFY(sawReason);
 }

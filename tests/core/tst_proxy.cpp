@@ -512,7 +512,7 @@ void tst_Proxy::forwardedForNamesTheClientForLimits()
     const QList<Event> connects = eventsOf(events, Event::Type::Connected);
     QVERIFY(!connects.isEmpty());
     QCOMPARE(connects.front().peer, QStringLiteral("203.0.113.7"));
-    QCOMPARE(connects.front().detail, QStringLiteral("/push"));
+    QCOMPARE(connects.front().englishDetail(), QStringLiteral("/push"));
     // A slot frees when one of the client's connections goes.
     a.send(RawWsClient::frame(0x8, QByteArray("\x03\xe8", 2)));
     WAIT_VERIFY(!server->registry()->isOnline("a"));
@@ -538,7 +538,8 @@ void tst_Proxy::forwardedForFromUntrustedIsIgnored()
     QCOMPARE(
         peerOf(server.get(), "forger"), QStringLiteral("127.0.0.2:%1").arg(forger.localPort()));
     for (const Event &e : eventsOf(events, Event::Type::Connected)) {
-        QVERIFY2(!e.detail.contains(QLatin1String("203.0.113.7")), qPrintable(e.detail));
+        QVERIFY2(!e.englishDetail().contains(QLatin1String("203.0.113.7")),
+            qPrintable(e.englishDetail()));
     }
     // Its own address is what counts: another forged name does not help.
     QVERIFY(isRefused(server->wsPort(), QHostAddress(QHostAddress::LocalHost),
@@ -561,7 +562,8 @@ void tst_Proxy::malformedForwardedForCountsTheProxy()
     for (const Event &e : eventsOf(events, Event::Type::Error)) {
         warned = warned
             || (e.level == Event::Level::Warning
-                && e.detail.contains(QLatin1String("malformed address in X-Forwarded-For")));
+                && e.englishDetail().contains(
+                    QLatin1String("malformed address in X-Forwarded-For")));
     }
     QVERIFY(warned);
 }
@@ -642,8 +644,8 @@ void tst_Proxy::trustedSourceWithoutHeaderIsRefused()
     QCOMPARE(server->gateway()->connectionCount(), 0);
     bool logged = false;
     for (const Event &e : eventsOf(events, Event::Type::Rejected))
-        logged =
-            logged || e.detail == QLatin1String("PROXY header refused: no PROXY protocol header");
+        logged = logged
+            || e.englishDetail() == QLatin1String("PROXY header refused: no PROXY protocol header");
     QVERIFY(logged);
     // A broken header is refused the same way.
     Client broken(server->wsPort());
@@ -698,8 +700,8 @@ void tst_Proxy::proxyHeaderDeadline()
     QCOMPARE(server->gateway()->connectionCount(), 0);
     bool logged = false;
     for (const Event &e : eventsOf(events, Event::Type::Rejected)) {
-        logged = logged || e.detail.contains(QLatin1String("no PROXY header in time"))
-            || e.detail.contains(QLatin1String("PROXY header refused"));
+        logged = logged || e.englishDetail().contains(QLatin1String("no PROXY header in time"))
+            || e.englishDetail().contains(QLatin1String("PROXY header refused"));
     }
     QVERIFY(logged);
 }

@@ -302,7 +302,7 @@ void tst_Security::tokenFromPhpBinds()
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
         sawBind = sawBind || (e.type == Event::Type::Bound && e.uid == "rider@example.com");
-        QVERIFY(!e.text.contains(token) && !e.detail.toUtf8().contains(token));
+        QVERIFY(!e.text.contains(token) && !e.englishDetail().toUtf8().contains(token));
     }
     QVERIFY(sawBind);
 }
@@ -330,7 +330,7 @@ void tst_Security::plainUidRefusedWhenTokensAreOn()
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
         if (e.type == Event::Type::Rejected) {
-            logged = e.detail == QLatin1String("malformed token") && !e.peer.isEmpty()
+            logged = e.englishDetail() == QLatin1String("malformed token") && !e.peer.isEmpty()
                 && e.text.isEmpty();
         }
     }
@@ -552,7 +552,8 @@ void tst_Security::unboundCapEvictsTheOldest()
         [&] {
             for (const auto &args : events) {
                 const Event e = args.front().value<Event>();
-                if (e.detail.contains(QLatin1String("more connections without a uid evicted")))
+                if (e.englishDetail().contains(
+                        QLatin1String("more connections without a uid evicted")))
                     return true;
             }
             return false;
@@ -561,7 +562,7 @@ void tst_Security::unboundCapEvictsTheOldest()
     int lines = 0;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
-        lines += e.detail.contains(QLatin1String("evicted")) ? 1 : 0;
+        lines += e.englishDetail().contains(QLatin1String("evicted")) ? 1 : 0;
     }
     QVERIFY2(lines <= 4, qPrintable(QString::number(lines)));
 }
@@ -714,7 +715,7 @@ void tst_Security::slowConsumerIsCountedAndLogged()
         const Event e = args.front().value<Event>();
         logged = logged
             || (e.type == Event::Type::Closed
-                && e.detail.startsWith(QLatin1String("slow consumer")));
+                && e.englishDetail().startsWith(QLatin1String("slow consumer")));
     }
     QVERIFY(logged);
 }

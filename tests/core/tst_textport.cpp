@@ -215,7 +215,7 @@ void tst_TextPort::browserRequestIsRefused()
         const Event e = args.front().value<Event>();
         logged = logged
             || (e.type == Event::Type::Rejected && e.level == Event::Level::Warning
-                && e.peer == peer && e.detail.contains(QLatin1String("HTTP")));
+                && e.peer == peer && e.englishDetail().contains(QLatin1String("HTTP")));
     }
     QVERIFY2(logged, qPrintable(peer));
 }
@@ -296,7 +296,7 @@ void tst_TextPort::idleConnectionIsClosed()
         const Event e = args.front().value<Event>();
         logged = logged
             || (e.type == Event::Type::Closed
-                && e.detail.contains(QLatin1String("--text-idle-timeout")));
+                && e.englishDetail().contains(QLatin1String("--text-idle-timeout")));
     }
     QVERIFY(logged);
     QVERIFY(busy.waitForDisconnected(5000)); // its turn once it stops
@@ -339,7 +339,7 @@ void tst_TextPort::slowlorisLineTimesOut()
         const Event e = args.front().value<Event>();
         logged = logged
             || (e.type == Event::Type::Closed && e.level == Event::Level::Warning
-                && e.detail.contains(QLatin1String("--text-line-timeout")));
+                && e.englishDetail().contains(QLatin1String("--text-line-timeout")));
     }
     QVERIFY(logged);
     // The slot is free again; whole lines sent slowly are fine: four, over
@@ -549,7 +549,7 @@ void tst_TextPort::publishesInFlightAreCapped()
         const Event e = args.front().value<Event>();
         logged = logged
             || (e.type == Event::Type::Cluster && e.level == Event::Level::Warning
-                && e.detail.contains(QLatin1String("publish=refused")));
+                && e.englishDetail().contains(QLatin1String("publish=refused")));
     }
     QVERIFY(logged);
     // Room again once answered.

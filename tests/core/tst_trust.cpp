@@ -230,7 +230,8 @@ void tst_Trust::slowConsumerContract()
     Event dropped;
     for (const auto &args : events) {
         const Event e = args.front().value<Event>();
-        if (e.type == Event::Type::Closed && e.detail.startsWith(QLatin1String("slow consumer")))
+        if (e.type == Event::Type::Closed
+            && e.englishDetail().startsWith(QLatin1String("slow consumer")))
             dropped = e;
     }
     QCOMPARE(dropped.uid, QByteArray("pair"));
@@ -292,11 +293,11 @@ void tst_Trust::eventStringsAreBounded()
     e.text = QByteArray(1023, 'x') + "\xE2\x82\xAC" + QByteArray(10000, 'y'); // a € across the cut
     log.append(e);
     const Event kept = log.snapshot().back();
-    const QByteArray detail = kept.detail.toUtf8();
+    const QByteArray detail = kept.englishDetail().toUtf8();
     QVERIFY2(detail.size() <= Event::MaxString, qPrintable(QString::number(detail.size())));
     QVERIFY(detail.size() > Event::MaxString - 8);
-    QVERIFY(kept.detail.endsWith(QChar(0x2026)));
-    QVERIFY(!kept.detail.contains(QChar::ReplacementCharacter));
+    QVERIFY(kept.englishDetail().endsWith(QChar(0x2026)));
+    QVERIFY(!kept.englishDetail().contains(QChar::ReplacementCharacter));
     QVERIFY(kept.peer.toUtf8().size() <= Event::MaxString);
     QVERIFY(kept.uid.size() <= Event::MaxString);
     QVERIFY(kept.uid.endsWith("\xE2\x80\xA6"));
@@ -350,14 +351,14 @@ void tst_Trust::connectEventOfHugeHandshakeIsBounded()
             return connected.connection != 0;
         },
         QByteArray::number(events.size()) + " events");
-    const QByteArray detail = connected.detail.toUtf8();
+    const QByteArray detail = connected.englishDetail().toUtf8();
     // The path, cut to Event::MaxString with an ellipsis; an untrusted
     // source's X-Forwarded-For is not shown at all (see tst_proxy).
     QVERIFY2(detail.size() <= Event::MaxString + 3, qPrintable(QString::number(detail.size())));
     QVERIFY(detail.startsWith("/aaaa"));
     QVERIFY(detail.endsWith("…"));
     QVERIFY(!detail.contains("forwarded-for"));
-    QCOMPARE(server->eventLog()->snapshot().back().detail, connected.detail);
+    QCOMPARE(server->eventLog()->snapshot().back().englishDetail(), connected.englishDetail());
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Trust)

@@ -652,7 +652,8 @@ void tst_HttpApi::apiKeyIsRequired()
     // Refusals are in the operator's log.
     const QList<Event> events = server->eventLog()->snapshot();
     QVERIFY(std::any_of(events.cbegin(), events.cend(), [](const Event &e) {
-        return e.type == Event::Type::Rejected && e.detail.contains(QLatin1String("API key"));
+        return e.type == Event::Type::Rejected
+            && e.englishDetail().contains(QLatin1String("API key"));
     }));
 }
 
@@ -701,8 +702,8 @@ void tst_HttpApi::portMinusOneMeansNoHttp()
     QVERIFY(server->isListening());
     const QList<Event> events = server->eventLog()->snapshot();
     QVERIFY(!events.isEmpty());
-    QVERIFY2(events.front().detail.contains(QLatin1String(" http=off ")),
-        qPrintable(events.front().detail));
+    QVERIFY2(events.front().englishDetail().contains(QLatin1String(" http=off ")),
+        qPrintable(events.front().englishDetail()));
     WsClient client(server->wsPort());
     QVERIFY(client.bind("1", server.get()));
 }

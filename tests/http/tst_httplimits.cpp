@@ -197,7 +197,7 @@ void tst_HttpLimits::connectionCapRefusesPastIt()
     const QList<Event> events = server->eventLog()->snapshot();
     QVERIFY(std::any_of(events.cbegin(), events.cend(), [](const Event &e) {
         return e.type == Event::Type::Rejected
-            && e.detail == QLatin1String("HTTP API: connection limit reached (3)");
+            && e.englishDetail() == QLatin1String("HTTP API: connection limit reached (3)");
     }));
 }
 

@@ -56,7 +56,7 @@ private:
     {
         const QList<Event> events = server->eventLog()->snapshot();
         return std::any_of(events.cbegin(), events.cend(), [&](const Event &e) {
-            return e.type == Event::Type::Rejected && e.detail.contains(text);
+            return e.type == Event::Type::Rejected && e.englishDetail().contains(text);
         });
     }
 };

@@ -60,7 +60,7 @@ Event closed(const QByteArray &uid, const QString &reason)
     e.type = Event::Type::Closed;
     e.uid = uid;
     e.connection = 7;
-    e.detail = reason;
+    Event::reasonFromEnglish(reason, &e.reason, &e.args);
     e.closeCode = 1000;
     e.size = 3;
     return e;
@@ -90,6 +90,7 @@ class TestUiModels final : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void everyReasonRendersFromItsCode();
     void onlineModelFollowsClients()
     {
         auto server = startServer();
@@ -474,4 +475,54 @@ private Q_SLOTS:
 };
 
 PUSHCONSOLE_UI_TEST_MAIN(TestUiModels)
+void TestUiModels::everyReasonRendersFromItsCode()
+{
+    // The console renders the reason code and its arguments with tr(), never
+    // the gateway's English: a marker in detail must not show.
+    const QString marker = QStringLiteral("RAW-ENGLISH");
+    for (Event::Reason r : Event::allReasons()) {
+        const char *code = Event::reasonCode(r);
+        QStringList args;
+        int n = 0;
+        for (const QString &name : Event::reasonArgNames(r)) {
+            ++n;
+            if (name.startsWith(QLatin1Char('@')))
+                args << QStringLiteral("heartbeat_timeout") << QStringLiteral("75");
+            else
+                args << QStringLiteral("A%1").arg(n);
+        }
+        for (Event::Type type :
+            {Event::Type::Listening, Event::Type::Stopped, Event::Type::Connected,
+                Event::Type::Rejected, Event::Type::Closed, Event::Type::Push, Event::Type::Error,
+                Event::Type::Cluster, Event::Type::Reloaded}) {
+            Event e;
+            e.type = type;
+            e.connection = 42;
+            e.status = PushStatus::Error;
+            e.reason = r;
+            e.args = args;
+            e.detail = marker;
+            const QString text =
+                type == Event::Type::Push ? EventText::result(e) : EventText::text(e);
+            QVERIFY2(!text.trimmed().isEmpty(), code);
+            QVERIFY2(!text.contains(marker), code);
+            QVERIFY2(!text.contains(QLatin1String("%1")), code);
+        }
+        // Every argument shows (a nested reason's through its own text).
+        const QString text = EventText::reason(r, args);
+        for (int i = 1; i <= n; ++i) {
+            if (Event::reasonArgNames(r).at(i - 1).startsWith(QLatin1Char('@')))
+                QVERIFY2(text.contains(QLatin1String("75")), code);
+            else if (r != Event::Reason::Listening || (i != 6 && i != 9)) // those two: flags
+                QVERIFY2(text.contains(args.at(i - 1)), qPrintable(QLatin1String(code) + text));
+        }
+    }
+    // A reason from a newer gateway: as it rendered it.
+    Event future;
+    future.type = Event::Type::Closed;
+    future.reason = Event::Reason::Unknown;
+    future.detail = QStringLiteral("flux capacitor");
+    QVERIFY(EventText::text(future).contains(QLatin1String("flux capacitor")));
+}
+
 #include "tst_uimodels.moc"
