@@ -4,6 +4,7 @@
 #include "Utf8.h"
 
 #include <QDateTime>
+#include <QJsonDocument>
 
 namespace AdminEventJson {
 
@@ -47,35 +48,6 @@ void appendEscaped(QByteArray &out, QByteArrayView utf8)
     out += '"';
 }
 
-void field(QByteArray &out, const char *name)
-{
-    out += ",\"";
-    out += name;
-    out += "\":";
-}
-
-void number(QByteArray &out, const char *name, qint64 value)
-{
-    field(out, name);
-    out += QByteArray::number(value);
-}
-
-void bytes(QByteArray &out, const char *name, QByteArrayView utf8)
-{
-    if (utf8.isEmpty())
-        return;
-    field(out, name);
-    appendString(out, utf8);
-}
-
-void text(QByteArray &out, const char *name, const QString &value)
-{
-    if (value.isEmpty())
-        return;
-    field(out, name);
-    appendString(out, value);
-}
-
 } // namespace
 
 void appendString(QByteArray &out, QByteArrayView utf8)
@@ -102,38 +74,10 @@ QByteArray isoTime(qint64 msSinceEpoch)
 
 QByteArray write(const Event &e)
 {
-    QByteArray out;
-    out.reserve(160 + e.text.size() + e.uid.size() + e.detail.size());
-    out += "{\"time\":\"";
-    out += isoTime(e.time);
-    out += "\",\"type\":\"";
-    out += Event::typeName(e.type);
-    out += "\",\"level\":\"";
-    out += Event::levelName(e.level);
-    out += '"';
-    if (e.connection != 0)
-        number(out, "conn", qint64(e.connection));
-    bytes(out, "uid", e.uid);
-    text(out, "peer", e.peer);
-    if (e.size != -1)
-        number(out, "size", e.size);
-    bytes(out, "text", e.text);
-    if (e.type == Event::Type::Push) {
-        field(out, "source");
-        out += '"';
-        out += pushSourceName(e.source);
-        out += "\",\"status\":\"";
-        out += pushStatusName(e.status);
-        out += '"';
-        number(out, "delivered", e.delivered);
-        number(out, "dropped", e.dropped);
-    } else if (e.type == Event::Type::Closed) {
-        number(out, "closeCode", e.closeCode);
-        number(out, "discarded", e.discarded);
-    }
-    text(out, "detail", e.detail);
-    out += '}';
-    return out;
+    // One serialisation per event, shared by every stream, and only for
+    // events some stream will send (its rate cap counts the rest): the
+    // object's cost stays off the push path.
+    return QJsonDocument(e.toJson()).toJson(QJsonDocument::Compact);
 }
 
 } // namespace AdminEventJson
