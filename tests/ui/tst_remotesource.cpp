@@ -11,6 +11,7 @@
 #include "MainWindow.h"
 #include "MessageBanner.h"
 #include "OnlineModel.h"
+#include "OnlinePanel.h"
 #include "RemoteGatewaySource.h"
 #include "UiTestMain.h"
 #include "Waiting.h"
@@ -635,6 +636,55 @@ private Q_SLOTS:
         const QByteArray text = help.readAllStandardOutput();
         QVERIFY(text.contains("--attach <URL>"));
         QVERIFY(text.contains("--attach-ca"));
+    }
+
+    // A full window on a busy gateway; with PUSHCONSOLE_SCREENSHOT_DIR set,
+    // its pictures connected and with the link lost are saved there.
+    void attachedWindowPictures()
+    {
+        RemoteGatewaySource *source = attach();
+        MainWindow window(source);
+        window.resize(1440, 900);
+        window.show();
+        QWebSocket *stream = waitStream();
+        QVERIFY(stream);
+        QList<QJsonObject> uids;
+        for (int i = 0; i < 40; ++i)
+            uids.append(M::uid(QString::number(1001 + i), 1 + i % 3,
+                i % 7 == 0 ? QStringList {u"gw-b"_s} : QStringList {}));
+        uids.append(M::uid(u"9001"_s, 0, {u"gw-b"_s}));
+        QList<QJsonObject> events;
+        for (int i = 0; i < 30; ++i)
+            events.append(M::message(
+                QString::number(1001 + i), u"{\"type\":\"ping\",\"seq\":%1}"_s.arg(i), i * 250));
+        FakeAdminGateway::send(stream, M::hello(u"gw-a"_s, true));
+        FakeAdminGateway::send(stream, M::presence(uids, true));
+        FakeAdminGateway::send(stream, M::events(events));
+        FakeAdminGateway::send(stream, M::ready());
+        QSignalSpy synced(source, &RemoteGatewaySource::synced);
+        for (int i = 0; i < 30; ++i) {
+            QJsonObject c = M::counters(41, 80, 100 + i * i * 7);
+            c.insert(u"steadyMs"_s, 1000 * (i + 1));
+            c.insert(u"time"_s,
+                QDateTime::currentDateTimeUtc().addSecs(i - 30).toString(Qt::ISODateWithMs));
+            FakeAdminGateway::send(stream, c);
+        }
+        FakeAdminGateway::send(
+            stream, "{\"t\":\"skipped\",\"count\":5231,\"byType\":{\"push\":5200,\"message\":31}}");
+        FakeAdminGateway::send(stream, M::ready());
+        WAIT_COMPARE(synced.size(), 2); // the snapshot's ready, then the sync point's
+        QCOMPARE(source->linkState(), LinkState::Connected);
+        window.onlinePanel()->model()->applyPending();
+        QTest::qWait(300); // the log's and the chart's batch timers: only for the picture
+        const QString dir = qEnvironmentVariable("PUSHCONSOLE_SCREENSHOT_DIR");
+        if (!dir.isEmpty())
+            QVERIFY(window.grab().save(dir + u"/attach-connected.png"_s));
+        stream->close(QWebSocketProtocol::CloseCodeGoingAway, u"gateway restarting"_s);
+        WAIT_VERIFY(!window.banner()->isHidden());
+        QTest::qWait(100);
+        if (!dir.isEmpty())
+            QVERIFY(window.grab().save(dir + u"/attach-lost.png"_s));
+        qInfo("title: %s", qPrintable(window.windowTitle()));
     }
 
     void attachedWindow()
