@@ -17,6 +17,7 @@ Q_LOGGING_CATEGORY(lcRemote, "pushconsole.remote")
 
 namespace {
 constexpr int HandshakeTimeoutMs = 15000;
+constexpr int SlowHandshakeMs = 1500;
 constexpr int StallTimeoutMs = 10000; // counters come every second
 constexpr int RequestTimeoutMs = 15000;
 
@@ -44,6 +45,9 @@ RemoteGatewaySource::RemoteGatewaySource(const AttachTarget &target, QObject *pa
         if (m_socket)
             m_socket->abort(); // reported by onDisconnected()
     });
+    m_slowHandshake.setSingleShot(true);
+    m_slowHandshake.setInterval(SlowHandshakeMs);
+    connect(&m_slowHandshake, &QTimer::timeout, this, &RemoteGatewaySource::onSlowHandshake);
     m_handshake.setSingleShot(true);
     m_handshake.setInterval(HandshakeTimeoutMs);
     connect(&m_handshake, &QTimer::timeout, this, [this] {
@@ -111,12 +115,14 @@ void RemoteGatewaySource::connectStream()
     QWebSocketHandshakeOptions options;
     options.setSubprotocols({QString::fromLatin1(Subprotocol)});
     m_handshake.start();
+    m_slowHandshake.start();
     m_socket->open(request, options);
 }
 
 void RemoteGatewaySource::onConnected()
 {
     m_handshake.stop();
+    m_slowHandshake.stop();
     const QString protocol = m_socket->subprotocol();
     if (!protocol.isEmpty() && protocol != QLatin1String(Subprotocol)) {
         fail(Failure::Incompatible,
@@ -149,7 +155,10 @@ void RemoteGatewaySource::onDisconnected()
             true);
         return;
     }
-    // Never got through the handshake: say why, once.
+    // Never got through the handshake: say why, once (a slow-handshake
+    // probe still running is not needed any more).
+    delete m_probe;
+    m_probe = nullptr;
     const QAbstractSocket::SocketError code = m_socket->error();
     const QString text = m_socket->errorString();
     if (!m_sslErrors.isEmpty() || code == QAbstractSocket::SslHandshakeFailedError
@@ -189,18 +198,38 @@ void RemoteGatewaySource::onDisconnected()
     m_socket = nullptr;
     m_handshake.stop();
     m_stall.stop();
+    probe([this, code, text](int http) {
+        if (http > 0 && http != 101)
+            refused(http);
+        else
+            fail(Failure::Unreachable, describeSocketError(code, text), true);
+    });
+}
+
+void RemoteGatewaySource::probe(std::function<void(int)> done)
+{
     delete m_probe;
     m_probe = new HandshakeProbe(
         m_target.streamUrl(), m_target.key, Subprotocol, m_target.caCertificates,
-        [this, code, text](int http) {
+        [this, done](int http) {
             m_probe->deleteLater();
             m_probe = nullptr;
-            if (http > 0 && http != 101)
-                refused(http);
-            else
-                fail(Failure::Unreachable, describeSocketError(code, text), true);
+            done(http);
         },
         this);
+}
+
+void RemoteGatewaySource::onSlowHandshake()
+{
+    if (!m_socket || m_open || m_probe)
+        return;
+    // A gateway that refuses the upgrade may keep the connection open for
+    // the next request, and QWebSocket then waits for it to close: read
+    // the status of a second attempt instead of waiting for the timeout.
+    probe([this](int http) {
+        if (m_socket && !m_open && http > 0 && http != 101)
+            refused(http);
+    });
 }
 
 void RemoteGatewaySource::refused(int http)
@@ -254,7 +283,10 @@ QString RemoteGatewaySource::describeSocketError(
 void RemoteGatewaySource::fail(Failure failure, const QString &message, bool retry)
 {
     m_handshake.stop();
+    m_slowHandshake.stop();
     m_stall.stop();
+    delete m_probe;
+    m_probe = nullptr;
     if (m_socket) {
         m_socket->disconnect(this);
         m_socket->abort();

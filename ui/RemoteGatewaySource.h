@@ -75,6 +75,9 @@ public:
     // trusted before it counts as lost.
     void setReconnectDelays(int firstMs, int maxMs);
     void setStallTimeout(int ms) { m_stall.setInterval(ms); }
+    // How long an upgrade may go unanswered before its status is read on
+    // a second connection (see onSlowHandshake()).
+    void setSlowHandshake(int ms) { m_slowHandshake.setInterval(ms); }
     int reconnects() const { return m_reconnects; }
     // Messages that could not be read, since the start.
     int protocolErrors() const { return m_protocolErrors; }
@@ -103,6 +106,8 @@ private:
     void fail(Failure failure, const QString &message, bool retry);
     void scheduleReconnect();
     void refused(int httpStatus);
+    void probe(std::function<void(int httpStatus)> done);
+    void onSlowHandshake();
     QString describeSocketError(QAbstractSocket::SocketError code, const QString &text) const;
 
     QNetworkReply *send(const QByteArray &verb, const QString &path, const QByteArray &body);
@@ -117,6 +122,7 @@ private:
     QTimer m_reconnect;
     QTimer m_stall;
     QTimer m_handshake;
+    QTimer m_slowHandshake;
     int m_firstDelayMs = 500;
     int m_maxDelayMs = 30000;
     int m_attempt = 0;

@@ -120,12 +120,14 @@ void FakeAdminGateway::onReadyRead(QTcpSocket *socket)
 
     const bool upgrade = r.headers.value("upgrade").toLower() == "websocket";
     if (!key.isEmpty() && r.headers.value("authorization") != "Bearer " + key) {
-        respond(socket, 401, R"({"error":"unauthorized"})");
+        socket->read(end + 4 + length);
+        respond(socket, 401, R"({"error":"unauthorized"})", !upgrade || closeAfterRefusal);
         return;
     }
     if (upgrade) {
         if (upgradeStatus != 101) {
-            respond(socket, upgradeStatus, R"({"error":"refused"})");
+            socket->read(end + 4 + length);
+            respond(socket, upgradeStatus, R"({"error":"refused"})", closeAfterRefusal);
             return;
         }
         socket->disconnect(this);
@@ -138,12 +140,13 @@ void FakeAdminGateway::onReadyRead(QTcpSocket *socket)
     respond(socket, a.status, a.body);
 }
 
-void FakeAdminGateway::respond(QTcpSocket *socket, int status, const QByteArray &body)
+void FakeAdminGateway::respond(QTcpSocket *socket, int status, const QByteArray &body, bool close)
 {
     socket->write("HTTP/1.1 " + QByteArray::number(status) + " Status\r\n"
-        + "Content-Type: application/json\r\nConnection: close\r\nContent-Length: "
-        + QByteArray::number(body.size()) + "\r\n\r\n" + body);
-    socket->disconnectFromHost();
+        + "Content-Type: application/json\r\n" + (close ? "Connection: close\r\n" : "")
+        + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    if (close)
+        socket->disconnectFromHost();
 }
 
 void FakeAdminGateway::send(QWebSocket *stream, const QJsonObject &message)

@@ -42,6 +42,9 @@ public:
     // set, must come as "Authorization: Bearer <key>" or it is 401.
     int upgradeStatus = 101;
     QByteArray key;
+    // A refused upgrade's connection stays open for the next request, as
+    // the gateway's HTTP/1.1 keep-alive does, unless this is set.
+    bool closeAfterRefusal = true;
     // Answers by "METHOD path".
     QHash<QByteArray, Answer> answers;
     QList<Request> requests; // every request, upgrades included
@@ -56,7 +59,7 @@ Q_SIGNALS:
 
 private:
     void onReadyRead(QTcpSocket *socket);
-    void respond(QTcpSocket *socket, int status, const QByteArray &body);
+    void respond(QTcpSocket *socket, int status, const QByteArray &body, bool close = true);
 
     class Listener;
     Listener *m_tcp;

@@ -25,6 +25,7 @@
 #include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTemporaryFile>
 
@@ -308,30 +309,40 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("status");
         QTest::addColumn<QByteArray>("key");
+        QTest::addColumn<bool>("keepOpen");
         QTest::addColumn<Failure>("failure");
         QTest::addColumn<QString>("words");
         QTest::addColumn<bool>("retries");
-        QTest::newRow("wrong key")
-            << 101 << QByteArray("wrong") << Failure::Unauthorized << u"API key"_s << false;
-        QTest::newRow("no key") << 101 << QByteArray() << Failure::Unauthorized << u"API key"_s
-                                << false;
-        QTest::newRow("too old") << 404 << QByteArray("right") << Failure::Incompatible
-                                 << u"incompatible version"_s << false;
-        QTest::newRow("other protocol") << 400 << QByteArray("right") << Failure::Incompatible
-                                        << u"incompatible version"_s << false;
-        QTest::newRow("too many consoles")
-            << 503 << QByteArray("right") << Failure::Busy << u"too many consoles"_s << true;
+        for (const bool keepOpen : {false, true}) {
+            const char *how = keepOpen ? ", kept open" : ", closed";
+            QTest::addRow("wrong key%s", how) << 101 << QByteArray("wrong") << keepOpen
+                                              << Failure::Unauthorized << u"API key"_s << false;
+            QTest::addRow("no key%s", how) << 101 << QByteArray() << keepOpen
+                                           << Failure::Unauthorized << u"API key"_s << false;
+            QTest::addRow("too old%s", how)
+                << 404 << QByteArray("right") << keepOpen << Failure::Incompatible
+                << u"incompatible version"_s << false;
+            QTest::addRow("other protocol%s", how)
+                << 400 << QByteArray("right") << keepOpen << Failure::Incompatible
+                << u"incompatible version"_s << false;
+            QTest::addRow("too many consoles%s", how)
+                << 503 << QByteArray("right") << keepOpen << Failure::Busy << u"too many consoles"_s
+                << true;
+        }
     }
     void refusals()
     {
         QFETCH(int, status);
         QFETCH(QByteArray, key);
+        QFETCH(bool, keepOpen);
         QFETCH(Failure, failure);
         QFETCH(QString, words);
         QFETCH(bool, retries);
         m_gateway->key = "right";
         m_gateway->upgradeStatus = status;
+        m_gateway->closeAfterRefusal = !keepOpen;
         RemoteGatewaySource *source = attach(key);
+        source->setSlowHandshake(100);
         WAIT_COMPARE(source->linkState(), LinkState::Lost);
         QCOMPARE(source->failure(), failure);
         QVERIFY2(source->linkError().contains(words), qPrintable(source->linkError()));
@@ -339,9 +350,9 @@ private Q_SLOTS:
         if (retries) {
             WAIT_COMPARE_GE(m_gateway->requests.size(), 3);
         } else {
-            // No retry (a 400 is asked once more for its status alone).
+            // No retry; the status may have been read on a second request.
             QCOMPARE(source->reconnects(), 0);
-            QCOMPARE(m_gateway->requests.size(), status == 400 ? 2 : 1);
+            QVERIFY(m_gateway->requests.size() <= 2);
         }
     }
 
