@@ -25,7 +25,6 @@
 #include <QProcess>
 #include <QSettings>
 #include <QSignalSpy>
-#include <QTableView>
 #include <QTemporaryDir>
 #include <QTemporaryFile>
 
