@@ -73,6 +73,12 @@ int GatewayApp::run(int argc, char *argv[], ConsoleFrontend *frontend)
     switch (loaded.action) {
     case ConfigLoader::Action::ShowHelp:
         print(stdout, loaded.helpText);
+        // --help only, not the generated references (--help-markdown...).
+        if (frontend
+            && (arguments.contains(QStringLiteral("--help"))
+                || arguments.contains(QStringLiteral("-h"))
+                || arguments.contains(QStringLiteral("-?"))))
+            print(stdout, frontend->helpAppendix());
         return 0;
     case ConfigLoader::Action::ShowVersion:
         print(

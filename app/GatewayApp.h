@@ -22,6 +22,8 @@ public:
     // onClosed. listenError is empty when the listeners are open.
     virtual std::unique_ptr<QObject> open(
         PushServer *server, const QString &listenError, std::function<void()> onClosed) = 0;
+    // Options of the console's own, printed after the gateway's in --help.
+    virtual QString helpAppendix() const { return {}; }
 };
 
 namespace GatewayApp {

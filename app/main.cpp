@@ -1,3 +1,4 @@
+#include "AttachMode.h"
 #include "GatewayApp.h"
 #include "LocalGatewaySource.h"
 #include "MainWindow.h"
@@ -27,13 +28,18 @@ public:
         QObject::connect(window.get(), &MainWindow::closed, window.get(), std::move(onClosed));
         return window;
     }
+
+    QString helpAppendix() const override { return AttachMode::helpText(); }
 };
 
 } // namespace
 
-// pushconsole: the operator console, or the gateway headless with --no-gui.
+// pushconsole: the operator console, or the gateway headless with --no-gui,
+// or (--attach) the console on a gateway elsewhere.
 int main(int argc, char *argv[])
 {
+    if (AttachMode::requested(argc, argv))
+        return AttachMode::run(argc, argv);
     WindowFrontend frontend;
     return GatewayApp::run(argc, argv, &frontend);
 }

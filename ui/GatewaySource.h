@@ -46,6 +46,12 @@ public:
     // URL attached to otherwise.
     virtual QString location() const = 0;
     virtual QString version() const = 0;
+    // The watched gateway's node id (cluster mode) or host name, as it
+    // calls itself; empty in process.
+    virtual QString nodeName() const { return {}; }
+    // Why the link is not Connected, in one translated sentence (a wrong
+    // key, an unreachable host, a lost connection); empty when it is.
+    virtual QString linkError() const { return {}; }
     virtual bool isListening() const = 0;
     // When the listeners last opened (UTC); the uptime counts from it.
     virtual QDateTime startedAt() const = 0;

@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "AttachDialog.h"
 #include "ClusterStatus.h"
 #include "GatewaySettings.h"
 #include "GatewaySource.h"
@@ -9,6 +10,7 @@
 #include "OnlineModel.h"
 #include "OnlinePanel.h"
 #include "PushPanel.h"
+#include "RemoteConsole.h"
 #include "ServerStatusBar.h"
 #include "SettingsDialog.h"
 #include "StatsChart.h"
@@ -119,7 +121,7 @@ MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget
     connect(m_log, &LogPanel::statusMessage, this,
         [this](const QString &text) { statusBar()->showMessage(text, 8000); });
     connect(m_cluster, &ClusterStatus::attached, this, &MainWindow::updateTitle);
-    connect(source, &GatewaySource::linkStateChanged, this, &MainWindow::updateTitle);
+    connect(source, &GatewaySource::linkStateChanged, this, &MainWindow::updateLink);
     connect(source, &GatewaySource::listeningChanged, this, [this](bool listening) {
         if (listening)
             m_banner->hide();
@@ -127,7 +129,7 @@ MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget
         updateActions();
     });
 
-    updateTitle();
+    updateLink();
     updateActions();
     // A first start fits a 1440×900 screen; later starts restore the operator's layout.
     resize(1440, 900);
@@ -137,6 +139,34 @@ MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget
     m_online->splitter()->setSizes({280, 120});
     m_log->splitter()->setSizes({320, 100});
     restoreLayout();
+}
+
+void MainWindow::updateLink()
+{
+    // Only a remote source ever leaves Connected. While the link is down
+    // the last view stays, greyed: it is no longer live, and nothing in it
+    // can act on the gateway.
+    const GatewaySource::LinkState link = m_source->linkState();
+    m_mainSplitter->setEnabled(link == GatewaySource::LinkState::Connected);
+    if (link == GatewaySource::LinkState::Lost) {
+        const QString error = m_source->linkError();
+        m_banner->showError(error.isEmpty()
+                ? tr("The connection to the gateway at %1 was lost; reconnecting…")
+                      .arg(m_source->location())
+                : error);
+    } else if (link == GatewaySource::LinkState::Connected && !m_source->location().isEmpty()) {
+        m_banner->hide();
+    }
+    updateTitle();
+}
+
+void MainWindow::attachTo()
+{
+    auto *dialog = new AttachDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &AttachDialog::attachRequested, this,
+        [](const AttachTarget &target) { RemoteConsole::open(target); });
+    dialog->open();
 }
 
 void MainWindow::createActions()
@@ -193,6 +223,11 @@ void MainWindow::createActions()
     m_findLog->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
     connect(m_findLog, &QAction::triggered, m_log, &LogPanel::focusFilter);
 
+    m_attach = new QAction(tr("&Attach to…"), this);
+    m_attach->setObjectName(QStringLiteral("attachAction"));
+    m_attach->setToolTip(tr("Watch a gateway on another machine in a new window"));
+    connect(m_attach, &QAction::triggered, this, &MainWindow::attachTo);
+
     m_quit = new QAction(tr("&Quit"), this);
     m_quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quit->setMenuRole(QAction::QuitRole);
@@ -226,6 +261,8 @@ void MainWindow::createMenus()
     server->addSeparator();
     server->addAction(m_settings);
     server->addSeparator();
+    server->addAction(m_attach);
+    server->addSeparator();
     server->addAction(m_quit);
 
     QMenu *online = menuBar()->addMenu(tr("&Online"));
@@ -247,6 +284,19 @@ void MainWindow::createMenus()
 
 void MainWindow::updateTitle()
 {
+    // Attached to a gateway elsewhere: which one, and whether the link is up.
+    const QString location = m_source->location();
+    if (!location.isEmpty()) {
+        const QString node = m_source->nodeName();
+        QString title = node.isEmpty() ? tr("Push Console — attached to %1").arg(location)
+                                       : tr("Push Console — %1 at %2").arg(node, location);
+        if (m_source->linkState() != GatewaySource::LinkState::Connected)
+            title += QStringLiteral(" — ") + tr("disconnected");
+        else if (!m_source->isListening())
+            title += QStringLiteral(" — ") + tr("not listening");
+        setWindowTitle(title);
+        return;
+    }
     // With several gateways, several consoles: the node tells them apart.
     QString title;
     if (m_source->isListening() && m_cluster->isEnabled())
@@ -257,13 +307,6 @@ void MainWindow::updateTitle()
             tr("Push Console — ws %1, push %2").arg(m_source->wsAddress(), m_source->textAddress());
     else
         title = tr("Push Console — not listening");
-    // Attached to a gateway elsewhere: say which, and when the link is lost.
-    const QString location = m_source->location();
-    if (!location.isEmpty()) {
-        title += QStringLiteral(" — ") + location;
-        if (m_source->linkState() != GatewaySource::LinkState::Connected)
-            title += QStringLiteral(" — ") + tr("disconnected");
-    }
     setWindowTitle(title);
 }
 

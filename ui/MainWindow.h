@@ -43,10 +43,13 @@ public:
     void openSettings();
     void kickSelected();
     void copySelectedUids();
+    // Gateway → Attach to…: another gateway, in a window of its own.
+    void attachTo();
 
     QAction *startAction() const { return m_start; }
     QAction *stopAction() const { return m_stop; }
     QAction *settingsAction() const { return m_settings; }
+    QAction *attachAction() const { return m_attach; }
 
 Q_SIGNALS:
     // The operator closed the window: time to close the clients and quit.
@@ -59,6 +62,7 @@ private:
     void createActions();
     void createMenus();
     void updateTitle();
+    void updateLink();
     void updateActions();
     void restoreLayout();
     void saveLayout() const;
@@ -87,5 +91,6 @@ private:
     QAction *m_copy = nullptr;
     QAction *m_findUid = nullptr;
     QAction *m_findLog = nullptr;
+    QAction *m_attach = nullptr;
     QAction *m_quit = nullptr;
 };

@@ -39,6 +39,8 @@ ServerStatusBar::ServerStatusBar(GatewaySource *source, ClusterStatus *cluster, 
     m_clusterState->hide();
     m_link->hide();
     connect(source, &GatewaySource::listeningChanged, this, &ServerStatusBar::refresh);
+    // A hello names the gateway and its version.
+    connect(source, &GatewaySource::listeningChanged, this, &ServerStatusBar::refreshLink);
     // A lost link must show at once, not at the next tick.
     connect(cluster, &ClusterStatus::stateChanged, this, &ServerStatusBar::refreshCluster);
     connect(cluster, &ClusterStatus::changed, this, &ServerStatusBar::refreshCluster);
@@ -54,10 +56,20 @@ ServerStatusBar::ServerStatusBar(GatewaySource *source, ClusterStatus *cluster, 
 
 void ServerStatusBar::refreshLink()
 {
+    const QString location = m_source->location();
     switch (m_source->linkState()) {
     case GatewaySource::LinkState::Connected:
-        m_link->hide();
-        return;
+        if (location.isEmpty()) {
+            m_link->hide();
+            return;
+        }
+        // Which gateway this window watches, at a glance.
+        m_link->setText(m_source->nodeName().isEmpty()
+                ? tr("Attached to %1 · gateway %2").arg(location, m_source->version())
+                : tr("Attached to %1 · node %2 · gateway %3")
+                      .arg(location, m_source->nodeName(), m_source->version()));
+        m_link->setStyleSheet(QString());
+        break;
     case GatewaySource::LinkState::Lost:
         m_link->setText(tr("Connection to the gateway lost: reconnecting…"));
         m_link->setStyleSheet(Alert);
@@ -67,7 +79,7 @@ void ServerStatusBar::refreshLink()
         m_link->setStyleSheet(QString());
         break;
     }
-    m_link->setToolTip(m_source->location());
+    m_link->setToolTip(m_source->linkError().isEmpty() ? location : m_source->linkError());
     m_link->show();
 }
 

@@ -446,7 +446,11 @@ private Q_SLOTS:
         // Where it is attached, in the title; a lost link says so.
         QVERIFY2(m_window->windowTitle().contains(u"https://gw.example:2121"_s),
             qPrintable(m_window->windowTitle()));
-        QVERIFY(!child<QLabel>(u"statusLink"_s)->isVisible());
+        // Connected, the status bar names the gateway and its version.
+        QVERIFY(child<QLabel>(u"statusLink"_s)
+                    ->text()
+                    .contains(u"Attached to https://gw.example:2121"_s));
+        QVERIFY(child<QLabel>(u"statusLink"_s)->text().contains(u"9.9.9"_s));
         m_source->setLink(GatewaySource::LinkState::Lost);
         QVERIFY(child<QLabel>(u"statusLink"_s)->isVisible());
         QVERIFY(child<QLabel>(u"statusLink"_s)->text().contains(u"lost"_s));
@@ -454,7 +458,7 @@ private Q_SLOTS:
         m_source->setLink(GatewaySource::LinkState::Resyncing);
         QVERIFY(child<QLabel>(u"statusLink"_s)->text().contains(u"reading"_s));
         m_source->setLink(GatewaySource::LinkState::Connected);
-        QVERIFY(!child<QLabel>(u"statusLink"_s)->isVisible());
+        QVERIFY(child<QLabel>(u"statusLink"_s)->text().startsWith(u"Attached"_s));
         QVERIFY(!m_window->windowTitle().contains(u"disconnected"_s));
 
         // Presence and events.
