@@ -1,6 +1,6 @@
 #include "AdminStreamParser.h"
 
-#include "EventJson.h"
+#include <optional>
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -253,12 +253,14 @@ bool AdminStreamParser::parse(const QByteArray &frame, AdminMessage *message, QS
         if (events.size() > MaxEventsPerMessage)
             r.fail(QStringLiteral("more than %1 events in one message").arg(MaxEventsPerMessage));
         for (qsizetype i = 0; i < events.size() && !r.failed(); ++i) {
-            Event e;
             QString why;
-            if (!events.at(i).isObject())
+            if (!events.at(i).isObject()) {
                 why = QStringLiteral("an event is not an object");
-            else if (EventJson::fromJson(events.at(i).toObject(), &e, &why))
-                m.events.append(e);
+            } else if (const std::optional<Event> e = Event::fromJson(events.at(i).toObject())) {
+                m.events.append(*e);
+            } else {
+                why = QStringLiteral("an event without a type or a valid time");
+            }
             if (!why.isEmpty() && m.badEvents++ == 0)
                 m.badEventError = why;
         }

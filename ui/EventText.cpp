@@ -374,6 +374,11 @@ QString EventText::reason(Event::Reason reason, const QStringList &args)
         const QString seconds = a();
         return tr("%1 more in the last %2 s (last: %3)").arg(count, seconds, nested(0));
     }
+    case R::EventsSkipped: {
+        // The attached gateway's rate or output cap: counted, not sent.
+        const QString count = a();
+        return tr("%1 events not shown (over the admin stream's limits): %2").arg(count, a());
+    }
     case R::StartFailed:
         return tr("Could not start: %1").arg(a());
     case R::Warning:

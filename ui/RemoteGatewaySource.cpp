@@ -1,5 +1,6 @@
 #include "RemoteGatewaySource.h"
 
+#include "Events.h"
 #include "HandshakeProbe.h"
 
 #include <QJsonArray>
@@ -24,7 +25,8 @@ constexpr int RequestTimeoutMs = 15000;
 bool sameEvent(const Event &a, const Event &b)
 {
     return a.time == b.time && a.type == b.type && a.connection == b.connection && a.uid == b.uid
-        && a.detail == b.detail && a.text == b.text && a.status == b.status;
+        && a.reason == b.reason && a.args == b.args && a.detail == b.detail && a.text == b.text
+        && a.status == b.status;
 }
 
 QString errorOf(const QByteArray &body)
@@ -400,16 +402,12 @@ void RemoteGatewaySource::handle(const AdminMessage &m)
         return;
     case AdminMessage::Kind::Skipped: {
         // One line in the log, as the gateway counted them, not one per event.
-        Event e;
-        e.time = QDateTime::currentMSecsSinceEpoch();
-        e.type = Event::Type::Error;
-        e.level = Event::Level::Warning;
         QStringList parts;
         for (const auto &p : m.skippedByType)
             parts.append(QStringLiteral("%1 %2").arg(p.first).arg(p.second));
-        e.detail = tr("%n events skipped", nullptr, int(qMin<quint64>(m.skipped, INT_MAX)));
-        if (!parts.isEmpty())
-            e.detail += QStringLiteral(" (") + parts.join(QStringLiteral(", ")) + QLatin1Char(')');
+        Event e = Events::error(Event::Level::Warning,
+            Events::why(Event::Reason::EventsSkipped,
+                {QString::number(m.skipped), parts.join(QStringLiteral(", "))}));
         e.limit();
         deliver({e});
         return;

@@ -107,6 +107,7 @@
         "%3 oldest message(s) of all (total caps)")                                                \
     X(OfflineFailed, "offline_failed", "operation,error", "offline store: %1 failed: %2")          \
     X(Repeated, "repeated", "#count,#seconds,@last", "%1 more in the last %2 s (last: %3)")        \
+    X(EventsSkipped, "events_skipped", "#count,by_type", "%1 events skipped (%2)")                 \
     /* anything else that went wrong: the message as it was written */                             \
     X(StartFailed, "start_failed", "message", "%1")                                                \
     X(Warning, "warning", "message", "%1")                                                         \

@@ -31,7 +31,7 @@ ALLOWED = {
     "server": {"base", "net", "ws", "push", "http", "cluster", "offline", "admin"},
 }
 # What every panel of the console may see of the core: values, no objects.
-UI_VALUE_HEADERS = {"Config", "Event", "PushResult", "SessionInfo"}
+UI_VALUE_HEADERS = {"Config", "Event", "EventReasons", "Events", "PushResult", "SessionInfo"}
 UI_GATEWAY_FILES = {"LocalGatewaySource.h", "LocalGatewaySource.cpp"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z0-9_]+)\.h"', re.M)
 
