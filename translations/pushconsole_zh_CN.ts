@@ -2,6 +2,133 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AttachDialog</name>
+    <message>
+        <source>Browse…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attach to a gateway</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none: the gateway has no --http-api-key-file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none: the system&apos;s CA certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gateway &amp;URL:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API &amp;key file:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API key file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;CA file (https):</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CA certificates</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway&apos;s HTTP API, as in its --http-port and --http-host. Only the key file&apos;s path is remembered, never the key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Attach</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AttachMode</name>
+    <message>
+        <source>Open the console on the gateway whose HTTP API is at URL (http[s]://HOST:PORT) instead of running one here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With --attach: the file holding the gateway&apos;s API key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>FILE</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>With --attach and https: CA certificates (PEM) to trust besides the system&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The console&apos;s language (en, zh_CN).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>LANG</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>
+Attaching to a gateway elsewhere:
+</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The Push Console attached to a gateway that runs elsewhere.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (with --attach only --api-key-file, --attach-ca and --lang are allowed: no gateway runs here)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unexpected argument &quot;%1&quot;</source>
+        <translation type="unfinished">多余的参数“%1”</translation>
+    </message>
+</context>
+<context>
+    <name>AttachTarget</name>
+    <message>
+        <source>&quot;%1&quot; is not a gateway address: give http://HOST:PORT or https://HOST:PORT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot;: give only the scheme, host and port of the gateway&apos;s HTTP API</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read the API key file &quot;%1&quot;: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the API key file &quot;%1&quot; is too large to hold a key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the API key file &quot;%1&quot; must hold one line of printable ASCII without spaces</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read the CA file &quot;%1&quot;: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the CA file &quot;%1&quot; holds no certificate (PEM or DER)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ClusterLink</name>
     <message>
         <source>lost the connection to Redis: %1</source>
@@ -356,7 +483,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>A longer line on the push port gets &quot;error: line too long&quot; and the connection is closed; a longer HTTP push gets 413.</source>
-        <translation>推送端口上更长的行会收到 "error: line too long"，随后连接被关闭；更长的 HTTP 推送会收到 413。</translation>
+        <translation>推送端口上更长的行会收到 &quot;error: line too long&quot;，随后连接被关闭；更长的 HTTP 推送会收到 413。</translation>
     </message>
     <message>
         <source>Largest WebSocket message a client may send</source>
@@ -392,7 +519,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Sources --max-conns-per-ip does not apply to, e.g. a proxy; &quot;none&quot; for none</source>
-        <translation>不受 --max-conns-per-ip 限制的来源，例如代理；"none" 表示没有</translation>
+        <translation>不受 --max-conns-per-ip 限制的来源，例如代理；&quot;none&quot; 表示没有</translation>
     </message>
     <message>
         <source>A reverse proxy on this machine that does not name its clients connects every user from loopback.</source>
@@ -436,11 +563,11 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Require &quot;Authorization: Bearer KEY&quot; on /api/* and /metrics; KEY is read from this file</source>
-        <translation>访问 /api/* 和 /metrics 时要求 "Authorization: Bearer KEY"；KEY 从此文件读取</translation>
+        <translation>访问 /api/* 和 /metrics 时要求 &quot;Authorization: Bearer KEY&quot;；KEY 从此文件读取</translation>
     </message>
     <message>
         <source>Read at start: one line, printable ASCII, no spaces. /healthz stays open (it says only &quot;ok&quot; without the key). A relative name is relative to the working directory.</source>
-        <translation>启动时读取：一行，可打印 ASCII 字符，不含空格。/healthz 保持开放（不带密钥时只返回 "ok"）。相对路径以工作目录为基准。</translation>
+        <translation>启动时读取：一行，可打印 ASCII 字符，不含空格。/healthz 保持开放（不带密钥时只返回 &quot;ok&quot;）。相对路径以工作目录为基准。</translation>
     </message>
     <message>
         <source>no key</source>
@@ -452,7 +579,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Host names the HTTP API answers to besides IP addresses and localhost, e.g. api.example.com; &quot;*&quot; for any</source>
-        <translation>除 IP 地址和 localhost 外，HTTP 接口还响应的主机名，例如 api.example.com；"*" 表示任意主机名</translation>
+        <translation>除 IP 地址和 localhost 外，HTTP 接口还响应的主机名，例如 api.example.com；&quot;*&quot; 表示任意主机名</translation>
     </message>
     <message>
         <source>Against DNS rebinding; e.g. the public name a reverse proxy passes on.</source>
@@ -580,7 +707,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>The header must come within 5 s. nginx: &quot;proxy_protocol on;&quot; in a stream server; HAProxy: &quot;send-proxy&quot; or &quot;send-proxy-v2&quot; on the server line.</source>
-        <translation>该头必须在 5 s 内到达。nginx：在 stream 的 server 块中写 "proxy_protocol on;"；HAProxy：在 server 行加上 "send-proxy" 或 "send-proxy-v2"。</translation>
+        <translation>该头必须在 5 s 内到达。nginx：在 stream 的 server 块中写 &quot;proxy_protocol on;&quot;；HAProxy：在 server 行加上 &quot;send-proxy&quot; 或 &quot;send-proxy-v2&quot;。</translation>
     </message>
     <message>
         <source>Cluster mode: share presence and pushes with other gateways through this Redis, redis://[[user]:password@]host[:port][/db]</source>
@@ -628,11 +755,11 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Keep pushes to a uid online nowhere this long (seconds, or 30m) and deliver them when it binds; the reply is &quot;queued&quot;</source>
-        <translation>推送给任何节点都不在线的 uid 时，保存此时长（秒数，或如 30m），在其绑定时投递；回复为 "queued"</translation>
+        <translation>推送给任何节点都不在线的 uid 时，保存此时长（秒数，或如 30m），在其绑定时投递；回复为 &quot;queued&quot;</translation>
     </message>
     <message>
         <source>Up to 10 days. Off: such pushes get &quot;fail&quot;.</source>
-        <translation>最长 10 天。关闭时此类推送回复 "fail"。</translation>
+        <translation>最长 10 天。关闭时此类推送回复 &quot;fail&quot;。</translation>
     </message>
     <message>
         <source>Stored messages per uid; the oldest is dropped</source>
@@ -776,11 +903,11 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Signed uid tokens: the first message must be a JWT whose &quot;sub&quot; is the uid. One of an HS256 secret file or an RS256/ES256 public key.</source>
-        <translation>签名 uid 令牌：第一条消息必须是 "sub" 为 uid 的 JWT。使用 HS256 密钥文件或 RS256/ES256 公钥，二者选一。</translation>
+        <translation>签名 uid 令牌：第一条消息必须是 &quot;sub&quot; 为 uid 的 JWT。使用 HS256 密钥文件或 RS256/ES256 公钥，二者选一。</translation>
     </message>
     <message>
         <source>wss:// with a PEM certificate chain and its private key. TLS 1.2 and 1.3 only; TLS 1.2 with ECDHE and AES-GCM or ChaCha20-Poly1305 only (Mozilla&apos;s &quot;intermediate&quot; configuration).</source>
-        <translation>wss:// 使用 PEM 证书链及其私钥。仅支持 TLS 1.2 和 1.3；TLS 1.2 仅限 ECDHE 搭配 AES-GCM 或 ChaCha20-Poly1305（即 Mozilla 的 "intermediate" 配置）。</translation>
+        <translation>wss:// 使用 PEM 证书链及其私钥。仅支持 TLS 1.2 和 1.3；TLS 1.2 仅限 ECDHE 搭配 AES-GCM 或 ChaCha20-Poly1305（即 Mozilla 的 &quot;intermediate&quot; 配置）。</translation>
     </message>
     <message>
         <source>Reverse proxies (nginx, HAProxy, a load balancer) in front of the WebSocket port.</source>
@@ -849,6 +976,26 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     <message>
         <source>expected printable characters only</source>
         <translation>应只包含可打印字符</translation>
+    </message>
+    <message>
+        <source>Attached consoles (admin streams, GET /api/events) at once; one more gets 503</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>0 refuses every admin stream.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unsent output of one admin stream; past it events are only counted as skipped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Counted in real bytes, like a WebSocket client&apos;s; presence changes wait merged per uid, and a stream too far behind gets a fresh presence snapshot.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Events sent to one admin stream per second; more are counted as skipped, by type</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -921,14 +1068,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <translation>集群</translation>
     </message>
     <message>
-        <source>Listening for WebSocket clients on %1 and for pushes on %2</source>
-        <translation>开始监听：WebSocket 客户端 %1，推送端口 %2</translation>
-    </message>
-    <message>
-        <source>Listening: %1</source>
-        <translation>开始监听：%1</translation>
-    </message>
-    <message>
         <source>Listeners closed; connected clients stay</source>
         <translation>监听已关闭；已连接的客户端保持连接</translation>
     </message>
@@ -979,10 +1118,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     <message>
         <source>closed</source>
         <translation>已关闭</translation>
-    </message>
-    <message>
-        <source>connection closed by peer</source>
-        <translation>对端关闭了连接</translation>
     </message>
     <message>
         <source>client closed</source>
@@ -1069,10 +1204,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <translation>uid 过多</translation>
     </message>
     <message>
-        <source>line too long</source>
-        <translation>行过长</translation>
-    </message>
-    <message>
         <source>slow consumer: ping could not be queued</source>
         <translation>客户端读取过慢：无法排队发送 ping</translation>
     </message>
@@ -1117,10 +1248,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <translation>行过长（上限 %1 字节）；连接已关闭</translation>
     </message>
     <message>
-        <source>Cluster: %1</source>
-        <translation>集群：%1</translation>
-    </message>
-    <message>
         <source>ok (delivered: 0 here)</source>
         <translation>成功（本节点送达 0）</translation>
     </message>
@@ -1137,10 +1264,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <translation>
             <numerusform>为其排队的 %n 字节未能送达</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>Configuration read again: %1</source>
-        <translation>已重新读取配置：%1</translation>
     </message>
     <message numerus="yes">
         <source>fail: %n target(s) could not take it (slow consumer)</source>
@@ -1159,6 +1282,218 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     <message>
         <source>evicted: too many connections without a uid (%1)</source>
         <translation>已被淘汰：尚未发送 uid 的连接过多（%1）</translation>
+    </message>
+    <message>
+        <source>Connection rejected: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation type="unfinished">无</translation>
+    </message>
+    <message>
+        <source>Listening for WebSocket clients on %1, for pushes on %2, HTTP API %3 (up to %4 files, %5 event loop)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TLS on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>tokens %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>trusted proxies %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PROXY protocol on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>node %1, Redis %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>path %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>too many connections for this uid (%1), none of them with this token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>too many connections for this token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>too many connections from this address (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>too many connections without a uid (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>connection limit reached (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>reserved bits set</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unmasked client frame</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unknown opcode</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>invalid frame length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fragmented or oversized control frame</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PROXY header refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: the proxy&apos;s address counts instead</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 more connections refused in the last second (last: %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 more connections without a uid evicted in the last second (last: %2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>push connection: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>idle</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTP request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>line not finished within %1 ms (--text-line-timeout)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>idle for %1 ms (--text-idle-timeout)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>idle for %1 ms (--text-idle-timeout); replies left unread</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>push port: connection limit reached (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>push port: source not allowed (see --text-allow)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>push port: HTTP request (a web page?); connection closed, nothing pushed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>HTTP API: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>out of file descriptors: HTTP connection refused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the offline store could not take it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>stored while offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>stored message larger than --max-output (%1 bytes): dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store: a message of %1 bytes for %2 uid(s) (%3) is over the caps (--offline-max-bytes-per-uid %4, --offline-max-bytes %5): not stored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store full: dropped the %1 oldest message(s) of all (total caps)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps) and the %3 oldest message(s) of all (total caps)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>offline store: %1 failed: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 more in the last %2 s (last: %3)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 events not shown (over the admin stream&apos;s limits): %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not start: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Warning: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster up: node %1, Redis %2, %3 nodes, %4 uids on other nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster down: node %1, Redis %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster: node %1 joins again: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cluster: node %1 refuses to publish (%2 bytes in flight, limit %3): %4</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Configuration read again: applied %1; reloaded %2; needs a restart: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Configuration not read again: %1; nothing changed</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1515,6 +1850,30 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <source>&lt;p&gt;Attached to the gateway at %1 (version %2).&lt;/p&gt;</source>
         <translation>&lt;p&gt;已连接到位于 %1 的网关（版本 %2）。&lt;/p&gt;</translation>
     </message>
+    <message>
+        <source>The connection to the gateway at %1 was lost; reconnecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Attach to…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Watch a gateway on another machine in a new window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Push Console — attached to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Push Console — %1 at %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not listening</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>MessageBanner</name>
@@ -1543,7 +1902,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>`GET /metrics` on the HTTP port answers in the Prometheus text exposition format 0.0.4 (`Content-Type: %1`). With an API key set it needs the key (`authorization: {type: Bearer, credentials_file: /etc/pushconsole/api.key}` in the scrape config) unless `--http-public-metrics`. Scrape config: `static_configs: [{targets: [&quot;%2:%3&quot;]}]`.</source>
-        <translation>HTTP 端口上的 `GET /metrics` 以 Prometheus 文本暴露格式 0.0.4 响应（`Content-Type: %1`）。设置了 API 密钥时需要提供该密钥（在抓取配置中写 `authorization: {type: Bearer, credentials_file: /etc/pushconsole/api.key}`），除非指定了 `--http-public-metrics`。抓取配置：`static_configs: [{targets: ["%2:%3"]}]`。</translation>
+        <translation>HTTP 端口上的 `GET /metrics` 以 Prometheus 文本暴露格式 0.0.4 响应（`Content-Type: %1`）。设置了 API 密钥时需要提供该密钥（在抓取配置中写 `authorization: {type: Bearer, credentials_file: /etc/pushconsole/api.key}`），除非指定了 `--http-public-metrics`。抓取配置：`static_configs: [{targets: [&quot;%2:%3&quot;]}]`。</translation>
     </message>
     <message>
         <source>| metric | type | labels | meaning |</source>
@@ -1555,7 +1914,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>A push that is over `--max-line` on either port never reaches the router and is not in `pushconsole_pushes_total`; on HTTP it shows as `code=&quot;413&quot;`.</source>
-        <translation>在任一端口上超过 `--max-line` 的推送都不会到达路由器，也不计入 `pushconsole_pushes_total`；在 HTTP 上表现为 `code="413"`。</translation>
+        <translation>在任一端口上超过 `--max-line` 的推送都不会到达路由器，也不计入 `pushconsole_pushes_total`；在 HTTP 上表现为 `code=&quot;413&quot;`。</translation>
     </message>
 </context>
 <context>
@@ -1966,6 +2325,85 @@ Result: %3
     </message>
 </context>
 <context>
+    <name>RemoteGatewaySource</name>
+    <message>
+        <source>The gateway at %1 did not answer within %2 s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 has an incompatible version: it offers the admin protocol &quot;%2&quot; where this console needs &quot;%3&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection to the gateway at %1 was lost.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The connection to the gateway at %1 was lost: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The TLS connection to %1 failed: %2. Check the gateway&apos;s certificate or give its CA with --attach-ca.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 refused the API key (HTTP %2): check the key file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 has an incompatible version (HTTP %2): it does not offer the admin stream this console needs (%3).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 has too many consoles attached (HTTP 503); retrying.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 answered HTTP %2 instead of opening the admin stream.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing accepts connections at %1 (connection refused): check the URL and that the gateway runs with its HTTP API on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The host of %1 was not found: check the URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 cannot be reached: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot attach to the gateway at %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 sent a greeting this console cannot read (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The gateway at %1 speaks admin protocol %2; this console knows 1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The listeners of a gateway the console is attached to are not the console&apos;s to open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the gateway at %1 cannot be reached: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the gateway refused the API key (HTTP %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the gateway answered HTTP %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ServerStatusBar</name>
     <message>
         <source>Online uids: %1 · connections: %2</source>
@@ -2024,6 +2462,14 @@ Times the link was lost: %4</source>
     <message>
         <source>Reconnected: reading the gateway&apos;s state…</source>
         <translation>已重新连接：正在读取网关状态…</translation>
+    </message>
+    <message>
+        <source>Attached to %1 · gateway %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attached to %1 · node %2 · gateway %3</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
