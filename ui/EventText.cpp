@@ -124,6 +124,9 @@ QString EventText::result(const Event &e)
     case Event::Type::Rejected:
         return tr("rejected");
     case Event::Type::Error:
+        // Not a failure: the attached gateway's stream limits at work.
+        if (e.reason == Event::Reason::EventsSkipped)
+            return tr("skipped");
         return tr("error");
     default:
         return {};

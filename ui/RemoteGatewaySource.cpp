@@ -405,7 +405,7 @@ void RemoteGatewaySource::handle(const AdminMessage &m)
         QStringList parts;
         for (const auto &p : m.skippedByType)
             parts.append(QStringLiteral("%1 %2").arg(p.first).arg(p.second));
-        Event e = Events::error(Event::Level::Warning,
+        Event e = Events::error(Event::Level::Info,
             Events::why(Event::Reason::EventsSkipped,
                 {QString::number(m.skipped), parts.join(QStringLiteral(", "))}));
         e.limit();
