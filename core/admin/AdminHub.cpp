@@ -80,6 +80,9 @@ AdminHub::AdminHub(const Config &config, const Context &context, QObject *parent
     m_second.setInterval(CountersMs);
     connect(&m_batch, &QTimer::timeout, this, &AdminHub::batchTick);
     connect(&m_second, &QTimer::timeout, this, &AdminHub::secondTick);
+    m_unsaturate.setSingleShot(true);
+    m_unsaturate.setTimerType(Qt::PreciseTimer);
+    connect(&m_unsaturate, &QTimer::timeout, this, &AdminHub::endSaturation);
     const SessionRegistry *registry = context.registry;
     connect(registry, &SessionRegistry::uidOnline, this, &AdminHub::uidChanged);
     connect(registry, &SessionRegistry::uidOffline, this, &AdminHub::uidChanged);
@@ -94,6 +97,7 @@ AdminHub::~AdminHub()
     // The streams go with the hub (children); the log outlives it.
     for (int i = 0; i < m_streams.size(); ++i)
         m_context.log->removeWatcher();
+    m_context.log->setWatchersSaturated(false);
     m_context.metrics->adminStreamsOpen = 0;
 }
 
@@ -172,6 +176,8 @@ void AdminHub::handleRequest(
     // While a console watches, every event is kept and signalled (pushes
     // are debug events a headless log does not print).
     m_context.log->addWatcher();
+    // Its snapshot reads the log: events are built again from now on.
+    endSaturation();
     qCDebug(lcHttp) << "admin stream opened for" << peer;
     if (!m_batch.isActive()) {
         m_batch.start();
@@ -188,6 +194,7 @@ void AdminHub::streamFinished(AdminStream *s, const QString &reason)
         m_context.log->removeWatcher();
     }
     s->deleteLater();
+    updateSaturation(MonotonicClock::nowMs());
     if (m_streams.isEmpty()) {
         m_batch.stop();
         m_second.stop();
@@ -264,6 +271,54 @@ void AdminHub::eventAdded(const Event &event)
         } else {
             s->skip(int(event.type));
             ++m_context.metrics->adminEventsSkipped;
+        }
+    }
+    updateSaturation(now);
+}
+
+void AdminHub::updateSaturation(qint64 now)
+{
+    EventLog *log = m_context.log;
+    bool saturated = false;
+    for (AdminStream *s : std::as_const(m_streams)) {
+        if (!s->isOpen())
+            continue;
+        if (!s->eventsTaken || s->rateAllows(now, m_config.adminMaxEventRate)) {
+            saturated = false;
+            break;
+        }
+        saturated = true;
+    }
+    if (saturated == log->watchersSaturated())
+        return;
+    if (!saturated) {
+        endSaturation();
+        return;
+    }
+    log->setWatchersSaturated(true);
+    // The streams' rate windows are the steady clock's seconds.
+    m_unsaturate.start(int(1000 - now % 1000) + 1);
+}
+
+void AdminHub::endSaturation()
+{
+    m_unsaturate.stop();
+    m_context.log->setWatchersSaturated(false);
+    collectUnbuilt();
+}
+
+void AdminHub::collectUnbuilt()
+{
+    const auto unbuilt = m_context.log->takeUnbuilt();
+    for (int type = 0; type < Event::TypeCount; ++type) {
+        const quint64 count = unbuilt[size_t(type)];
+        if (count == 0)
+            continue;
+        for (AdminStream *s : std::as_const(m_streams)) {
+            if (!s->isOpen() || !s->eventsTaken)
+                continue;
+            s->skip(type, count);
+            m_context.metrics->adminEventsSkipped += count;
         }
     }
 }
@@ -396,6 +451,7 @@ void AdminHub::flush(AdminStream *s)
 
 void AdminHub::batchTick()
 {
+    collectUnbuilt();
     const QList<AdminStream *> streams = m_streams;
     for (AdminStream *s : streams) {
         if (s->phase == AdminStream::Phase::Live)

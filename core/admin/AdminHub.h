@@ -93,6 +93,13 @@ private:
     void flush(AdminStream *s);
     void batchTick();
     void secondTick();
+    // Every stream is past its rate for this second: the hot paths stop
+    // building events until the next second starts.
+    void updateSaturation(qint64 now);
+    void endSaturation();
+    // Hands what the hot paths did not build to every live stream's
+    // skipped counts.
+    void collectUnbuilt();
 
     QByteArray helloMessage() const;
     QByteArray listenersJson() const;
@@ -114,6 +121,7 @@ private:
     QPointer<ClusterLink> m_cluster;
     QTimer m_batch;
     QTimer m_second;
+    QTimer m_unsaturate;
     QElapsedTimer m_clock;
     bool m_closing = false;
 };

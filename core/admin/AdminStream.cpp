@@ -280,12 +280,12 @@ QByteArray AdminStream::takeEventsMessage()
     return out;
 }
 
-void AdminStream::skip(int type)
+void AdminStream::skip(int type, quint64 count)
 {
-    ++m_skipped;
-    ++m_skippedTotal;
+    m_skipped += count;
+    m_skippedTotal += count;
     if (type >= 0 && type < TypeCount)
-        ++m_skippedByType[size_t(type)];
+        m_skippedByType[size_t(type)] += quint32(qMin<quint64>(count, UINT32_MAX));
 }
 
 QByteArray AdminStream::takeSkippedMessage(const char *(*typeName)(int))

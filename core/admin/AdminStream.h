@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Event.h"
 #include "StreamSocket.h"
 
 #include <QByteArray>
@@ -35,7 +36,7 @@ public:
     // Where the snapshot stands (docs/admin-stream.md, "Snapshot").
     enum class Phase : quint8 { Hello, Presence, Events, Counters, Ready, Live };
     enum class State : quint8 { Open, Closing, Closed };
-    static constexpr int TypeCount = 16; // > the number of Event::Type values
+    static constexpr int TypeCount = Event::TypeCount;
 
     AdminStream(int fd, const QString &peer, qint64 maxOutput, Owner *owner, QObject *parent);
     ~AdminStream() override;
@@ -85,7 +86,7 @@ public:
     void queueEvent(const QByteArray &json);
     bool hasEvents() const { return !m_events.isEmpty(); }
     QByteArray takeEventsMessage();
-    void skip(int type);
+    void skip(int type, quint64 count = 1);
     bool hasSkipped() const { return m_skipped > 0; }
     quint64 skippedTotal() const { return m_skippedTotal; }
     QByteArray takeSkippedMessage(const char *(*typeName)(int));

@@ -28,6 +28,7 @@ struct Event
         Cluster, // the link to the cluster's Redis; detail holds key=value pairs
         Reloaded, // the configuration was read again (SIGHUP); detail holds key=value pairs
     };
+    static constexpr int TypeCount = int(Type::Reloaded) + 1;
     enum class Level : quint8 { Debug, Info, Warning, Error };
 #define PUSH_EVENT_REASON_ENUM(name, code, kinds, english) name,
     // Why it happened; each with its typed arguments (EventReasons.h).

@@ -29,6 +29,13 @@ void EventLog::append(Event event)
     Q_EMIT eventAdded(event);
 }
 
+std::array<quint64, Event::TypeCount> EventLog::takeUnbuilt()
+{
+    std::array<quint64, Event::TypeCount> out = m_unbuilt;
+    m_unbuilt = {};
+    return out;
+}
+
 QList<Event> EventLog::snapshot() const
 {
     QList<Event> out;

@@ -198,6 +198,8 @@ bool OfflineDelivery::sendNext(const SessionPtr &s)
             ++m_metrics->offlineDelivered;
         if (m_log->captures(Event::Level::Debug))
             logDelivery(s->uid, m.payload, delivered);
+        else
+            m_log->noteUnbuilt(Event::Type::Push);
     }
     s->readyBytes -= m.payload.size();
     m_buffered -= m.payload.size();

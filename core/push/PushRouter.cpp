@@ -154,6 +154,8 @@ PushResult PushRouter::routeBeyond(const PushRequest &request, const QByteArray 
     if (m_log->captures(Event::Level::Debug)) {
         described = std::make_shared<const Event>(
             describe(request, payload, source, origin, Event::Level::Debug));
+    } else {
+        m_log->noteUnbuilt(Event::Type::Push);
     }
     const auto settle = [this, pending, source, described] {
         if (--pending->waiting > 0)
@@ -263,6 +265,7 @@ void PushRouter::record(const PushRequest &request, const QByteArray &payload, P
     const Event::Level level =
         result.status == PushStatus::Error ? Event::Level::Warning : Event::Level::Debug;
     if (!m_log->captures(level)) {
+        m_log->noteUnbuilt(Event::Type::Push);
         record(source, nullptr, result);
         return;
     }

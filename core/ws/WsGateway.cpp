@@ -279,8 +279,10 @@ void WsGateway::messageReceived(WsConnection *c, quint8 opcode, QByteArrayView d
         bind(c, data);
         return;
     }
-    if (!m_log->captures(Event::Level::Debug))
+    if (!m_log->captures(Event::Level::Debug)) {
+        m_log->noteUnbuilt(Event::Type::MessageIn);
         return;
+    }
     m_log->append(Events::message(c->id(), c->uid(), data));
 }
 

@@ -416,6 +416,8 @@ void tst_Admin::rateCap()
     config.adminMaxEventRate = 10;
     auto server = startServer(config);
     QVERIFY(server);
+    // As headless: pushes are debug events nobody keeps but the console.
+    server->eventLog()->setCaptureLevel(Event::Level::Info);
     WsClient a(server->wsPort());
     QVERIFY(a.bind("1001", server.get()));
     AdminClient console(server->httpPort());
@@ -425,6 +427,7 @@ void tst_Admin::rateCap()
     QByteArray lines;
     for (int i = 0; i < Pushes; ++i)
         lines += pushLine("1001", "n" + QByteArray::number(i)) + '\n';
+    const quint64 builtBefore = server->eventLog()->totalAppended();
     backend.send(lines);
     QCOMPARE(backend.readLines(Pushes, 10000).size(), Pushes);
     const auto counted = [&] {
@@ -440,6 +443,19 @@ void tst_Admin::rateCap()
     // At most the rate in each second the flood spanned (one or two).
     QVERIFY2(counted().first <= 2 * config.adminMaxEventRate, QByteArray::number(counted().first));
     QVERIFY(counted().second >= Pushes - 2 * config.adminMaxEventRate);
+    // Past the rate of every stream, the pushes' events were not even built
+    // (counted instead), so a flood costs what it costs with nobody watching.
+    const quint64 built = server->eventLog()->totalAppended() - builtBefore;
+    QVERIFY2(built <= quint64(2 * config.adminMaxEventRate + 10), QByteArray::number(built));
+    // The next second, events flow again.
+    WAIT_VERIFY(!server->eventLog()->watchersSaturated());
+    backend.send(pushLine("1001", "late") + '\n');
+    QCOMPARE(backend.readLines(1, 10000).size(), 1);
+    WAIT_VERIFY([&] {
+        const QList<QJsonObject> events = console.events();
+        return std::any_of(events.cbegin(), events.cend(),
+            [](const QJsonObject &e) { return e.value(u"text").toString().contains(u"late"_s); });
+    }());
 }
 
 void tst_Admin::dataFrameCloses1003()
