@@ -5,127 +5,129 @@
     <name>AttachDialog</name>
     <message>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>浏览…</translation>
     </message>
     <message>
         <source>Attach to a gateway</source>
-        <translation type="unfinished"></translation>
+        <translation>附加到网关</translation>
     </message>
     <message>
         <source>none: the gateway has no --http-api-key-file</source>
-        <translation type="unfinished"></translation>
+        <translation>无：网关未设置 --http-api-key-file</translation>
     </message>
     <message>
         <source>none: the system&apos;s CA certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>无：使用系统的 CA 证书</translation>
     </message>
     <message>
         <source>Gateway &amp;URL:</source>
-        <translation type="unfinished"></translation>
+        <translation>网关网址(&amp;U)：</translation>
     </message>
     <message>
         <source>API &amp;key file:</source>
-        <translation type="unfinished"></translation>
+        <translation>API 密钥文件(&amp;K)：</translation>
     </message>
     <message>
         <source>API key file</source>
-        <translation type="unfinished"></translation>
+        <translation>API 密钥文件</translation>
     </message>
     <message>
         <source>&amp;CA file (https):</source>
-        <translation type="unfinished"></translation>
+        <translation>CA 文件（https）(&amp;C)：</translation>
     </message>
     <message>
         <source>CA certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>CA 证书</translation>
     </message>
     <message>
         <source>The gateway&apos;s HTTP API, as in its --http-port and --http-host. Only the key file&apos;s path is remembered, never the key.</source>
-        <translation type="unfinished"></translation>
+        <translation>网关的 HTTP 接口，与其 --http-port 和 --http-host 一致。只会记住密钥文件的路径，绝不保存密钥本身。</translation>
     </message>
     <message>
         <source>&amp;Attach</source>
-        <translation type="unfinished"></translation>
+        <translation>附加(&amp;A)</translation>
     </message>
 </context>
 <context>
     <name>AttachMode</name>
     <message>
         <source>Open the console on the gateway whose HTTP API is at URL (http[s]://HOST:PORT) instead of running one here.</source>
-        <translation type="unfinished"></translation>
+        <translation>附加到 HTTP 接口位于该网址（http[s]://HOST:PORT）的网关并打开控制台，而不在本机运行网关。</translation>
     </message>
     <message>
         <source>URL</source>
-        <translation type="unfinished"></translation>
+        <translation>网址</translation>
     </message>
     <message>
         <source>With --attach: the file holding the gateway&apos;s API key.</source>
-        <translation type="unfinished"></translation>
+        <translation>与 --attach 一起使用：存放网关 API 密钥的文件。</translation>
     </message>
     <message>
         <source>FILE</source>
-        <translation type="unfinished"></translation>
+        <translation>文件</translation>
     </message>
     <message>
         <source>With --attach and https: CA certificates (PEM) to trust besides the system&apos;s.</source>
-        <translation type="unfinished"></translation>
+        <translation>与 --attach 一起使用且为 https 时：除系统证书外额外信任的 CA 证书（PEM）。</translation>
     </message>
     <message>
         <source>The console&apos;s language (en, zh_CN).</source>
-        <translation type="unfinished"></translation>
+        <translation>控制台的语言（en、zh_CN）。</translation>
     </message>
     <message>
         <source>LANG</source>
-        <translation type="unfinished"></translation>
+        <translation>语言</translation>
     </message>
     <message>
         <source>
 Attaching to a gateway elsewhere:
 </source>
-        <translation type="unfinished"></translation>
+        <translation>
+附加到其他位置的网关：
+</translation>
     </message>
     <message>
         <source>The Push Console attached to a gateway that runs elsewhere.</source>
-        <translation type="unfinished"></translation>
+        <translation>附加到在其他位置运行的网关的推送控制台。</translation>
     </message>
     <message>
         <source>%1 (with --attach only --api-key-file, --attach-ca and --lang are allowed: no gateway runs here)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（使用 --attach 时只允许 --api-key-file、--attach-ca 和 --lang：本机不运行网关）</translation>
     </message>
     <message>
         <source>unexpected argument &quot;%1&quot;</source>
-        <translation type="unfinished">多余的参数“%1”</translation>
+        <translation>多余的参数“%1”</translation>
     </message>
 </context>
 <context>
     <name>AttachTarget</name>
     <message>
         <source>&quot;%1&quot; is not a gateway address: give http://HOST:PORT or https://HOST:PORT</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”不是网关地址：请给出 http://HOST:PORT 或 https://HOST:PORT</translation>
     </message>
     <message>
         <source>&quot;%1&quot;: give only the scheme, host and port of the gateway&apos;s HTTP API</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”：只需给出网关 HTTP 接口的协议、主机和端口</translation>
     </message>
     <message>
         <source>cannot read the API key file &quot;%1&quot;: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取 API 密钥文件“%1”：%2</translation>
     </message>
     <message>
         <source>the API key file &quot;%1&quot; is too large to hold a key</source>
-        <translation type="unfinished"></translation>
+        <translation>API 密钥文件“%1”过大，不可能只存放一个密钥</translation>
     </message>
     <message>
         <source>the API key file &quot;%1&quot; must hold one line of printable ASCII without spaces</source>
-        <translation type="unfinished"></translation>
+        <translation>API 密钥文件“%1”必须只包含一行不含空格的可打印 ASCII 字符</translation>
     </message>
     <message>
         <source>cannot read the CA file &quot;%1&quot;: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取 CA 文件“%1”：%2</translation>
     </message>
     <message>
         <source>the CA file &quot;%1&quot; holds no certificate (PEM or DER)</source>
-        <translation type="unfinished"></translation>
+        <translation>CA 文件“%1”中没有证书（PEM 或 DER）</translation>
     </message>
 </context>
 <context>
@@ -979,23 +981,23 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Attached consoles (admin streams, GET /api/events) at once; one more gets 503</source>
-        <translation type="unfinished"></translation>
+        <translation>可同时附加的控制台数（管理流，GET /api/events）；再多一个即返回 503</translation>
     </message>
     <message>
         <source>0 refuses every admin stream.</source>
-        <translation type="unfinished"></translation>
+        <translation>0 表示拒绝所有管理流。</translation>
     </message>
     <message>
         <source>Unsent output of one admin stream; past it events are only counted as skipped</source>
-        <translation type="unfinished"></translation>
+        <translation>单个管理流的待发送数据上限；超出后事件只计为已跳过</translation>
     </message>
     <message>
         <source>Counted in real bytes, like a WebSocket client&apos;s; presence changes wait merged per uid, and a stream too far behind gets a fresh presence snapshot.</source>
-        <translation type="unfinished"></translation>
+        <translation>与 WebSocket 客户端一样按实际字节计算；在线状态变化按 uid 合并后等待发送，落后太多的流会收到一份新的在线状态快照。</translation>
     </message>
     <message>
         <source>Events sent to one admin stream per second; more are counted as skipped, by type</source>
-        <translation type="unfinished"></translation>
+        <translation>每秒发送给单个管理流的事件数；超出的按类型计为已跳过</translation>
     </message>
 </context>
 <context>
@@ -1285,215 +1287,215 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>Connection rejected: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>连接被拒绝：%1</translation>
     </message>
     <message>
         <source>none</source>
-        <translation type="unfinished">无</translation>
+        <translation>无</translation>
     </message>
     <message>
         <source>Listening for WebSocket clients on %1, for pushes on %2, HTTP API %3 (up to %4 files, %5 event loop)</source>
-        <translation type="unfinished"></translation>
+        <translation>在 %1 上监听 WebSocket 客户端，在 %2 上监听推送，HTTP 接口 %3（最多打开 %4 个文件，%5 事件循环）</translation>
     </message>
     <message>
         <source>TLS on</source>
-        <translation type="unfinished"></translation>
+        <translation>TLS 已开启</translation>
     </message>
     <message>
         <source>tokens %1</source>
-        <translation type="unfinished"></translation>
+        <translation>令牌 %1</translation>
     </message>
     <message>
         <source>trusted proxies %1</source>
-        <translation type="unfinished"></translation>
+        <translation>受信任的代理 %1</translation>
     </message>
     <message>
         <source>PROXY protocol on</source>
-        <translation type="unfinished"></translation>
+        <translation>PROXY 协议已开启</translation>
     </message>
     <message>
         <source>node %1, Redis %2</source>
-        <translation type="unfinished"></translation>
+        <translation>节点 %1，Redis %2</translation>
     </message>
     <message>
         <source>offline store %1</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储 %1</translation>
     </message>
     <message>
         <source>path %1</source>
-        <translation type="unfinished"></translation>
+        <translation>路径 %1</translation>
     </message>
     <message>
         <source>too many connections for this uid (%1), none of them with this token</source>
-        <translation type="unfinished"></translation>
+        <translation>该 uid 的连接数过多（%1），且其中没有使用此令牌的连接</translation>
     </message>
     <message>
         <source>too many connections for this token</source>
-        <translation type="unfinished"></translation>
+        <translation>该令牌的连接数过多</translation>
     </message>
     <message>
         <source>too many connections from this address (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>来自该地址的连接数过多（%1）</translation>
     </message>
     <message>
         <source>too many connections without a uid (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未发送 uid 的连接过多（%1）</translation>
     </message>
     <message>
         <source>connection limit reached (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>已达到连接数上限（%1）</translation>
     </message>
     <message>
         <source>reserved bits set</source>
-        <translation type="unfinished"></translation>
+        <translation>设置了保留位</translation>
     </message>
     <message>
         <source>unmasked client frame</source>
-        <translation type="unfinished"></translation>
+        <translation>客户端帧未加掩码</translation>
     </message>
     <message>
         <source>unknown opcode</source>
-        <translation type="unfinished"></translation>
+        <translation>未知的操作码</translation>
     </message>
     <message>
         <source>invalid frame length</source>
-        <translation type="unfinished"></translation>
+        <translation>无效的帧长度</translation>
     </message>
     <message>
         <source>fragmented or oversized control frame</source>
-        <translation type="unfinished"></translation>
+        <translation>控制帧被分片或过大</translation>
     </message>
     <message>
         <source>PROXY header refused: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>PROXY 头被拒绝：%1</translation>
     </message>
     <message>
         <source>%1: the proxy&apos;s address counts instead</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：改以代理的地址为准</translation>
     </message>
     <message>
         <source>%1 more connections refused in the last second (last: %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>上一秒内另有 %1 个连接被拒绝（最后一个：%2）</translation>
     </message>
     <message>
         <source>%1 more connections without a uid evicted in the last second (last: %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>上一秒内另有 %1 个尚未发送 uid 的连接被淘汰（最后一个：%2）</translation>
     </message>
     <message>
         <source>push connection: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>推送连接：%1</translation>
     </message>
     <message>
         <source>idle</source>
-        <translation type="unfinished"></translation>
+        <translation>空闲</translation>
     </message>
     <message>
         <source>HTTP request</source>
-        <translation type="unfinished"></translation>
+        <translation>HTTP 请求</translation>
     </message>
     <message>
         <source>line not finished within %1 ms (--text-line-timeout)</source>
-        <translation type="unfinished"></translation>
+        <translation>一行在 %1 毫秒内未写完（--text-line-timeout）</translation>
     </message>
     <message>
         <source>idle for %1 ms (--text-idle-timeout)</source>
-        <translation type="unfinished"></translation>
+        <translation>空闲 %1 毫秒（--text-idle-timeout）</translation>
     </message>
     <message>
         <source>idle for %1 ms (--text-idle-timeout); replies left unread</source>
-        <translation type="unfinished"></translation>
+        <translation>空闲 %1 毫秒（--text-idle-timeout）；回复未被读取</translation>
     </message>
     <message>
         <source>push port: connection limit reached (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>推送端口：已达到连接数上限（%1）</translation>
     </message>
     <message>
         <source>push port: source not allowed (see --text-allow)</source>
-        <translation type="unfinished"></translation>
+        <translation>推送端口：来源不被允许（见 --text-allow）</translation>
     </message>
     <message>
         <source>push port: HTTP request (a web page?); connection closed, nothing pushed</source>
-        <translation type="unfinished"></translation>
+        <translation>推送端口：收到 HTTP 请求（来自网页？）；连接已关闭，未推送任何内容</translation>
     </message>
     <message>
         <source>HTTP API: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>HTTP 接口：%1</translation>
     </message>
     <message>
         <source>out of file descriptors: HTTP connection refused</source>
-        <translation type="unfinished"></translation>
+        <translation>文件描述符耗尽：已拒绝 HTTP 连接</translation>
     </message>
     <message>
         <source>the offline store could not take it</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储无法保存此推送</translation>
     </message>
     <message>
         <source>stored while offline</source>
-        <translation type="unfinished"></translation>
+        <translation>目标离线，已保存</translation>
     </message>
     <message>
         <source>stored message larger than --max-output (%1 bytes): dropped</source>
-        <translation type="unfinished"></translation>
+        <translation>保存的消息大于 --max-output（%1 字节）：已丢弃</translation>
     </message>
     <message>
         <source>offline store: a message of %1 bytes for %2 uid(s) (%3) is over the caps (--offline-max-bytes-per-uid %4, --offline-max-bytes %5): not stored</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储：发给 %2 个 uid（%3）的 %1 字节消息超过上限（--offline-max-bytes-per-uid %4，--offline-max-bytes %5）：未保存</translation>
     </message>
     <message>
         <source>offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps)</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储已满：已丢弃 uid %2 最旧的 %1 条消息（每个 uid 的上限）</translation>
     </message>
     <message>
         <source>offline store full: dropped the %1 oldest message(s) of all (total caps)</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储已满：已丢弃全部消息中最旧的 %1 条（总上限）</translation>
     </message>
     <message>
         <source>offline store full: dropped the %1 oldest message(s) of uid %2 (per-uid caps) and the %3 oldest message(s) of all (total caps)</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储已满：已丢弃 uid %2 最旧的 %1 条消息（每个 uid 的上限），以及全部消息中最旧的 %3 条（总上限）</translation>
     </message>
     <message>
         <source>offline store: %1 failed: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>离线存储：%1 失败：%2</translation>
     </message>
     <message>
         <source>%1 more in the last %2 s (last: %3)</source>
-        <translation type="unfinished"></translation>
+        <translation>最近 %2 秒内另有 %1 条（最后一条：%3）</translation>
     </message>
     <message>
         <source>%1 events not shown (over the admin stream&apos;s limits): %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 条事件未显示（超出管理流的限制）：%2</translation>
     </message>
     <message>
         <source>Could not start: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法启动：%1</translation>
     </message>
     <message>
         <source>Warning: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>警告：%1</translation>
     </message>
     <message>
         <source>Cluster up: node %1, Redis %2, %3 nodes, %4 uids on other nodes</source>
-        <translation type="unfinished"></translation>
+        <translation>集群已连接：节点 %1，Redis %2，%3 个节点，其他节点上有 %4 个 uid</translation>
     </message>
     <message>
         <source>Cluster down: node %1, Redis %2: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>集群连接已断开：节点 %1，Redis %2：%3</translation>
     </message>
     <message>
         <source>Cluster: node %1 joins again: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>集群：节点 %1 重新加入：%2</translation>
     </message>
     <message>
         <source>Cluster: node %1 refuses to publish (%2 bytes in flight, limit %3): %4</source>
-        <translation type="unfinished"></translation>
+        <translation>集群：节点 %1 拒绝发布（%2 字节等待 Redis 处理，上限 %3）：%4</translation>
     </message>
     <message>
         <source>Configuration read again: applied %1; reloaded %2; needs a restart: %3</source>
-        <translation type="unfinished"></translation>
+        <translation>已重新读取配置：已应用 %1；已重新加载 %2；需要重启：%3</translation>
     </message>
     <message>
         <source>Configuration not read again: %1; nothing changed</source>
-        <translation type="unfinished"></translation>
+        <translation>未重新读取配置：%1；未做任何更改</translation>
     </message>
 </context>
 <context>
@@ -1852,27 +1854,27 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>The connection to the gateway at %1 was lost; reconnecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>与位于 %1 的网关的连接已断开；正在重新连接…</translation>
     </message>
     <message>
         <source>&amp;Attach to…</source>
-        <translation type="unfinished"></translation>
+        <translation>附加到(&amp;A)…</translation>
     </message>
     <message>
         <source>Watch a gateway on another machine in a new window</source>
-        <translation type="unfinished"></translation>
+        <translation>在新窗口中查看另一台机器上的网关</translation>
     </message>
     <message>
         <source>Push Console — attached to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>推送控制台 — 已附加到 %1</translation>
     </message>
     <message>
         <source>Push Console — %1 at %2</source>
-        <translation type="unfinished"></translation>
+        <translation>推送控制台 — 节点 %1，位于 %2</translation>
     </message>
     <message>
         <source>not listening</source>
-        <translation type="unfinished"></translation>
+        <translation>未监听</translation>
     </message>
 </context>
 <context>
@@ -2328,79 +2330,79 @@ Result: %3
     <name>RemoteGatewaySource</name>
     <message>
         <source>The gateway at %1 did not answer within %2 s.</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关在 %2 秒内没有应答。</translation>
     </message>
     <message>
         <source>The gateway at %1 has an incompatible version: it offers the admin protocol &quot;%2&quot; where this console needs &quot;%3&quot;.</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关版本不兼容：它提供的管理协议是“%2”，而本控制台需要“%3”。</translation>
     </message>
     <message>
         <source>The connection to the gateway at %1 was lost.</source>
-        <translation type="unfinished"></translation>
+        <translation>与位于 %1 的网关的连接已断开。</translation>
     </message>
     <message>
         <source>The connection to the gateway at %1 was lost: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>与位于 %1 的网关的连接已断开：%2</translation>
     </message>
     <message>
         <source>The TLS connection to %1 failed: %2. Check the gateway&apos;s certificate or give its CA with --attach-ca.</source>
-        <translation type="unfinished"></translation>
+        <translation>与 %1 的 TLS 连接失败：%2。请检查网关的证书，或用 --attach-ca 提供其 CA。</translation>
     </message>
     <message>
         <source>The gateway at %1 refused the API key (HTTP %2): check the key file.</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关拒绝了 API 密钥（HTTP %2）：请检查密钥文件。</translation>
     </message>
     <message>
         <source>The gateway at %1 has an incompatible version (HTTP %2): it does not offer the admin stream this console needs (%3).</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关版本不兼容（HTTP %2）：它不提供本控制台所需的管理流（%3）。</translation>
     </message>
     <message>
         <source>The gateway at %1 has too many consoles attached (HTTP 503); retrying.</source>
-        <translation type="unfinished"></translation>
+        <translation>附加到位于 %1 的网关的控制台过多（HTTP 503）；正在重试。</translation>
     </message>
     <message>
         <source>The gateway at %1 answered HTTP %2 instead of opening the admin stream.</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关返回了 HTTP %2，而没有打开管理流。</translation>
     </message>
     <message>
         <source>Nothing accepts connections at %1 (connection refused): check the URL and that the gateway runs with its HTTP API on.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 上没有程序接受连接（连接被拒绝）：请检查网址，并确认网关正在运行且已开启 HTTP 接口。</translation>
     </message>
     <message>
         <source>The host of %1 was not found: check the URL.</source>
-        <translation type="unfinished"></translation>
+        <translation>找不到 %1 的主机：请检查网址。</translation>
     </message>
     <message>
         <source>The gateway at %1 cannot be reached: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法访问位于 %1 的网关：%2</translation>
     </message>
     <message>
         <source>Cannot attach to the gateway at %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法附加到位于 %1 的网关：%2</translation>
     </message>
     <message>
         <source>The gateway at %1 sent a greeting this console cannot read (%2).</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关发来的问候消息本控制台无法读取（%2）。</translation>
     </message>
     <message>
         <source>The gateway at %1 speaks admin protocol %2; this console knows 1.</source>
-        <translation type="unfinished"></translation>
+        <translation>位于 %1 的网关使用管理协议 %2；本控制台只支持 1。</translation>
     </message>
     <message>
         <source>The listeners of a gateway the console is attached to are not the console&apos;s to open.</source>
-        <translation type="unfinished"></translation>
+        <translation>控制台不能打开所附加网关的监听。</translation>
     </message>
     <message>
         <source>the gateway at %1 cannot be reached: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法访问位于 %1 的网关：%2</translation>
     </message>
     <message>
         <source>the gateway refused the API key (HTTP %1)</source>
-        <translation type="unfinished"></translation>
+        <translation>网关拒绝了 API 密钥（HTTP %1）</translation>
     </message>
     <message>
         <source>the gateway answered HTTP %1</source>
-        <translation type="unfinished"></translation>
+        <translation>网关返回了 HTTP %1</translation>
     </message>
 </context>
 <context>
@@ -2465,11 +2467,11 @@ Times the link was lost: %4</source>
     </message>
     <message>
         <source>Attached to %1 · gateway %2</source>
-        <translation type="unfinished"></translation>
+        <translation>已附加到 %1 · 网关 %2</translation>
     </message>
     <message>
         <source>Attached to %1 · node %2 · gateway %3</source>
-        <translation type="unfinished"></translation>
+        <translation>已附加到 %1 · 节点 %2 · 网关 %3</translation>
     </message>
 </context>
 <context>
