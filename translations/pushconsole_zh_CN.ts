@@ -1850,7 +1850,7 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     </message>
     <message>
         <source>&lt;p&gt;Attached to the gateway at %1 (version %2).&lt;/p&gt;</source>
-        <translation>&lt;p&gt;已连接到位于 %1 的网关（版本 %2）。&lt;/p&gt;</translation>
+        <translation>&lt;p&gt;已附加到位于 %1 的网关（版本 %2）。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>The connection to the gateway at %1 was lost; reconnecting…</source>
