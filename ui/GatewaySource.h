@@ -84,8 +84,12 @@ public:
     // Actions. A push line as on the push port (a JSON object with a uid),
     // sent as the console's; done gets the final result.
     virtual void push(const QByteArray &line, QObject *context, PushHandler done) = 0;
-    // Closes every connection of uid on the watched gateway.
+    // Closes every connection of uid on the watched gateway and, with
+    // kicksAcrossCluster(), asks the other nodes holding it to close theirs.
     virtual void kick(const QByteArray &uid, QObject *context, KickHandler done) = 0;
+    // A kick reaches uids bound only on other nodes: the window offers it
+    // for every uid of the cluster view, not only this node's.
+    virtual bool kicksAcrossCluster() const { return false; }
 
     // Capabilities: only the gateway in this process can open and close its
     // listeners or take new settings; the window hides what it cannot do.

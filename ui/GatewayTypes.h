@@ -83,11 +83,14 @@ struct OfflineState
     int maxTotal = 0;
 };
 
-// What a kick did: the connections closed, or why it could not be done
-// (a remote gateway unreachable, refused).
+// What a kick did: the connections closed on the watched gateway and, in
+// cluster mode, how many other nodes holding the uid were asked to close
+// theirs (they answer nothing back); or why it could not be done (a remote
+// gateway unreachable, refused).
 struct KickResult
 {
     int closed = 0;
+    int nodes = 0;
     QString error;
 };
 

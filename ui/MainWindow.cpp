@@ -315,8 +315,7 @@ void MainWindow::updateActions()
     const bool listening = m_source->isListening();
     m_start->setEnabled(!listening);
     m_stop->setEnabled(listening);
-    // Only this node's connections can be closed from here.
-    m_kick->setEnabled(!m_online->selectedLocalUids().isEmpty());
+    m_kick->setEnabled(!kickableUids().isEmpty());
     m_copy->setEnabled(!m_online->selectedUids().isEmpty());
 }
 
@@ -389,9 +388,17 @@ void MainWindow::openSettings()
     dialog->open();
 }
 
+QStringList MainWindow::kickableUids() const
+{
+    // In process only this node's connections can be closed from here; an
+    // attached gateway routes the kick to the nodes holding the uid.
+    return m_source->kicksAcrossCluster() ? m_online->selectedUids()
+                                          : m_online->selectedLocalUids();
+}
+
 void MainWindow::kickSelected()
 {
-    const QStringList uids = m_online->selectedLocalUids();
+    const QStringList uids = kickableUids();
     if (uids.isEmpty())
         return;
     // Answered at once in process, after a round trip each when remote: the
@@ -400,6 +407,7 @@ void MainWindow::kickSelected()
     {
         qsizetype waiting = 0;
         int closed = 0;
+        int nodes = 0;
         QStringList errors;
     };
     auto tally = std::make_shared<Tally>();
@@ -407,6 +415,7 @@ void MainWindow::kickSelected()
     for (const QString &uid : uids) {
         m_source->kick(uid.toUtf8(), this, [this, uids, tally](const KickResult &r) {
             tally->closed += r.closed;
+            tally->nodes += r.nodes;
             if (!r.error.isEmpty())
                 tally->errors.append(r.error);
             if (--tally->waiting > 0)
@@ -418,10 +427,20 @@ void MainWindow::kickSelected()
                     8000);
                 return;
             }
-            statusBar()->showMessage(tr("Disconnected %1 (connections closed: %2)")
-                                         .arg(uids.join(QStringLiteral(", ")))
-                                         .arg(tally->closed),
-                8000);
+            const QString names = uids.join(QStringLiteral(", "));
+            if (tally->closed == 0 && tally->nodes == 0)
+                statusBar()->showMessage(tr("Not connected any more: %1").arg(names), 8000);
+            else if (tally->nodes == 0)
+                statusBar()->showMessage(
+                    tr("Disconnected %1 (connections closed: %2)").arg(names).arg(tally->closed),
+                    8000);
+            else
+                statusBar()->showMessage(tr("Disconnected %1 (connections closed here: %2; other "
+                                            "nodes asked to close theirs: %3)")
+                                             .arg(names)
+                                             .arg(tally->closed)
+                                             .arg(tally->nodes),
+                    8000);
         });
     }
 }

@@ -42,6 +42,8 @@ public:
     void stopListeners();
     void openSettings();
     void kickSelected();
+    // The selected uids a kick can reach.
+    QStringList kickableUids() const;
     void copySelectedUids();
     // Gateway → Attach to…: another gateway, in a window of its own.
     void attachTo();

@@ -664,10 +664,11 @@ void RemoteGatewaySource::kick(const QByteArray &uid, QObject *context, KickHand
         {});
     whenDone(reply, context, [done](int status, const QByteArray &body, const QString &error) {
         KickResult r;
-        if (status == 200)
-            r.closed =
-                QJsonDocument::fromJson(body).object().value(QLatin1String("closed")).toInt();
-        else if (status == 404)
+        if (status == 200) {
+            const QJsonObject o = QJsonDocument::fromJson(body).object();
+            r.closed = qMax(0, o.value(QLatin1String("closed")).toInt());
+            r.nodes = qMax(0, o.value(QLatin1String("nodes")).toInt());
+        } else if (status == 404)
             r.closed = 0; // gone meanwhile: nothing to close
         else
             r.error = !error.isEmpty()     ? error

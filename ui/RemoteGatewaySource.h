@@ -64,6 +64,8 @@ public:
 
     void push(const QByteArray &line, QObject *context, PushHandler done) override;
     void kick(const QByteArray &uid, QObject *context, KickHandler done) override;
+    // The gateway routes DELETE /api/uids/{uid} to every node holding it.
+    bool kicksAcrossCluster() const override { return true; }
 
     bool canControlListeners() const override { return false; }
     bool canEditSettings() const override { return false; }

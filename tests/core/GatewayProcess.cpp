@@ -23,10 +23,11 @@ bool GatewayProcess::start(const QStringList &args)
         QStringLiteral("--ws-port=0"), QStringLiteral("--text-port=0"),
         QStringLiteral("--http-port=0"), QStringLiteral("--log-level=debug")};
     all += args;
+    const QString program = m_binary.isEmpty() ? binary() : m_binary;
     if (m_launcher.isEmpty())
-        m_process->start(binary(), all);
+        m_process->start(program, all);
     else
-        m_process->start(m_launcher.front(), m_launcher.mid(1) + QStringList {binary()} + all);
+        m_process->start(m_launcher.front(), m_launcher.mid(1) + QStringList {program} + all);
     const QRegularExpression listening(QStringLiteral(
         R"(listening ws=127\.0\.0\.1:(\d+) text=127\.0\.0\.1:(\d+)(?: http=127\.0\.0\.1:(\d+))?)"));
     waitFor(

@@ -22,6 +22,9 @@ public:
     // binary and its arguments follow), e.g. to start it under a resource
     // limit. Applies to the next start().
     void setLauncher(const QStringList &launcher) { m_launcher = launcher; }
+    // Another build of the gateway (pushgatewayd, say) instead of binary().
+    // Applies to the next start().
+    void setBinary(const QString &path) { m_binary = path; }
     void terminate(); // SIGTERM, waits for the exit
     // SIGTERM; true when it exited normally with status 0.
     bool stop();
@@ -47,6 +50,7 @@ private:
 
     std::unique_ptr<QProcess> m_process;
     QStringList m_launcher;
+    QString m_binary;
     QByteArray m_out;
     QByteArray m_err;
     quint16 m_wsPort = 0;

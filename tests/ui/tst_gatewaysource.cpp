@@ -506,11 +506,19 @@ private Q_SLOTS:
         QCOMPARE(m_source->kicks.size(), 1);
         QCOMPARE(m_source->kicks.front().key, QByteArray("a"));
         QVERIFY(m_window->statusBar()->currentMessage().isEmpty());
-        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {2, {}}));
+        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {2, 0, {}}));
         QCOMPARE(
             m_window->statusBar()->currentMessage(), u"Disconnected a (connections closed: 2)"_s);
+        // In a cluster: what closed here and how many other nodes were asked.
         kick->trigger();
-        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {0, u"timed out"_s}));
+        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {1, 2, {}}));
+        QCOMPARE(m_window->statusBar()->currentMessage(),
+            u"Disconnected a (connections closed here: 1; other nodes asked to close theirs: 2)"_s);
+        kick->trigger();
+        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {0, 0, {}}));
+        QCOMPARE(m_window->statusBar()->currentMessage(), u"Not connected any more: a"_s);
+        kick->trigger();
+        QVERIFY(FakeGatewaySource::answer(&m_source->kicks, KickResult {0, 0, u"timed out"_s}));
         QCOMPARE(m_window->statusBar()->currentMessage(), u"Could not disconnect a: timed out"_s);
 
         // The window closes with a push still unanswered: its answer is dropped.
