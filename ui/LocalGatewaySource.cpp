@@ -205,10 +205,22 @@ void LocalGatewaySource::push(const QByteArray &line, QObject *context, PushHand
 
 void LocalGatewaySource::kick(const QByteArray &uid, QObject *context, KickHandler done)
 {
-    KickResult r;
-    r.closed = m_server->kick(uid);
-    if (context)
+    // In cluster mode the nodes holding the uid are asked too (through
+    // Redis, like a push), so the answer may come later.
+    QPointer<QObject> guard(context);
+    m_server->kickEverywhere(uid, [guard, done](int closed, int nodes) {
+        if (!guard)
+            return;
+        KickResult r;
+        r.closed = closed;
+        r.nodes = nodes;
         done(r);
+    });
+}
+
+bool LocalGatewaySource::kicksAcrossCluster() const
+{
+    return cluster().enabled;
 }
 
 bool LocalGatewaySource::startListeners(QString *error)

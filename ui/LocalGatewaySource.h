@@ -42,6 +42,7 @@ public:
 
     void push(const QByteArray &line, QObject *context, PushHandler done) override;
     void kick(const QByteArray &uid, QObject *context, KickHandler done) override;
+    bool kicksAcrossCluster() const override;
 
     bool canControlListeners() const override { return true; }
     bool canEditSettings() const override { return true; }

@@ -278,14 +278,14 @@ private Q_SLOTS:
         QTRY_COMPARE(child<QLabel>(u"onlineCounts"_s)->text(),
             u"uids here: 1 · connections: 1 · uids in the cluster: 2 · nodes: 2"_s);
 
-        // A remote uid: the detail pane says where it is; kick is for this
-        // node's uids; a push from here reaches it through the cluster.
+        // A remote uid: the detail pane says where it is; a push from here
+        // reaches it through the cluster, and so does a kick (below).
         selectUid(u"far-1"_s);
         auto *note = child<QLabel>(u"connectionsNote"_s);
         QVERIFY(note->isVisible());
         QVERIFY2(note->text().contains(u"node-b"_s), qPrintable(note->text()));
         QVERIFY(!child<QTableView>(u"connectionsView"_s)->isVisible());
-        QVERIFY(!child<QAction>(u"kickAction"_s)->isEnabled());
+        QVERIFY(child<QAction>(u"kickAction"_s)->isEnabled());
         QVERIFY(child<QAction>(u"copyAction"_s)->isEnabled());
         QCOMPARE(child<QLineEdit>(u"pushTarget"_s)->text(), u"far-1"_s);
         child<QPlainTextEdit>(u"pushPayload"_s)->setPlainText(u"{\"msg\":\"hello far\"}"_s);
@@ -325,8 +325,14 @@ private Q_SLOTS:
         QVERIFY(rowOf(onlineView()->model(), u"far-1"_s) >= 0);
         QVERIFY(!onlineView()->isColumnHidden(OnlineModel::NodeColumn));
 
-        // The client on node-b leaves: its row goes.
-        far.socket.close();
+        // Disconnect from here closes the client on node-b (routed through
+        // Redis); its row goes.
+        selectUid(u"far-1"_s);
+        child<QAction>(u"kickAction"_s)->trigger();
+        QVERIFY(far.waitForDisconnected(PresenceMs));
+        QTRY_VERIFY2(m_window->statusBar()->currentMessage().contains(
+                         u"other nodes asked to close theirs: 1"_s),
+            qPrintable(m_window->statusBar()->currentMessage()));
         QTRY_COMPARE_WITH_TIMEOUT(rowOf(onlineView()->model(), u"far-1"_s), -1, PresenceMs);
         QVERIFY(rowOf(onlineView()->model(), u"near-1"_s) >= 0);
 
