@@ -206,6 +206,14 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader", "For a scraper that cannot send it."))
              .example("true")
              .live();
+    t << Option("http-tls", nullptr, S::HttpApi, V::flag(&Config::httpTls),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Serve the HTTP API (and the admin stream) over TLS with --tls-cert and --tls-key"))
+             .more(QT_TRANSLATE_NOOP("ConfigLoader",
+                 "The same certificate as wss://: one name, one renewal, reloaded with it (new "
+                 "connections get the new one). A plain-HTTP client is dropped at the handshake. "
+                 "Changing it needs a restart."))
+             .example("true");
     t << Option("http-test-page", nullptr, S::HttpApi, V::flag(&Config::httpTestPage),
         QT_TRANSLATE_NOOP("ConfigLoader", "Serve the browser test page at / on the HTTP port"))
              .example("true")
