@@ -210,9 +210,9 @@ QList<Option> buildTable()
         QT_TRANSLATE_NOOP("ConfigLoader",
             "Serve the HTTP API (and the admin stream) over TLS with --tls-cert and --tls-key"))
              .more(QT_TRANSLATE_NOOP("ConfigLoader",
-                 "The same certificate as wss://: one name, one renewal, reloaded with it (new "
-                 "connections get the new one). A plain-HTTP client is dropped at the handshake. "
-                 "Changing it needs a restart."))
+                 "The certificate of the WebSocket port, for one name and one renewal; a reload "
+                 "reads it again for both (new connections get the new one). A plain-HTTP client "
+                 "is dropped at the handshake. Changing this option needs a restart."))
              .example("true");
     t << Option("http-test-page", nullptr, S::HttpApi, V::flag(&Config::httpTestPage),
         QT_TRANSLATE_NOOP("ConfigLoader", "Serve the browser test page at / on the HTTP port"))
@@ -316,7 +316,8 @@ QList<Option> buildTable()
     // TLS.
     t << Option("tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,
         V::file(&Config::tlsCertificate),
-        QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key"))
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "PEM certificate (chain) for wss:// (and https with --http-tls); needs --tls-key"))
              .example("/etc/pushconsole/fullchain.pem")
              .live();
     t << Option("tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,
