@@ -159,8 +159,8 @@ void AdminHub::handleRequest(
           "Sec-WebSocket-Protocol: "
         + QByteArray(Protocol) + "\r\n\r\n";
     AdminStream *stream = nullptr;
-    const bool taken = responder.takeOver([&](int fd) {
-        stream = new AdminStream(fd, peer, m_config.adminMaxOutput, this, this);
+    const bool taken = responder.takeOver([&](TakenSocket &socket) {
+        stream = new AdminStream(socket, peer, m_config.adminMaxOutput, this, this);
         stream->writeRaw(upgrade);
     });
     if (!taken) {

@@ -1,6 +1,7 @@
 #include "AdminStream.h"
 
 #include "MonotonicClock.h"
+#include "TlsStream.h"
 #include "WsFrame.h"
 
 #include <utility>
@@ -17,14 +18,22 @@ constexpr quint64 MaxClientPayload = 125;
 } // namespace
 
 AdminStream::AdminStream(
-    int fd, const QString &peer, qint64 maxOutput, Owner *owner, QObject *parent)
+    TakenSocket &taken, const QString &peer, qint64 maxOutput, Owner *owner, QObject *parent)
     : QObject(parent)
-    , m_socket(fd, this, this)
     , m_owner(owner)
     , m_peer(peer)
     , m_maxOutput(maxOutput)
 {
-    m_socket.setMaxPending(maxOutput + ControlSlack);
+    Transport::Handler *handler = this;
+    if (taken.tls) {
+        m_tls = std::move(taken.tls);
+        m_tls->reattach(this, handler);
+        m_io = m_tls.get();
+    } else {
+        m_plain.emplace(std::exchange(taken.fd, -1), this, handler);
+        m_io = &*m_plain;
+    }
+    m_io->setMaxPending(maxOutput + ControlSlack);
     m_lastActivity = m_lastPing = MonotonicClock::nowMs();
 }
 
@@ -33,12 +42,12 @@ AdminStream::~AdminStream() = default;
 void AdminStream::setMaxOutput(qint64 bytes)
 {
     m_maxOutput = bytes;
-    m_socket.setMaxPending(bytes + ControlSlack);
+    m_io->setMaxPending(bytes + ControlSlack);
 }
 
 void AdminStream::writeRaw(const QByteArray &bytes)
 {
-    if (!m_socket.write(bytes))
+    if (!m_io->write(bytes))
         abort(QStringLiteral("write failed"));
 }
 
@@ -51,9 +60,9 @@ bool AdminStream::writeFrame(quint8 opcode, QByteArrayView payload)
         WsFrame::encodeHeader(header, WsFrame::Opcode(opcode), quint64(payload.size()));
     // The payload is copied into the socket's queue only when the kernel
     // does not take it at once; a small one is copied into its tail chunk.
-    if (!m_socket.write(QByteArrayView(header, size), payload.toByteArray())) {
-        abort(m_socket.failed() ? QStringLiteral("write failed: %1").arg(m_socket.errorString())
-                                : QStringLiteral("over its output cap"));
+    if (!m_io->write(QByteArrayView(header, size), payload.toByteArray())) {
+        abort(m_io->failed() ? QStringLiteral("write failed: %1").arg(m_io->errorString())
+                             : QStringLiteral("over its output cap"));
         return false;
     }
     return true;
@@ -65,9 +74,9 @@ bool AdminStream::sendText(const QByteArray &json)
         return false;
     char header[WsFrame::MaxHeaderSize];
     const int size = WsFrame::encodeHeader(header, WsFrame::Text, quint64(json.size()));
-    if (!m_socket.write(QByteArrayView(header, size), json)) {
-        abort(m_socket.failed() ? QStringLiteral("write failed: %1").arg(m_socket.errorString())
-                                : QStringLiteral("over its output cap"));
+    if (!m_io->write(QByteArrayView(header, size), json)) {
+        abort(m_io->failed() ? QStringLiteral("write failed: %1").arg(m_io->errorString())
+                             : QStringLiteral("over its output cap"));
         return false;
     }
     return true;
@@ -92,14 +101,14 @@ void AdminStream::close(quint16 code, const QByteArray &reason)
     clearDirty();
     m_events.clear();
     m_waitingBytes = 0;
-    m_socket.shutdownWrite();
+    m_io->shutdownWrite();
 }
 
 void AdminStream::abort(const QString &reason)
 {
     if (m_state == State::Closed)
         return;
-    m_socket.abort();
+    m_io->abort();
     finish(reason);
 }
 
@@ -109,7 +118,7 @@ void AdminStream::finish(const QString &reason)
         return;
     m_finished = true;
     m_state = State::Closed;
-    m_socket.close();
+    m_io->close();
     clearDirty();
     m_events.clear();
     m_waitingBytes = 0;
@@ -121,7 +130,7 @@ void AdminStream::socketReadable()
 {
     char *buffer = StreamSocket::scratch();
     while (m_state != State::Closed) {
-        const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
+        const qint64 n = m_io->read(buffer, StreamSocket::ScratchSize);
         if (n == Transport::WouldBlock)
             return;
         if (n == 0) {
@@ -130,7 +139,7 @@ void AdminStream::socketReadable()
             return;
         }
         if (n < 0) {
-            abort(QStringLiteral("read error: %1").arg(m_socket.errorString()));
+            abort(QStringLiteral("read error: %1").arg(m_io->errorString()));
             return;
         }
         m_lastActivity = MonotonicClock::nowMs();
@@ -178,7 +187,7 @@ void AdminStream::handleFrames()
             clearDirty();
             m_events.clear();
             m_waitingBytes = 0;
-            m_socket.shutdownWrite();
+            m_io->shutdownWrite();
         }
         // A pong only renews the activity.
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "Event.h"
+#include "HttpResponder.h"
 #include "StreamSocket.h"
 
 #include <QByteArray>
@@ -10,13 +11,18 @@
 #include <QString>
 
 #include <array>
+#include <memory>
+#include <optional>
+
+class TlsStream;
 
 // One attached console: a WebSocket (RFC 6455, server side) that only
 // sends, on a socket taken over from the HTTP API after the 101. It frames
 // and writes what the hub gives it, answers pings and the close handshake,
 // closes with 1003 a console that sends data, and keeps what waits for the
 // console (events, presence changes, skipped counts) until the hub's next
-// tick. Everything it holds counts against --admin-max-output.
+// tick. Everything it holds counts against --admin-max-output. Over https
+// the TLS session of the HTTP connection goes on carrying the stream.
 class AdminStream final : public QObject, private Transport::Handler
 {
     Q_OBJECT
@@ -38,7 +44,9 @@ public:
     enum class State : quint8 { Open, Closing, Closed };
     static constexpr int TypeCount = Event::TypeCount;
 
-    AdminStream(int fd, const QString &peer, qint64 maxOutput, Owner *owner, QObject *parent);
+    // Takes the socket out of taken.
+    AdminStream(
+        TakenSocket &taken, const QString &peer, qint64 maxOutput, Owner *owner, QObject *parent);
     ~AdminStream() override;
 
     const QString &peer() const { return m_peer; }
@@ -59,8 +67,8 @@ public:
     void abort(const QString &reason);
 
     // Real bytes waiting: the socket's queue and what waits here.
-    qint64 outputBytes() const { return m_socket.queuedMemory() + m_waitingBytes; }
-    qint64 socketBytes() const { return m_socket.queuedMemory(); }
+    qint64 outputBytes() const { return m_io->queuedMemory() + m_waitingBytes; }
+    qint64 socketBytes() const { return m_io->queuedMemory(); }
     // Room for `bytes` more under the cap.
     bool hasRoom(qint64 bytes) const { return outputBytes() + bytes <= m_maxOutput; }
 
@@ -102,7 +110,10 @@ private:
     void handleFrames();
     void finish(const QString &reason);
 
-    StreamSocket m_socket;
+    // One of them; m_io is the one in use.
+    std::optional<StreamSocket> m_plain;
+    std::unique_ptr<TlsStream> m_tls;
+    Transport *m_io = nullptr;
     Owner *m_owner;
     QString m_peer;
     QByteArray m_in; // a control frame not complete yet (at most 131 bytes)

@@ -36,6 +36,7 @@ struct Config
     QStringList httpHosts;
     bool httpPublicMetrics = false; // /metrics without the API key
     bool httpTestPage = false; // serve the browser test page at /
+    bool httpTls = false; // https with tlsCertificate and tlsKey
     // The admin stream (GET /api/events, docs/admin-stream.md): streams at
     // once, unsent output each (real bytes) and events sent a second each.
     int maxAdminStreams = 8;

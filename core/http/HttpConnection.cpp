@@ -3,6 +3,7 @@
 #include "HttpResponder.h"
 #include "HttpResponse.h"
 #include "MonotonicClock.h"
+#include "TlsStream.h"
 
 #include <utility>
 
@@ -17,29 +18,49 @@ constexpr char Continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 } // namespace
 
-HttpConnection::HttpConnection(int fd, const PeerAddress &peer, Owner *owner, QObject *parent)
+HttpConnection::HttpConnection(
+    int fd, const PeerAddress &peer, Owner *owner, QObject *parent, const TlsContext *tls)
     : QObject(parent)
-    , m_socket(fd, this, this)
     , m_server(owner)
     , m_peerString(peer.toString())
     , m_peer(peer)
 {
+    Transport::Handler *handler = this;
+    if (tls) {
+        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
+        m_io = m_tls.get();
+    } else {
+        m_plain.emplace(fd, this, handler);
+        m_io = &*m_plain;
+    }
     const Limits &limits = owner->limits();
     m_parser.setLimits({limits.maxHead, limits.maxBody, MaxFields});
     // Only a backstop: reading stops at maxOutput, so only answers to
     // requests already in flight can go past it.
-    m_socket.setMaxPending(limits.maxOutput + 16 * 1024 * 1024);
-    m_idleSince = MonotonicClock::nowMs();
+    m_io->setMaxPending(limits.maxOutput + 16 * 1024 * 1024);
+    m_acceptedAt = m_idleSince = MonotonicClock::nowMs();
 }
+
+HttpConnection::~HttpConnection() = default;
 
 qint64 HttpConnection::outputBytes() const
 {
-    return m_socket.pendingBytes() + m_heldBytes + qint64(m_slots.size()) * SlotOverhead;
+    const qint64 queued = m_io ? m_io->pendingBytes() : 0;
+    return queued + m_heldBytes + qint64(m_slots.size()) * SlotOverhead;
 }
 
 qint64 HttpConnection::bufferedBytes() const
 {
-    return ConnectionOverhead + outputBytes() + m_in.capacity() + m_parser.bufferedBytes();
+    // TLS adds the decrypted input Qt holds for us and the slack of its
+    // buffers around queued output.
+    const qint64 tls =
+        m_tls ? m_tls->bufferedInput() + m_tls->queuedMemory() - m_tls->pendingBytes() : 0;
+    return ConnectionOverhead + outputBytes() + tls + m_in.capacity() + m_parser.bufferedBytes();
+}
+
+bool HttpConnection::handshaking() const
+{
+    return m_tls && m_io && !m_tls->isEncrypted();
 }
 
 bool HttpConnection::isPaused() const
@@ -62,15 +83,23 @@ void HttpConnection::socketReadable()
         // Paused: what the client sends waits in the kernel, not here.
         if (m_state == State::Open && (!m_in.isEmpty() || !canTakeRequest()))
             break;
-        const qint64 n = m_socket.read(buffer, StreamSocket::ScratchSize);
+        const qint64 n = m_io->read(buffer, StreamSocket::ScratchSize);
         if (n == Transport::WouldBlock)
             break;
-        if (n == 0) {
+        if (n == 0 && !handshaking()) {
             peerClosed();
             return;
         }
-        if (n < 0) {
-            finish(QStringLiteral("read error: %1").arg(m_socket.errorString()));
+        if (n <= 0) {
+            if (handshaking()) {
+                const QString why = n == 0 ? QStringLiteral("closed during the TLS handshake")
+                                           : m_io->errorString();
+                m_server->tlsFailed(m_peerString, why);
+                m_io->abort();
+                finish(QStringLiteral("TLS handshake failed: %1").arg(why));
+                return;
+            }
+            finish(QStringLiteral("read error: %1").arg(m_io->errorString()));
             return;
         }
         budget -= n;
@@ -104,7 +133,7 @@ qint64 HttpConnection::process(const char *data, qint64 size)
             // interim answer must not overtake final answers still owed.
             if (m_parser.request().expectsContinue() && pos == size) {
                 if (m_slots.empty())
-                    m_socket.write(QByteArrayView(Continue));
+                    m_io->write(QByteArrayView(Continue));
                 else
                     m_continueOwed = true;
             }
@@ -157,21 +186,30 @@ void HttpConnection::respond(quint64 request, const HttpResponse &response)
     resume();
 }
 
-bool HttpConnection::takeOver(quint64 request, const std::function<void(int fd)> &adopt)
+bool HttpConnection::takeOver(quint64 request, const std::function<void(TakenSocket &)> &adopt)
 {
     // The upgraded protocol starts right after this request: no earlier
     // answer may still be on its way, and no later request may exist.
     if (m_state == State::Closed || request != m_firstSlot || m_slots.size() != 1
         || m_slots.front().ready)
         return false;
-    const int fd = m_socket.release();
-    if (fd < 0)
-        return false;
+    TakenSocket taken;
+    if (m_tls) {
+        // The session goes as it is, queued output and all: it cannot be
+        // rebuilt on the descriptor.
+        taken.tls = std::move(m_tls);
+    } else {
+        taken.fd = m_plain->release();
+        if (taken.fd < 0)
+            return false;
+    }
+    m_io = nullptr;
     // What the client sent after the request belongs to the new protocol
-    // and may not come before its answer: dropped.
+    // and may not come before its answer: dropped (plain), or left for the
+    // new owner to read (TLS, already decrypted).
     m_server->answered(101);
     finish(QStringLiteral("upgraded"));
-    adopt(fd);
+    adopt(taken);
     return true;
 }
 
@@ -211,12 +249,12 @@ void HttpConnection::flush()
     }
     const qint64 now = MonotonicClock::nowMs();
     if (!out.isEmpty()) {
-        if (!m_socket.write(out)) {
-            m_socket.abort();
+        if (!m_io->write(out)) {
+            m_io->abort();
             finish(QStringLiteral("write failed"));
             return;
         }
-        if (m_socket.pendingBytes() > 0 && m_outputSince == 0)
+        if (m_io->pendingBytes() > 0 && m_outputSince == 0)
             m_outputSince = now;
     }
     if (!m_slots.empty())
@@ -224,7 +262,7 @@ void HttpConnection::flush()
     m_idleSince = now;
     if (m_continueOwed && m_state == State::Open) {
         m_continueOwed = false;
-        m_socket.write(QByteArrayView(Continue));
+        m_io->write(QByteArrayView(Continue));
     }
     if (m_state == State::Closing)
         startLinger();
@@ -263,7 +301,7 @@ void HttpConnection::updateReading()
     if (want && m_state == State::Open && !m_parser.isIdle())
         m_requestStarted = MonotonicClock::nowMs();
     m_reading = want;
-    m_socket.setReadEnabled(want);
+    m_io->setReadEnabled(want);
 }
 
 void HttpConnection::peerClosed()
@@ -271,7 +309,7 @@ void HttpConnection::peerClosed()
     m_peerEof = true;
     updateReading();
     if (m_state == State::Lingering) {
-        if (m_socket.pendingBytes() == 0)
+        if (m_io->pendingBytes() == 0)
             finish(QStringLiteral("closed"));
         return; // once the last answer is out (socketDrained) or the linger ends
     }
@@ -294,8 +332,8 @@ void HttpConnection::startLinger()
     // which can destroy the last answer before the client reads it: a FIN
     // after the answer instead, and what the client still sends is dropped
     // until it closes too (bounded by the linger time).
-    m_socket.shutdownWrite();
-    if (m_peerEof && m_socket.pendingBytes() == 0) {
+    m_io->shutdownWrite();
+    if (m_peerEof && m_io->pendingBytes() == 0) {
         finish(QStringLiteral("closed"));
         return;
     }
@@ -330,9 +368,18 @@ void HttpConnection::checkDeadlines(qint64 now)
     const Limits &limits = m_server->limits();
     if (m_state == State::Closed)
         return;
+    if (handshaking() && now - m_acceptedAt >= limits.requestTimeoutMs) {
+        // A hello that never comes, or a handshake that stalls: it holds a
+        // session's memory, so it gets no longer than a request would.
+        const QString why = QStringLiteral("not done in %1 ms").arg(limits.requestTimeoutMs);
+        m_server->tlsFailed(m_peerString, why);
+        m_io->abort();
+        finish(QStringLiteral("TLS handshake %1").arg(why));
+        return;
+    }
     if (m_state == State::Lingering) {
         if (now - m_lingerSince >= limits.lingerMs) {
-            m_socket.abort();
+            m_io->abort();
             finish(QStringLiteral("closed"));
         }
         return;
@@ -341,7 +388,7 @@ void HttpConnection::checkDeadlines(qint64 now)
         // Answers the client does not read: it is gone, or it is trying to
         // hold our memory.
         m_server->timedOut(Deadline::UnreadAnswers);
-        m_socket.abort();
+        m_io->abort();
         finish(QStringLiteral("answers not read for %1 ms").arg(limits.idleTimeoutMs));
         return;
     }
@@ -356,7 +403,7 @@ void HttpConnection::checkDeadlines(qint64 now)
                 + " ms)");
         return;
     }
-    if (m_parser.isIdle() && m_slots.empty() && m_in.isEmpty() && m_socket.pendingBytes() == 0
+    if (m_parser.isIdle() && m_slots.empty() && m_in.isEmpty() && m_io->pendingBytes() == 0
         && now - m_idleSince >= limits.idleTimeoutMs) {
         m_server->timedOut(Deadline::Idle);
         finish(QStringLiteral("idle for %1 ms").arg(limits.idleTimeoutMs));
@@ -368,7 +415,8 @@ void HttpConnection::finish(const QString &reason)
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
-    m_socket.close();
+    if (m_io)
+        m_io->close();
     m_in = QByteArray();
     m_slots.clear();
     m_heldBytes = 0;

@@ -8,8 +8,12 @@
 #include <QObject>
 
 #include <deque>
+#include <memory>
+#include <optional>
 
 struct HttpResponse;
+class TlsContext;
+class TlsStream;
 
 // One client of the HTTP API: requests in, one answer per request out, in
 // request order, answers possibly given later than their requests. What it
@@ -48,6 +52,10 @@ public:
         virtual void requestRefused(int status, const QString &peer, const QString &reason) = 0;
         virtual void answered(int status) = 0;
         virtual void timedOut(Deadline deadline) = 0;
+        // A TLS handshake failed or did not finish by the request deadline
+        // (a plain-HTTP client on an https port, a client refusing our
+        // certificate, a stalled hello); the connection is dropped.
+        virtual void tlsFailed(const QString &peer, const QString &reason) = 0;
         // Closed; the owner frees it (deleteLater).
         virtual void finished(HttpConnection *c, const QString &reason) = 0;
 
@@ -55,14 +63,17 @@ public:
         ~Owner() = default;
     };
 
-    HttpConnection(int fd, const PeerAddress &peer, Owner *owner, QObject *parent);
+    // With tls: https, the TLS handshake starts at once.
+    HttpConnection(int fd, const PeerAddress &peer, Owner *owner, QObject *parent,
+        const TlsContext *tls = nullptr);
+    ~HttpConnection() override;
 
     const PeerAddress &peer() const { return m_peer; }
     const QString &peerString() const { return m_peerString; }
 
     // The answer to request number `request` (see HttpResponder).
     void respond(quint64 request, const HttpResponse &response) override;
-    bool takeOver(quint64 request, const std::function<void(int fd)> &adopt) override;
+    bool takeOver(quint64 request, const std::function<void(TakenSocket &)> &adopt) override;
     // No new requests; those read are answered, then the connection closes.
     void closeGracefully();
 
@@ -108,8 +119,12 @@ private:
     void peerClosed();
     void startLinger();
     void finish(const QString &reason);
+    bool handshaking() const;
 
-    StreamSocket m_socket;
+    // One of them: m_io is the one in use (null once taken over).
+    std::optional<StreamSocket> m_plain;
+    std::unique_ptr<TlsStream> m_tls;
+    Transport *m_io = nullptr;
     Owner *m_server;
     HttpParser m_parser;
     QByteArray m_in; // read but not parsed: what arrived while paused
@@ -124,6 +139,7 @@ private:
     qint64 m_idleSince = 0; // nothing to read, answer or send since then
     qint64 m_outputSince = 0; // unsent output since then, 0 when none
     qint64 m_lingerSince = 0;
+    qint64 m_acceptedAt = 0; // the TLS handshake's deadline runs from here
     State m_state = State::Open;
     bool m_reading = true; // the read notifier is on
     bool m_processing = false; // in process(): answers are flushed after it

@@ -92,7 +92,7 @@ void HttpServer::accepted(int fd, const PeerAddress &peer)
     const int receiveBuffer = KernelReceiveBuffer;
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sendBuffer, sizeof sendBuffer);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
-    m_connections.insert(new HttpConnection(fd, peer, this, this));
+    m_connections.insert(new HttpConnection(fd, peer, this, this, m_tls));
     if (!m_sweep.isActive())
         m_sweep.start();
     qCDebug(lcHttp) << "HTTP connection from" << peer.toString();
@@ -127,6 +127,12 @@ void HttpServer::timedOut(HttpConnection::Deadline deadline)
         ++m_stalledOutputs;
         break;
     }
+}
+
+void HttpServer::tlsFailed(const QString &peer, const QString &reason)
+{
+    ++m_tlsFailures;
+    m_handler->requestRefused(0, peer, QStringLiteral("TLS handshake failed: %1").arg(reason));
 }
 
 void HttpServer::finished(HttpConnection *c, const QString &reason)

@@ -12,6 +12,7 @@
 struct Metrics;
 class EventLog;
 class HttpRequest;
+class TlsContext;
 
 // A small HTTP/1.1 server on the core's own listener and sockets, so that
 // every byte it holds is bounded and counted: per connection one request
@@ -34,7 +35,8 @@ public:
         virtual void handleRequest(
             HttpRequest &request, const HttpResponder &responder, const QString &peer) = 0;
         // The server answered by itself (a malformed request, a limit, a
-        // timeout); status is what it answered.
+        // timeout); status is what it answered, 0 when nothing could be
+        // (a failed TLS handshake).
         virtual void requestRefused(int status, const QString &peer, const QString &reason) = 0;
 
     protected:
@@ -49,6 +51,11 @@ public:
     ~HttpServer() override;
 
     void setLimits(const Limits &limits);
+    // https from the next connection on; nullptr: plain HTTP. The context
+    // must outlive the server or be replaced first; a connection copies
+    // what it needs, so a new certificate applies to new connections only.
+    void setTlsContext(const TlsContext *tls) { m_tls = tls; }
+    bool isSecure() const { return m_tls != nullptr; }
     const Limits &limits() const override { return m_limits; }
 
     bool listen(const QHostAddress &address, quint16 port, QString *error);
@@ -71,6 +78,8 @@ public:
     quint64 requestTimeouts() const { return m_requestTimeouts; }
     quint64 idleTimeouts() const { return m_idleTimeouts; }
     quint64 stalledOutputs() const { return m_stalledOutputs; }
+    // TLS handshakes that failed or did not finish in time.
+    quint64 tlsFailures() const { return m_tlsFailures; }
 
 private:
     void accepted(int fd, const PeerAddress &peer);
@@ -79,12 +88,14 @@ private:
     void requestRefused(int status, const QString &peer, const QString &reason) override;
     void answered(int status) override;
     void timedOut(HttpConnection::Deadline deadline) override;
+    void tlsFailed(const QString &peer, const QString &reason) override;
     void finished(HttpConnection *c, const QString &reason) override;
     void sweep();
 
     Handler *m_handler;
     Metrics *m_metrics;
     Limits m_limits;
+    const TlsContext *m_tls = nullptr;
     Listener m_listener;
     RefusalReporter m_refusals;
     QSet<HttpConnection *> m_connections;
@@ -93,4 +104,5 @@ private:
     quint64 m_requestTimeouts = 0;
     quint64 m_idleTimeouts = 0;
     quint64 m_stalledOutputs = 0;
+    quint64 m_tlsFailures = 0;
 };

@@ -50,6 +50,7 @@ void TlsStream::detach()
 {
     // After this the socket can no longer call back into a connection that
     // is going away.
+    m_detached = true;
     disconnect(m_socket, nullptr, this, nullptr);
 }
 
@@ -106,7 +107,42 @@ qint64 TlsStream::unacknowledgedBytes() const
 
 void TlsStream::setReadEnabled(bool enabled)
 {
+    const bool resumed = enabled && !m_readEnabled;
     m_readEnabled = enabled;
+    if (resumed)
+        notifyPendingInput();
+}
+
+bool TlsStream::isEncrypted() const
+{
+    return m_socket->isEncrypted();
+}
+
+qint64 TlsStream::bufferedInput() const
+{
+    return m_socket->bytesAvailable();
+}
+
+void TlsStream::reattach(QObject *parent, Handler *handler)
+{
+    setParent(parent);
+    m_handler = handler;
+    notifyPendingInput();
+}
+
+void TlsStream::notifyPendingInput()
+{
+    // Queued, with this stream as the context: never a call into a handler
+    // in the middle of what it is doing, and none once the stream is gone.
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            if (m_readEnabled && !m_detached
+                && (m_failed || m_socket->bytesAvailable() > 0
+                    || m_socket->state() != QAbstractSocket::ConnectedState))
+                m_handler->socketReadable();
+        },
+        Qt::QueuedConnection);
 }
 
 void TlsStream::shutdownWrite()

@@ -37,8 +37,22 @@ public:
     bool failed() const override { return m_failed; }
     QString errorString() const override { return m_error; }
 
+    // The handshake is done: what is read is the peer's plaintext.
+    bool isEncrypted() const;
+    // Decrypted bytes read from the kernel that the owner has not read yet
+    // (at most the read buffer's 256 KiB).
+    qint64 bufferedInput() const;
+    // Hands the session, as it is, to another owner (an HTTP connection
+    // upgraded to a stream): the session survives, queued output still
+    // leaves, and from now on handler is told.
+    void reattach(QObject *parent, Handler *handler);
+
 private:
     void detach();
+    // Tells the handler, from the event loop, of what was read while
+    // reading was off or before it was the handler: QSslSocket signals new
+    // data only once, it is not level-triggered like a socket notifier.
+    void notifyPendingInput();
 
     QSslSocket *m_socket;
     Handler *m_handler;
@@ -46,4 +60,5 @@ private:
     qint64 m_maxPending = 8 * 1024 * 1024;
     bool m_failed = false;
     bool m_readEnabled = true;
+    bool m_detached = false; // aborted or going away: the handler is not told
 };

@@ -173,6 +173,9 @@ ConfigLoader::Result ConfigLoader::load(const QStringList &arguments)
     if (result.config.tlsCertificate.isEmpty() != result.config.tlsKey.isEmpty()) {
         result.action = Action::Fail;
         result.error = tr("--tls-cert and --tls-key go together");
+    } else if (result.config.httpTls && result.config.tlsCertificate.isEmpty()) {
+        result.action = Action::Fail;
+        result.error = tr("--http-tls needs --tls-cert and --tls-key");
     }
     const Config &c = result.config;
     if (!c.redisPasswordFile.isEmpty() && c.redisUrl.isEmpty()) {

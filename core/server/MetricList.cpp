@@ -106,6 +106,11 @@ QList<Family> buildList()
             {{{"deadline", "unread_answers"}},
                 http([](const HttpServer &h) { return double(h.stalledOutputs()); }),
                 "answers not read for `--http-idle-timeout`"}}};
+    list << Family {"pushconsole_http_tls_failures_total", Kind::Counter,
+        "TLS handshakes on the HTTP API port that failed or did not finish in time.",
+        {{{}, http([](const HttpServer &h) { return double(h.tlsFailures()); })}},
+        "With `--http-tls`: a plain-HTTP client, a client refusing the certificate, a hello "
+        "not done within `--http-request-timeout`."};
 
     Family pushes {
         "pushconsole_pushes_total", Kind::Counter, "Push requests by source and result.", {}};

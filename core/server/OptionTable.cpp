@@ -206,6 +206,14 @@ QList<Option> buildTable()
              .more(QT_TRANSLATE_NOOP("ConfigLoader", "For a scraper that cannot send it."))
              .example("true")
              .live();
+    t << Option("http-tls", nullptr, S::HttpApi, V::flag(&Config::httpTls),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Serve the HTTP API (and the admin stream) over TLS with --tls-cert and --tls-key"))
+             .more(QT_TRANSLATE_NOOP("ConfigLoader",
+                 "The certificate of the WebSocket port, for one name and one renewal; a reload "
+                 "reads it again for both (new connections get the new one). A plain-HTTP client "
+                 "is dropped at the handshake. Changing this option needs a restart."))
+             .example("true");
     t << Option("http-test-page", nullptr, S::HttpApi, V::flag(&Config::httpTestPage),
         QT_TRANSLATE_NOOP("ConfigLoader", "Serve the browser test page at / on the HTTP port"))
              .example("true")
@@ -308,7 +316,8 @@ QList<Option> buildTable()
     // TLS.
     t << Option("tls-cert", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,
         V::file(&Config::tlsCertificate),
-        QT_TRANSLATE_NOOP("ConfigLoader", "PEM certificate (chain) for wss://; needs --tls-key"))
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "PEM certificate (chain) for wss:// (and https with --http-tls); needs --tls-key"))
              .example("/etc/pushconsole/fullchain.pem")
              .live();
     t << Option("tls-key", QT_TRANSLATE_NOOP("ConfigLoader", "file"), S::Tls,

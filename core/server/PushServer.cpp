@@ -159,7 +159,9 @@ PushServer::ReloadResult PushServer::reload(const Config &next)
     std::unique_ptr<TlsContext> tls;
     std::unique_ptr<TokenVerifier> verifier;
     QStringList warnings;
-    if (!loadSecurity(merged, &tls, &verifier, &warnings, &result.error)
+    if (merged.httpTls && merged.tlsCertificate.isEmpty())
+        result.error = tr("--http-tls needs --tls-cert and --tls-key");
+    if (!result.error.isEmpty() || !loadSecurity(merged, &tls, &verifier, &warnings, &result.error)
         || !m_http->checkLive(merged, &result.error)) {
         result.applied.clear();
         result.needRestart.clear();
@@ -177,6 +179,7 @@ PushServer::ReloadResult PushServer::reload(const Config &next)
     m_tls = std::move(tls);
     m_verifier = std::move(verifier);
     m_gateway->setTlsContext(m_tls.get());
+    m_http->httpServer()->setTlsContext(m_config.httpTls ? m_tls.get() : nullptr);
     m_gateway->setTokenVerifier(m_verifier.get());
     m_config = merged;
     m_gateway->applyLive(merged);
@@ -233,7 +236,14 @@ bool PushServer::start(QString *error)
     for (const QString &warning : std::as_const(warnings))
         m_log.append(
             Events::error(Event::Level::Warning, Events::why(Event::Reason::Warning, {warning})));
+    if (m_config.httpTls && !m_tls) {
+        *error = tr("--http-tls needs --tls-cert and --tls-key");
+        m_log.append(
+            Events::error(Event::Level::Error, Events::why(Event::Reason::StartFailed, {*error})));
+        return false;
+    }
     m_gateway->setTlsContext(m_tls.get());
+    m_http->httpServer()->setTlsContext(m_config.httpTls ? m_tls.get() : nullptr);
     m_gateway->setTokenVerifier(m_verifier.get());
     if (!startExtensions(&why)) {
         *error = why;
