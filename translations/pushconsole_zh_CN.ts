@@ -688,10 +688,6 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <translation>没有 jti 的令牌以令牌本身来识别。当该 uid 的连接已满（--max-conns-per-uid）而新令牌又没有可让出的连接时，新连接会被拒绝（4001）。</translation>
     </message>
     <message>
-        <source>PEM certificate (chain) for wss://; needs --tls-key</source>
-        <translation>用于 wss:// 的 PEM 证书（链）；需要同时指定 --tls-key</translation>
-    </message>
-    <message>
         <source>PEM private key for wss://; needs --tls-cert</source>
         <translation>用于 wss:// 的 PEM 私钥；需要同时指定 --tls-cert</translation>
     </message>
@@ -998,6 +994,22 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
     <message>
         <source>Events sent to one admin stream per second; more are counted as skipped, by type</source>
         <translation>每秒发送给单个管理流的事件数；超出的按类型计为已跳过</translation>
+    </message>
+    <message>
+        <source>--http-tls needs --tls-cert and --tls-key</source>
+        <translation>--http-tls 需要同时指定 --tls-cert 和 --tls-key</translation>
+    </message>
+    <message>
+        <source>Serve the HTTP API (and the admin stream) over TLS with --tls-cert and --tls-key</source>
+        <translation>通过 TLS（使用 --tls-cert 和 --tls-key）提供 HTTP API（及管理流）</translation>
+    </message>
+    <message>
+        <source>The certificate of the WebSocket port, for one name and one renewal; a reload reads it again for both (new connections get the new one). A plain-HTTP client is dropped at the handshake. Changing this option needs a restart.</source>
+        <translation>与 WebSocket 端口共用同一证书：一个域名，一次续期；重新加载时两个端口都会重新读取证书（新连接获得新证书）。明文 HTTP 客户端会在握手时被断开。更改此选项需要重启。</translation>
+    </message>
+    <message>
+        <source>PEM certificate (chain) for wss:// (and https with --http-tls); needs --tls-key</source>
+        <translation>用于 wss://（以及启用 --http-tls 时的 https）的 PEM 证书（链）；需要同时指定 --tls-key</translation>
     </message>
 </context>
 <context>
@@ -1497,6 +1509,10 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <source>Configuration not read again: %1; nothing changed</source>
         <translation>未重新读取配置：%1；未做任何更改</translation>
     </message>
+    <message>
+        <source>skipped</source>
+        <translation>已略过</translation>
+    </message>
 </context>
 <context>
     <name>HttpApi</name>
@@ -1876,6 +1892,14 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <source>not listening</source>
         <translation>未监听</translation>
     </message>
+    <message>
+        <source>Not connected any more: %1</source>
+        <translation>已不再连接：%1</translation>
+    </message>
+    <message>
+        <source>Disconnected %1 (connections closed here: %2; other nodes asked to close theirs: %3)</source>
+        <translation>已断开 %1（本节点关闭的连接：%2；已请求其他节点关闭各自连接：%3）</translation>
+    </message>
 </context>
 <context>
     <name>MessageBanner</name>
@@ -2231,6 +2255,10 @@ Result: %3
     <message>
         <source>the command line asks for help or the version, not to run</source>
         <translation>命令行请求的是帮助或版本信息，而不是运行</translation>
+    </message>
+    <message>
+        <source>--http-tls needs --tls-cert and --tls-key</source>
+        <translation>--http-tls 需要同时指定 --tls-cert 和 --tls-key</translation>
     </message>
 </context>
 <context>
