@@ -35,6 +35,7 @@ private Q_SLOTS:
 
     void wssBindAndPush();
     void plainClientOnTlsPortIsRefused();
+    void wssBurstIsReadToTheEnd();
     void tlsFileErrors_data();
     void tlsFileErrors();
     void tlsOptionsGoTogether();
@@ -137,6 +138,31 @@ void tst_Security::wssBindAndPush()
     QCOMPARE(received.front().toUtf8(), pushLine("secure", "over tls"));
     socket.close();
     WAIT_VERIFY(!server->registry()->isOnline("secure"));
+}
+
+// TLS hands over decrypted input once per arrival, not level-triggered like
+// a plain socket: a burst larger than one wake-up's read budget, sent all
+// at once, must still be read to its end with nothing more arriving.
+void tst_Security::wssBurstIsReadToTheEnd()
+{
+    Config config = loopbackConfig();
+    config.tlsCertificate = m_cert;
+    config.tlsKey = m_key;
+    auto server = startServer(config);
+    QVERIFY(server);
+    QWebSocket socket;
+    socket.setSslConfiguration(clientTls());
+    socket.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server->wsPort())));
+    WAIT_COMPARE(socket.state(), QAbstractSocket::ConnectedState);
+    socket.sendTextMessage(QStringLiteral("burst"));
+    WAIT_VERIFY(server->registry()->isOnline("burst"));
+    const quint64 before = server->metrics().messagesIn;
+    constexpr int Messages = 1500; // about 1.5 MiB, six read budgets
+    const QString message(1000, QLatin1Char('m'));
+    for (int i = 0; i < Messages; ++i)
+        socket.sendTextMessage(message);
+    socket.flush();
+    WAIT_COMPARE(server->metrics().messagesIn - before, quint64(Messages));
 }
 
 void tst_Security::plainClientOnTlsPortIsRefused()
