@@ -93,8 +93,13 @@ void AdminStream::close(quint16 code, const QByteArray &reason)
     if (m_state != State::Open)
         return;
     writeFrame(WsFrame::Close, WsFrame::closePayload(code, reason));
+    beginClosing();
+}
+
+void AdminStream::beginClosing()
+{
     if (m_state == State::Closed)
-        return;
+        return; // the close frame could not be written
     m_state = State::Closing;
     m_closingSince = MonotonicClock::nowMs();
     // Nothing more goes out; what waits here never will.
@@ -180,14 +185,9 @@ void AdminStream::handleFrames()
         } else if (h.opcode == WsFrame::Close) {
             // Answered with the same code, then the FIN; the console closes.
             writeFrame(WsFrame::Close, body.left(2));
+            beginClosing();
             if (m_state == State::Closed)
                 return;
-            m_state = State::Closing;
-            m_closingSince = MonotonicClock::nowMs();
-            clearDirty();
-            m_events.clear();
-            m_waitingBytes = 0;
-            m_io->shutdownWrite();
         }
         // A pong only renews the activity.
     }

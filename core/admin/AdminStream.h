@@ -107,6 +107,8 @@ private:
     void socketReadable() override;
     void socketDrained() override;
     bool writeFrame(quint8 opcode, QByteArrayView payload);
+    // After our close frame: no more output, the FIN once the queue drains.
+    void beginClosing();
     void handleFrames();
     void finish(const QString &reason);
 
