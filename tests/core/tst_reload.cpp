@@ -94,7 +94,7 @@ void tst_Reload::limitsApplyWithoutDroppingClients()
     WsClient third(gateway.wsPort());
     QVERIFY(third.bind("rider"));
     QVERIFY(first.waitForDisconnected());
-    QCOMPARE(first.socket.closeCode(), QWebSocketProtocol::CloseCode(4001));
+    QCOMPARE(int(first.socket.closeCode()), 4001); // not a Qt enumerator: compared as a number
     QVERIFY(gateway.stop());
 }
 
