@@ -95,7 +95,7 @@ fi
 
 if command -v clang++ >/dev/null 2>&1; then
     "$ROOT/tests/fuzz/run.sh" 10 || status=$?
-    end_stage "fuzzing (build + 5 x 10 s)"
+    end_stage "fuzzing (build + 6 x 10 s)"
 elif [ "${PUSHCONSOLE_CI:-0}" = 1 ]; then
     echo "error: clang++ is not installed (Debian package clang); CI must fuzz" >&2
     status=1
