@@ -72,25 +72,15 @@ bench=$build_dir/bench/pushbench
 out=${keep:-$(mktemp -d "${TMPDIR:-/tmp}/pushbench-nodes.XXXXXX")}
 mkdir -p "$out"
 pids=()
-cleanup() {
-    for p in "${pids[@]-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [[ -n $keep ]] || rm -rf "$out"
-}
+source "$here/cluster-lib.sh"
 trap cleanup EXIT
 
-ports() { "$bench" --free-ports; }
 ticks() { # utime + stime of one pid, in microseconds
     awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000000 / hz }' "/proc/$1/stat"
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 redis_mem() { redis-cli -p "$1" info memory | tr -d '\r' | awk -F: '/^used_memory:/ { print $2 }'; }
-wait_for() { # file pattern
-    for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-    echo "cluster-nodes.sh: timeout waiting for \"$2\" in $1" >&2
-    return 1
-}
 
 run() { # nodes round
     local n=$1 r=$2 tag="n$1.$2" i
@@ -172,13 +162,6 @@ for ((r = 1; r <= runs; ++r)); do
     done
 done
 
-field() { sed -n "s/.*\"$2\":\\([-0-9.]*\\).*/\\1/p" "$1" | head -1; }
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "-"; exit }
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.2f\n", m }'
-}
 printf '%-5s %5s %7s %9s %8s %8s %9s %8s %7s %9s %8s %10s\n' nodes ok bind_s holder_us other_us \
     redis_us replica_B redis_B slab_B push/s us/push redis/push
 for n in $nodes; do
@@ -187,19 +170,19 @@ for n in $nodes; do
         grep -q '"ok":true' "$out/n$n.$r.bind.json" 2>/dev/null &&
             grep -q '"ok":true' "$out/n$n.$r.push.json" 2>/dev/null && passed=$((passed + 1))
     done
-    cols+=("$(for ((r = 1; r <= runs; ++r)); do field "$out/n$n.$r.bind.json" bind_s; done | median)")
+    cols+=("$(for ((r = 1; r <= runs; ++r)); do field "$out/n$n.$r.bind.json" bind_s; done | median 2)")
     for c in 1 2 3 4 5 6; do
         cols+=("$(for ((r = 1; r <= runs; ++r)); do
-            [[ -s $out/n$n.$r.bind.cols ]] && cut -d' ' -f"$c" "$out/n$n.$r.bind.cols"; done | median)")
+            [[ -s $out/n$n.$r.bind.cols ]] && cut -d' ' -f"$c" "$out/n$n.$r.bind.cols"; done | median 2)")
     done
-    cols+=("$(for ((r = 1; r <= runs; ++r)); do field "$out/n$n.$r.push.json" delivered_per_s; done | median)")
+    cols+=("$(for ((r = 1; r <= runs; ++r)); do field "$out/n$n.$r.push.json" delivered_per_s; done | median 2)")
     cols+=("$(for ((r = 1; r <= runs; ++r)); do
         d=$(field "$out/n$n.$r.push.json" delivered)
         awk -v c="$(cat "$out/n$n.$r.push.cpu" 2>/dev/null || echo 0)" -v d="${d:-0}" \
-            'BEGIN { if (d > 0) print c / d }'; done | median)")
+            'BEGIN { if (d > 0) print c / d }'; done | median 2)")
     cols+=("$(for ((r = 1; r <= runs; ++r)); do
         d=$(field "$out/n$n.$r.push.json" delivered)
         awk -v c="$(cat "$out/n$n.$r.push.redis" 2>/dev/null || echo 0)" -v d="${d:-0}" \
-            'BEGIN { if (d > 0) print c / d }'; done | median)")
+            'BEGIN { if (d > 0) print c / d }'; done | median 2)")
     printf '%-5s %5s %7s %9s %8s %8s %9s %8s %7s %9s %8s %10s\n' "$n" "$passed/$runs" "${cols[@]}"
 done

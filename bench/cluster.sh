@@ -62,14 +62,9 @@ bench=$build_dir/bench/pushbench
 out=${keep:-$(mktemp -d "${TMPDIR:-/tmp}/pushbench-cluster.XXXXXX")}
 mkdir -p "$out"
 pids=()
-cleanup() {
-    for p in "${pids[@]-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [[ -n $keep ]] || rm -rf "$out"
-}
+source "$here/cluster-lib.sh"
 trap cleanup EXIT
 
-ports() { "$bench" --free-ports; }
 # Server CPU (utime + stime, in clock ticks) of the given pids, summed.
 ticks() {
     local sum=0 p
@@ -78,11 +73,6 @@ ticks() {
         sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
     done
     echo "$sum"
-}
-wait_for() { # file pattern
-    for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
-    echo "cluster.sh: timeout waiting for \"$2\" in $1" >&2
-    return 1
 }
 start_gateway() { # log args...
     local log=$1; shift
@@ -140,14 +130,7 @@ for ((r = 1; r <= runs; ++r)); do
     done
 done
 
-field() { sed -n "s/.*\"$2\":\\([-0-9.]*\\).*/\\1/p" "$1"; }
 nested() { sed -n "s/.*\"$2\":{[^}]*\"$3\":\\([-0-9.]*\\).*/\\1/p" "$1"; }
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "-"; exit }
-        m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%.1f\n", m }'
-}
 printf '%-12s %5s %11s %9s %9s %12s\n' scenario ok deliver/s p50_us p99_us srv_us/msg
 for s in "${scenarios[@]}"; do
     for k in thr lat; do
