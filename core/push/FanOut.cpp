@@ -29,16 +29,33 @@ void FanOut::start(bool broadcast, QList<QByteArray> uids, QByteArrayView header
     job->header = header.toByteArray();
     job->payload = payload; // shared, never copied
     job->finished = std::move(finished);
+    m_pendingBytes += costOf(*job);
     const bool first = m_jobs.empty();
     m_jobs.push_back(std::move(job));
+    if (m_running)
+        return; // the run under way goes on to it
+    if (m_pendingBytes > m_slice.maxPendingBytes)
+        finishAll();
     // Behind another one it waits its turn; alone it starts at once, so a
     // fan-out is no later than it would have been unsliced.
-    if (first)
+    else if (first)
         run(false);
+}
+
+qint64 FanOut::costOf(const Job &job)
+{
+    // The job, its frame (shared with the caller, but kept alive by it),
+    // and each uid twice (list and set), with the allocator's overhead.
+    constexpr qint64 PerUid = 2 * (sizeof(QByteArray) + 32);
+    qint64 cost = sizeof(Job) + 64 + job.header.size() + job.payload.size();
+    for (const QByteArray &uid : job.uids)
+        cost += PerUid + uid.size();
+    return cost;
 }
 
 void FanOut::run(bool all)
 {
+    const bool nested = std::exchange(m_running, true);
     const Clock::time_point started = Clock::now();
     int written = 0;
     unsigned steps = 0;
@@ -88,6 +105,7 @@ void FanOut::run(bool all)
             break;
         finishFront(); // may start another fan-out
     }
+    m_running = nested;
     if (m_jobs.empty())
         m_timer.stop();
     else if (!m_timer.isActive())
@@ -117,6 +135,7 @@ void FanOut::finishFront()
 {
     const std::unique_ptr<Job> job = std::move(m_jobs.front());
     m_jobs.pop_front();
+    m_pendingBytes -= costOf(*job);
     m_metrics->messagesOut += quint64(job->delivered);
     m_metrics->bytesOut +=
         quint64(job->delivered) * quint64(job->header.size() + job->payload.size());

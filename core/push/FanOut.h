@@ -38,6 +38,12 @@ public:
         int connections = 256;
         // And at most this long (checked every few frames).
         std::chrono::microseconds budget {1000};
+        // What waiting fan-outs may hold (frames, uid lists, bookkeeping).
+        // Past it every pending fan-out is sent at once, as before slicing:
+        // the loop stalls for a moment instead of memory growing, and a
+        // backend or another node that broadcasts faster than frames go out
+        // is read more slowly.
+        qint64 maxPendingBytes = 64 * 1024 * 1024;
     };
     // delivered: frames queued; dropped: targets that could not take it.
     using Finished = std::function<void(int delivered, int dropped)>;
@@ -48,6 +54,7 @@ public:
     const Slice &slice() const { return m_slice; }
     void setSlice(const Slice &slice) { m_slice = slice; }
     bool isBusy() const { return !m_jobs.empty(); }
+    qint64 pendingBytes() const { return m_pendingBytes; }
 
     // Sends `header` + `payload` to every connection bound now to one of
     // `uids`, or to every connection bound now when `broadcast`. The first
@@ -93,10 +100,13 @@ private:
     void send(Job &job, WsConnection *c);
     void catchUp(WsConnection *c);
     void finishFront();
+    static qint64 costOf(const Job &job);
 
     SessionRegistry *m_registry;
     Metrics *m_metrics;
     Slice m_slice;
     std::deque<std::unique_ptr<Job>> m_jobs; // the front one runs
+    qint64 m_pendingBytes = 0; // costOf() every job in m_jobs
+    bool m_running = false; // in run(): a fan-out started by a reply waits
     QBasicTimer m_timer; // zero timer: the next slice, next loop turn
 };

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void clientsLeavingMidBroadcastAreNotCounted();
     void clientBoundAfterTheStartIsNotATarget();
     void consoleAndClusterBroadcastsAreSliced();
+    void pendingFanOutsAreBoundedInBytes();
     void shutdownMidBroadcastDeliversItFirst();
 };
 
@@ -361,6 +362,37 @@ void tst_FanOut::consoleAndClusterBroadcastsAreSliced()
     const auto &pushes = server->metrics().pushes;
     QCOMPARE(pushes[int(PushSource::Cluster)][int(PushStatus::Ok)], quint64(1));
     QCOMPARE(pushes[int(PushSource::Console)][int(PushStatus::Ok)], quint64(1));
+}
+
+// Broadcasts from another node are not answered, so nothing slows their
+// arrival: past the byte cap the waiting ones go out at once.
+void tst_FanOut::pendingFanOutsAreBoundedInBytes()
+{
+    auto server = startSlicedServer();
+    QVERIFY(server);
+    FanOut::Slice slice = server->router()->fanOutSlice();
+    slice.maxPendingBytes = 3000;
+    server->router()->setFanOutSlice(slice);
+    constexpr int Count = 100;
+    auto clients = crowd(server.get(), Count);
+    QCOMPARE(int(clients.size()), Count);
+    const QByteArray padding(1000, 'p');
+    QList<QString> expected;
+    for (int i = 0; i < 3; ++i) {
+        const QByteArray line =
+            R"({"uid":"*","n":)" + QByteArray::number(i) + R"(,"pad":")" + padding + R"("})";
+        expected << QString::fromUtf8(line);
+        const PushResult r =
+            server->router()->push(line, PushSource::Cluster, QStringLiteral("node:n2"));
+        // Two fit under the cap and wait their slices; the third does not:
+        // all three are sent before the call returns.
+        QCOMPARE(r.pending, i < 2);
+        QCOMPARE(server->router()->isFanningOut(), i < 2);
+    }
+    for (const auto &client : clients) {
+        QVERIFY(client->waitForMessages(3, 30000));
+        QCOMPARE(client->messages, expected);
+    }
 }
 
 void tst_FanOut::shutdownMidBroadcastDeliversItFirst()
