@@ -82,7 +82,7 @@ AdminHub::AdminHub(const Config &config, const Context &context, QObject *parent
     connect(&m_second, &QTimer::timeout, this, &AdminHub::secondTick);
     m_unsaturate.setSingleShot(true);
     m_unsaturate.setTimerType(Qt::PreciseTimer);
-    connect(&m_unsaturate, &QTimer::timeout, this, &AdminHub::endSaturation);
+    connect(&m_unsaturate, &QTimer::timeout, this, &AdminHub::unsaturateTick);
     const SessionRegistry *registry = context.registry;
     connect(registry, &SessionRegistry::uidOnline, this, &AdminHub::uidChanged);
     connect(registry, &SessionRegistry::uidOffline, this, &AdminHub::uidChanged);
@@ -296,8 +296,22 @@ void AdminHub::updateSaturation(qint64 now)
         return;
     }
     log->setWatchersSaturated(true);
-    // The streams' rate windows are the steady clock's seconds.
+    m_saturatedSecond = now / 1000;
+    // The streams' rate windows are the coarse clock's seconds.
     m_unsaturate.start(int(1000 - now % 1000) + 1);
+}
+
+void AdminHub::unsaturateTick()
+{
+    // The timer runs on the precise clock; the coarse one the rate windows
+    // read lags it by up to a tick (4-10 ms), and ending saturation before
+    // it turns over would let the stream skip events it has room for.
+    const qint64 now = MonotonicClock::nowMs();
+    if (now / 1000 <= m_saturatedSecond) {
+        m_unsaturate.start(int(1000 - now % 1000) + 1);
+        return;
+    }
+    endSaturation();
 }
 
 void AdminHub::endSaturation()

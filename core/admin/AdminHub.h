@@ -96,6 +96,7 @@ private:
     // Every stream is past its rate for this second: the hot paths stop
     // building events until the next second starts.
     void updateSaturation(qint64 now);
+    void unsaturateTick();
     void endSaturation();
     // Hands what the hot paths did not build to every live stream's
     // skipped counts.
@@ -122,6 +123,7 @@ private:
     QTimer m_batch;
     QTimer m_second;
     QTimer m_unsaturate;
+    qint64 m_saturatedSecond = 0;
     QElapsedTimer m_clock;
     bool m_closing = false;
 };
