@@ -11,6 +11,18 @@
 
 namespace {
 
+// The value with whatever precedes its last '@' (user and password of a
+// URL) replaced, so that a typo in the port does not print the password.
+QString withoutPassword(const QString &value)
+{
+    const qsizetype at = value.lastIndexOf(u'@');
+    if (at < 0)
+        return value;
+    const qsizetype scheme = value.indexOf(QLatin1String("://"));
+    const qsizetype from = scheme >= 0 && scheme < at ? scheme + 3 : 0;
+    return value.left(from) + QLatin1String("***") + value.mid(at);
+}
+
 // Applies one setting from the table; `origin` says where the value came
 // from, for the error message.
 bool apply(const QString &name, const QString &value, const QString &origin, Config *config,
@@ -26,7 +38,7 @@ bool apply(const QString &name, const QString &value, const QString &origin, Con
     if (option->value.parse(value, *config, &expected))
         return true;
     *error = QCoreApplication::translate("ConfigLoader", "%1: invalid value \"%2\" for %3: %4")
-                 .arg(origin, value, name, expected);
+                 .arg(origin, option->secret ? withoutPassword(value) : value, name, expected);
     return false;
 }
 

@@ -355,7 +355,8 @@ QList<Option> buildTable()
             "Cluster mode: share presence and pushes with other gateways through this Redis, "
             "redis://[[user]:password@]host[:port][/db]"))
              .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "a single node"))
-             .example("redis://:password@10.0.0.2:6379/0");
+             .example("redis://:password@10.0.0.2:6379/0")
+             .mayHoldPassword();
     t << Option("node-id", QT_TRANSLATE_NOOP("ConfigLoader", "id"), S::Cluster,
         V::nodeId(&Config::nodeId),
         QT_TRANSLATE_NOOP(

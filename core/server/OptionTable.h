@@ -56,6 +56,13 @@ struct Option
         iniKey = false;
         return *this;
     }
+    // Its value may hold a password (user:password@ in a URL), which an
+    // error message must not echo to a terminal or journal.
+    Option &mayHoldPassword()
+    {
+        secret = true;
+        return *this;
+    }
     // A reload (SIGHUP, systemctl reload) applies it to the running server;
     // the others need a restart.
     Option &live()
@@ -74,6 +81,7 @@ struct Option
     const char *exampleValue = nullptr; // shown in the INI file instead of the default
     bool iniKey = true; // false: the command line only (--config)
     bool reloadable = false; // see live()
+    bool secret = false; // see mayHoldPassword()
 };
 
 class OptionTable final

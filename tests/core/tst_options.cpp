@@ -10,6 +10,8 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+using namespace Qt::StringLiterals;
+
 class tst_Options : public QObject
 {
     Q_OBJECT
@@ -23,6 +25,8 @@ private Q_SLOTS:
     void iniWritesGivenOptionsSet();
     void iniRefusesWhatLoadRefuses();
     void markdownHasEveryOption();
+    void errorsDoNotEchoPasswords_data();
+    void errorsDoNotEchoPasswords();
 
 private:
     QString writeFile(const QString &text);
@@ -247,6 +251,39 @@ void tst_Options::markdownHasEveryOption()
         QVERIFY2(md.contains(QStringLiteral("| `--%1").arg(QLatin1String(o.name))), o.name);
     for (const OptionDocs::Action &a : OptionDocs::actions())
         QVERIFY2(md.contains(QStringLiteral("`--%1`").arg(QLatin1String(a.names))), a.names);
+}
+
+void tst_Options::errorsDoNotEchoPasswords_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("bad port") << u"redis://:s3cret@10.0.0.2:99999"_s
+                              << u"redis://***@10.0.0.2:99999"_s;
+    QTest::newRow("user and password")
+        << u"redis://push:s3cret@host:port"_s << u"redis://***@host:port"_s;
+    QTest::newRow("wrong scheme") << u"http://:s3cret@host"_s << u"http://***@host"_s;
+    QTest::newRow("no scheme") << u":s3cret@host:0"_s << u"***@host:0"_s;
+    QTest::newRow("@ in the password") << u"redis://:s3@cret@host:0"_s << u"redis://***@host:0"_s;
+}
+
+// A typo in the port of --redis must not print the password to the
+// terminal or the journal; the rest of the value still helps find it.
+void tst_Options::errorsDoNotEchoPasswords()
+{
+    QFETCH(QString, value);
+    QFETCH(QString, shown);
+    auto r = ConfigLoader::load({u"pushconsole"_s, u"--redis"_s, value});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QVERIFY2(!r.error.contains(u"s3"_s), qPrintable(r.error));
+    QVERIFY2(r.error.contains(u'"' + shown + u'"'), qPrintable(r.error));
+    const QString ini = writeFile(u"[pushconsole]\nredis = \""_s + value + u"\"\n"_s);
+    r = ConfigLoader::load({u"pushconsole"_s, u"--config"_s, ini});
+    QCOMPARE(r.action, ConfigLoader::Action::Fail);
+    QVERIFY2(!r.error.contains(u"s3"_s), qPrintable(r.error));
+    QVERIFY2(r.error.contains(u"invalid value"_s), qPrintable(r.error));
+    // Other options show what was typed, as before.
+    r = ConfigLoader::load({u"pushconsole"_s, u"--node-id"_s, u"a b@c"_s});
+    QVERIFY2(r.error.contains(u"\"a b@c\""_s), qPrintable(r.error));
 }
 
 PUSHCONSOLE_TEST_MAIN(tst_Options)
