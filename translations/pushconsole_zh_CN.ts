@@ -1513,6 +1513,10 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <source>skipped</source>
         <translation>已略过</translation>
     </message>
+    <message>
+        <source>HTTPS on for the HTTP API</source>
+        <translation>HTTP API 已启用 HTTPS</translation>
+    </message>
 </context>
 <context>
     <name>HttpApi</name>

@@ -195,6 +195,8 @@ QString EventText::reason(Event::Reason reason, const QStringList &args)
             s += QStringLiteral("; ") + tr("node %1, Redis %2").arg(args.value(9), args.value(10));
         if (!args.value(11).isEmpty())
             s += QStringLiteral("; ") + tr("offline store %1").arg(args.value(11));
+        if (!args.value(12).isEmpty())
+            s += QStringLiteral("; ") + tr("HTTPS on for the HTTP API");
         return s;
     }
     case R::ListenersClosed:

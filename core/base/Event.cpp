@@ -158,7 +158,7 @@ void Event::limit()
     // MaxString each where they are joined.
     if (type != Type::Listening)
         detail = clip(detail, type == Type::Connected ? 2 * MaxString + 32 : MaxString);
-    // Arguments: the listening event's are the operator's (a dozen at most,
+    // Arguments: the listening event's are the operator's (13 at most,
     // each a setting); everyone else's are cut.
     if (args.size() > MaxArgs)
         args.resize(MaxArgs);
@@ -211,7 +211,7 @@ QStringList argNames(const ReasonSpec *s)
 QString renderListening(const QStringList &args)
 {
     static const char *const keys[] = {"ws", "text", "http", "max-fds", "loop", "tls", "auth",
-        "trusted-proxies", "proxy-protocol", "node", "redis", "offline"};
+        "trusted-proxies", "proxy-protocol", "node", "redis", "offline", "http-tls"};
     QString out;
     for (int i = 0; i < int(std::size(keys)) && i < args.size(); ++i) {
         if (i >= 5 && args.at(i).isEmpty())

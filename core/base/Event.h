@@ -69,7 +69,7 @@ struct Event
     // many, an ellipsis included...
     static constexpr int MaxString = 256;
     // ...with at most this many arguments (the most any reason has)...
-    static constexpr int MaxArgs = 12;
+    static constexpr int MaxArgs = 13;
     // ...of at most this many UTF-16 units together.
     static constexpr int MaxArgsTotal = 512;
 

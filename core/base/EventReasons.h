@@ -10,7 +10,8 @@
 #define PUSH_EVENT_REASONS(X)                                                                      \
     /* listening / stopped */                                                                      \
     X(Listening, "listening",                                                                      \
-        "ws,text,http,max_fds,loop,tls,auth,trusted_proxies,proxy_protocol,node,redis,offline",    \
+        "ws,text,http,max_fds,loop,tls,auth,trusted_proxies,proxy_protocol,node,redis,offline,"    \
+        "http_tls",                                                                                \
         "")                                                                                        \
     X(ListenersClosed, "listeners_closed", "", "listeners closed")                                 \
     X(ShutdownDone, "shutdown_done", "#clients,#aborted,#undelivered_bytes",                       \

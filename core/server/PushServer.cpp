@@ -282,7 +282,8 @@ bool PushServer::start(QString *error)
              << (!proxies.isEmpty() && m_config.proxyProtocol ? QStringLiteral("on") : QString());
         args << (m_cluster ? QString::fromUtf8(m_cluster->nodeId()) : QString())
              << (m_cluster ? m_cluster->options().url.displayString() : QString())
-             << (m_offline ? m_offline->description() : QString());
+             << (m_offline ? m_offline->description() : QString())
+             << (m_tls && m_config.httpTls ? QStringLiteral("on") : QString());
         m_log.append(Events::listening(args));
         Q_EMIT listeningChanged(true);
         return true;

@@ -102,10 +102,10 @@ QList<Pin> pins()
         make(Event::Type::Listening, Event::Level::Info,
             "ws=0.0.0.0:8080 text=127.0.0.1:9000 http=off max-fds=1024 loop=epoll tls=on "
             "auth=HS256 trusted-proxies=10.0.0.0/8 proxy-protocol=on node=a redis=redis://r:6379 "
-            "offline=sqlite:/var/lib/x.db"),
+            "offline=sqlite:/var/lib/x.db http-tls=on"),
         "info listening ws=0.0.0.0:8080 text=127.0.0.1:9000 http=off max-fds=1024 loop=epoll "
         "tls=on auth=HS256 trusted-proxies=10.0.0.0/8 proxy-protocol=on node=a "
-        "redis=redis://r:6379 offline=sqlite:/var/lib/x.db");
+        "redis=redis://r:6379 offline=sqlite:/var/lib/x.db http-tls=on");
     row("listening-plain",
         make(Event::Type::Listening, Event::Level::Info,
             "ws=0.0.0.0:8080 text=127.0.0.1:9000 http=off max-fds=1024 loop=default"),
@@ -354,11 +354,11 @@ void tst_Events::factoriesRenderAsBefore_data()
             QStringLiteral("off"), QStringLiteral("1024"), QStringLiteral("epoll"),
             QStringLiteral("on"), QStringLiteral("HS256"), QStringLiteral("10.0.0.0/8"),
             QStringLiteral("on"), QStringLiteral("a"), QStringLiteral("redis://r:6379"),
-            QStringLiteral("sqlite:/var/lib/x.db")}));
+            QStringLiteral("sqlite:/var/lib/x.db"), QStringLiteral("on")}));
     row("listening-plain",
         Events::listening({QStringLiteral("0.0.0.0:8080"), QStringLiteral("127.0.0.1:9000"),
             QStringLiteral("off"), QStringLiteral("1024"), QStringLiteral("default"), QString(),
-            QString(), QString(), QString(), QString(), QString(), QString()}));
+            QString(), QString(), QString(), QString(), QString(), QString(), QString()}));
     row("stopped", Events::listenersClosed());
     row("shutdown", Events::shutdownDone(3, 1, 77));
     row("connect", Events::connected(42, peer, "/ws?x=1"));

@@ -19,6 +19,8 @@
 #include <QWebSocket>
 #include <QWebSocketHandshakeOptions>
 
+using namespace Qt::StringLiterals;
+
 using namespace TestSupport;
 
 // The HTTP API over TLS (--http-tls): https requests, the admin stream on
@@ -156,11 +158,29 @@ int tst_HttpTls::get(quint16 port, const QString &path, const QSslConfiguration 
     return status;
 }
 
+namespace {
+
+// The start line of the log, as the journal shows it.
+QString listeningLine(PushServer *server)
+{
+    for (const Event &e : server->eventLog()->snapshot()) {
+        if (e.type == Event::Type::Listening)
+            return e.englishDetail();
+    }
+    return {};
+}
+
+} // namespace
+
 void tst_HttpTls::httpsGetOnline()
 {
     auto server = startServer(tlsConfig());
     QVERIFY(server);
     QVERIFY(server->httpApi()->httpServer()->isSecure());
+    QVERIFY2(listeningLine(server.get()).contains(u" tls=on"_s),
+        qPrintable(listeningLine(server.get())));
+    QVERIFY2(listeningLine(server.get()).endsWith(u" http-tls=on"_s),
+        qPrintable(listeningLine(server.get())));
     QWebSocket client;
     client.setSslConfiguration(trusting(m_cert));
     client.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/").arg(server->wsPort())));
@@ -256,6 +276,10 @@ void tst_HttpTls::plainHttpWithoutTheOption()
     auto server = startServer(config);
     QVERIFY(server);
     QVERIFY(!server->httpApi()->httpServer()->isSecure());
+    QVERIFY2(listeningLine(server.get()).contains(u" tls=on"_s),
+        qPrintable(listeningLine(server.get())));
+    QVERIFY2(!listeningLine(server.get()).contains(u"http-tls"_s),
+        qPrintable(listeningLine(server.get())));
     QTcpSocket plain;
     plain.connectToHost(QHostAddress::LocalHost, server->httpPort());
     QVERIFY(plain.waitForConnected(5000));
