@@ -15,7 +15,44 @@ PresenceReplica::~PresenceReplica() = default;
 void PresenceReplica::beginFullLoad()
 {
     m_loadingAll = true;
-    m_early.clear();
+    clearBuffer(nullptr);
+}
+
+qint64 PresenceReplica::bufferedBytes() const
+{
+    qint64 total = m_earlyBytes;
+    for (const Node *node : m_nodes)
+        total += node->bufferedBytes;
+    return total;
+}
+
+void PresenceReplica::buffer(Node *node, const QByteArray &event)
+{
+    QList<QByteArray> &list = node ? node->buffered : m_early;
+    qint64 &bytes = node ? node->bufferedBytes : m_earlyBytes;
+    const qint64 cost = event.size() + EntryOverhead;
+    if (bufferedBytes() + cost > m_maxBufferedBytes) {
+        m_dropped += quint64(list.size()) + 1;
+        qCWarning(lcCluster).nospace()
+            << "presence announcements waiting for a snapshot are over " << m_maxBufferedBytes
+            << " bytes; dropped " << list.size() + 1 << " of "
+            << (node ? node->id : QByteArrayLiteral("every node")) << " (recovered by a reload)";
+        clearBuffer(node);
+        return;
+    }
+    list.append(event);
+    bytes += cost;
+}
+
+void PresenceReplica::clearBuffer(Node *node)
+{
+    if (node) {
+        node->buffered = QList<QByteArray>();
+        node->bufferedBytes = 0;
+    } else {
+        m_early = QList<QByteArray>();
+        m_earlyBytes = 0;
+    }
 }
 
 PresenceReplica::Changes PresenceReplica::applyFullSnapshot(const QList<NodeSnapshot> &nodes)
@@ -45,6 +82,7 @@ PresenceReplica::Changes PresenceReplica::applyFullSnapshot(const QList<NodeSnap
     // Announced while the snapshot was read: the older ones are in it
     // already and skipped by their versions.
     const QList<QByteArray> early = std::exchange(m_early, {});
+    m_earlyBytes = 0;
     for (const QByteArray &e : early)
         event(e, changes);
     return changes;
@@ -89,6 +127,7 @@ PresenceReplica::Changes PresenceReplica::applyNodeSnapshot(
     // What came in while loading, in order; the older part is in the
     // snapshot already.
     const QList<QByteArray> buffered = std::exchange(node->buffered, {});
+    node->bufferedBytes = 0;
     for (const QByteArray &e : buffered)
         event(e, changes);
     changes.append({PresenceChange::Kind::NodesChanged, {}, {}});
@@ -105,7 +144,7 @@ PresenceReplica::Changes PresenceReplica::applyEvent(const QByteArray &e)
 void PresenceReplica::event(const QByteArray &event, Changes &changes)
 {
     if (m_loadingAll) {
-        m_early.append(event);
+        buffer(nullptr, event);
         return;
     }
     if (!m_loaded)
@@ -132,7 +171,7 @@ void PresenceReplica::event(const QByteArray &event, Changes &changes)
             return;
         if (!node->loading)
             load(node, changes);
-        node->buffered.append(event);
+        buffer(node, event);
         return;
     }
     if ((op != "+" && op != "-") || parts.size() < 4)
@@ -143,12 +182,12 @@ void PresenceReplica::event(const QByteArray &event, Changes &changes)
         load(node, changes);
     }
     if (node->loading) {
-        node->buffered.append(event);
+        buffer(node, event);
         return;
     }
     if (!applyChange(node, op[0], version, parts[3], changes)) {
         load(node, changes);
-        node->buffered.append(event);
+        buffer(node, event);
     }
 }
 
@@ -208,7 +247,7 @@ void PresenceReplica::clear()
 {
     m_loadingAll = false;
     m_loaded = false;
-    m_early.clear();
+    clearBuffer(nullptr);
     m_nodes.clear();
     for (auto &node : m_byBit)
         node.reset();
@@ -219,7 +258,7 @@ void PresenceReplica::load(Node *node, Changes &changes)
 {
     node->loading = true;
     node->load = ++m_loads;
-    node->buffered.clear();
+    clearBuffer(node);
     changes.append({PresenceChange::Kind::Load, node->id, {}, node->load});
 }
 

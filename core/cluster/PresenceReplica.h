@@ -57,6 +57,12 @@ struct PresenceChange
 // announcement shows as the version the tick read in Redis a tick earlier
 // still not reached. Nodes are bits of a 64-bit mask, reused once a node
 // leaves.
+//
+// What waits is bounded in bytes (maxBufferedBytes()): past it, a buffer
+// is dropped as if those announcements had been lost. That heals like any
+// loss: the first announcement after the snapshot shows a gap and reloads
+// the node, or the tick finds it short of its version; a lost "up" or
+// "down" is caught by the tick's list of live nodes.
 class PresenceReplica final
 {
 public:
@@ -81,6 +87,16 @@ public:
     ~PresenceReplica();
     PresenceReplica(const PresenceReplica &) = delete;
     PresenceReplica &operator=(const PresenceReplica &) = delete;
+
+    // Announcements waiting for snapshots, in all, in bytes with the
+    // overhead of each entry.
+    static constexpr qint64 DefaultMaxBufferedBytes = 16 * 1024 * 1024;
+    static constexpr qint64 EntryOverhead = 64; // list slot, array header, malloc
+    void setMaxBufferedBytes(qint64 bytes) { m_maxBufferedBytes = bytes; }
+    qint64 maxBufferedBytes() const { return m_maxBufferedBytes; }
+    qint64 bufferedBytes() const;
+    // Announcements dropped so far because the buffers were full.
+    quint64 droppedAnnouncements() const { return m_dropped; }
 
     // The whole replica is being loaded: announcements wait until
     // applyFullSnapshot(), which replays them on top of it.
@@ -135,10 +151,15 @@ private:
         bool loading = false;
         quint64 load = 0; // the latest Load's number
         QList<QByteArray> buffered; // announcements that came in while loading
+        qint64 bufferedBytes = 0;
         QSet<QByteArray> uids;
     };
 
     void event(const QByteArray &event, Changes &changes);
+    // Keeps an announcement for after a snapshot (node null: the full one),
+    // or drops that buffer when all of them are full.
+    void buffer(Node *node, const QByteArray &event);
+    void clearBuffer(Node *node);
     // False on a gap: the node must be reloaded.
     bool applyChange(Node *node, char op, qint64 version, const QByteArray &uid, Changes &changes);
     void load(Node *node, Changes &changes);
@@ -152,6 +173,9 @@ private:
     bool m_loaded = false;
     quint64 m_loads = 0; // Loads numbered so far
     QList<QByteArray> m_early; // announcements while the full snapshot loads
+    qint64 m_earlyBytes = 0;
+    qint64 m_maxBufferedBytes = DefaultMaxBufferedBytes;
+    quint64 m_dropped = 0;
     QHash<QByteArray, Node *> m_nodes;
     std::array<std::unique_ptr<Node>, MaxNodes> m_byBit; // owns the nodes
     QHash<QByteArray, NodeMask> m_remote; // uid -> nodes holding it

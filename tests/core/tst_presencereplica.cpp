@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <memory>
 
+using namespace Qt::StringLiterals;
+
 namespace {
 
 using NodeMask = PresenceReplica::NodeMask;
@@ -120,6 +122,7 @@ private Q_SLOTS:
     void sixtyFourNodesAndNoMore();
     void remotePresenceAndNodesOf();
     void clearForgetsEverything();
+    void waitingAnnouncementsAreBoundedInBytes();
 };
 
 void tst_PresenceReplica::fullSnapshot()
@@ -505,6 +508,67 @@ void tst_PresenceReplica::clearForgetsEverything()
     r->beginFullLoad();
     QCOMPARE(render(r->applyFullSnapshot({snap("a", 6, {"u1"})})), strings({"reset", "nodes"}));
     QCOMPARE(r->nodesHolding("u7"), NodeMask(0));
+    QCOMPARE(nodeList(*r), strings({"a:1"}));
+}
+
+// A node that announces faster than its snapshot comes (a mass reconnect
+// while Redis is slow) cannot grow the buffers past their cap; what is
+// dropped heals like a lost announcement.
+void tst_PresenceReplica::waitingAnnouncementsAreBoundedInBytes()
+{
+    auto r = replica();
+    const auto plus = [](int v) {
+        return "+ a " + QByteArray::number(v) + " u" + QByteArray::number(v);
+    };
+    // Room for ten (every announcement below has the same size).
+    const qint64 entry = plus(1000).size() + PresenceReplica::EntryOverhead;
+    r->setMaxBufferedBytes(10 * entry);
+    r->beginFullLoad();
+    for (int v = 1000; v < 2000; ++v) {
+        r->applyEvent(plus(v));
+        QVERIFY2(
+            r->bufferedBytes() <= r->maxBufferedBytes(), QByteArray::number(r->bufferedBytes()));
+    }
+    // Ten wait, then the eleventh drops them all: 90 rounds of eleven.
+    QCOMPARE(r->droppedAnnouncements(), 990u);
+    QCOMPARE(r->bufferedBytes(), 10 * entry);
+    // The snapshot was read at 1500; 1990 follows a gap: a reloads, and
+    // what waited goes on waiting for that.
+    QCOMPARE(render(r->applyFullSnapshot({snap("a", 1500, {"u1"})})),
+        strings({"reset", "nodes", "load a"}));
+    QVERIFY(r->isLoading("a"));
+    QCOMPARE(r->nodesHolding("u1999"), NodeMask(0));
+    // While a loads, another flood: its own buffer is capped the same way.
+    for (int v = 2000; v < 3000; ++v)
+        r->applyEvent(plus(v));
+    // (The ten that waited and 2000, then 90 rounds of eleven.)
+    QCOMPARE(r->droppedAnnouncements(), 990u + 11u + 990u);
+    QCOMPARE(r->bufferedBytes(), 9 * entry);
+    // Read at 2500: 2991 is after a gap, load again.
+    QCOMPARE(render(r->applyNodeSnapshot("a", {snap("a", 2500, {"u1", "u2500"})})),
+        strings({"+u2500@a", "load a", "nodes"}));
+    QVERIFY(r->isLoading("a"));
+    // Read at 2999: what waited is in it; announcements apply again.
+    r->applyNodeSnapshot("a", {snap("a", 2999, {"u1", "u2999"})});
+    QVERIFY(!r->isLoading("a"));
+    QCOMPARE(r->bufferedBytes(), 0);
+    QCOMPARE(nodeList(*r), strings({"a:2"}));
+    QCOMPARE(render(r->applyEvent(plus(3000))), strings({"+u3000@a"}));
+    QCOMPARE(r->nodesHolding("u2500"), NodeMask(0));
+    QVERIFY(r->nodesHolding("u2999"));
+
+    // Every drop emptied the buffer: with none left to show the gap, the
+    // tick finds a short of its version and reloads it.
+    QCOMPARE(render(r->applyEvent(plus(3002))), strings({"load a"}));
+    for (int v = 3003; v < 3013; ++v)
+        r->applyEvent(plus(v)); // the tenth of these drops what waited
+    QCOMPARE(r->bufferedBytes(), 0);
+    QCOMPARE(
+        render(r->applyNodeSnapshot("a", {snap("a", 3001, {"u1", "u2999", "u3000", "u3001"})})),
+        strings({"+u3001@a", "nodes"}));
+    QCOMPARE(render(r->applyLiveNodes({{"a", 3012}})), None);
+    QCOMPARE(render(r->applyLiveNodes({{"a", 3012}})), strings({"load a"}));
+    QCOMPARE(render(r->applyNodeSnapshot("a", {snap("a", 3012, {"u3012"})})).last(), u"nodes"_s);
     QCOMPARE(nodeList(*r), strings({"a:1"}));
 }
 
