@@ -468,10 +468,25 @@ void MainWindow::about()
     QMessageBox::about(this, tr("About Push Console"), text);
 }
 
+QString MainWindow::layoutGroup() const
+{
+    // One layout per gateway: a console attached to a server and the local
+    // one side by side must not overwrite each other's window on close.
+    const QString where = m_source->location();
+    if (where.isEmpty())
+        return QStringLiteral("window");
+    QString key;
+    for (const QChar ch : where)
+        key += ch.isLetterOrNumber() || ch == u'.' || ch == u'-' ? ch : QChar(u'_');
+    return QStringLiteral("window-") + key.left(100);
+}
+
 void MainWindow::restoreLayout()
 {
     QSettings s;
-    s.beginGroup(QStringLiteral("window"));
+    // A gateway attached for the first time starts from the local layout.
+    const QString own = layoutGroup();
+    s.beginGroup(s.childGroups().contains(own) ? own : QStringLiteral("window"));
     restoreGeometry(s.value(QStringLiteral("geometry")).toByteArray());
     restoreState(s.value(QStringLiteral("state")).toByteArray());
     m_mainSplitter->restoreState(s.value(QStringLiteral("mainSplitter")).toByteArray());
@@ -488,7 +503,7 @@ void MainWindow::restoreLayout()
 void MainWindow::saveLayout() const
 {
     QSettings s;
-    s.beginGroup(QStringLiteral("window"));
+    s.beginGroup(layoutGroup());
     s.setValue(QStringLiteral("geometry"), saveGeometry());
     s.setValue(QStringLiteral("state"), saveState());
     s.setValue(QStringLiteral("mainSplitter"), m_mainSplitter->saveState());

@@ -66,6 +66,8 @@ private:
     void updateTitle();
     void updateLink();
     void updateActions();
+    // The settings group of this window's layout.
+    QString layoutGroup() const;
     void restoreLayout();
     void saveLayout() const;
     void about();

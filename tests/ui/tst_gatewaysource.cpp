@@ -172,6 +172,36 @@ private Q_SLOTS:
         m_source.reset();
     }
 
+    // Each gateway keeps its own window layout; one attached for the first
+    // time starts from the local console's.
+    void layoutIsKeptPerGateway()
+    {
+        const auto open = [this](const QString &where, QSize resizeTo) {
+            m_source->where = where;
+            openWindow();
+            const QSize restored = m_window->size();
+            if (resizeTo.isValid())
+                m_window->resize(resizeTo);
+            m_window->close();
+            m_testers.clear();
+            m_window.reset();
+            return restored;
+        };
+        const QString a = u"https://a.example:2121"_s;
+        open(a, QSize(1300, 700));
+        open(QString(), QSize(1400, 800));
+        QCOMPARE(open(a, {}), QSize(1300, 700));
+        QCOMPARE(open(QString(), {}), QSize(1400, 800));
+        QCOMPARE(open(u"https://b.example:2121"_s, QSize(1250, 750)), QSize(1400, 800));
+        QCOMPARE(open(u"https://b.example:2121"_s, {}), QSize(1250, 750));
+        QCOMPARE(open(a, {}), QSize(1300, 700));
+        QStringList groups = QSettings().childGroups().filter(u"window"_s);
+        groups.sort();
+        QCOMPARE(groups,
+            QStringList({u"window"_s, u"window-https___a.example_2121"_s,
+                u"window-https___b.example_2121"_s}));
+    }
+
     // Rows come, change and go uid by uid in batches; a re-sync with many
     // changes is one model reset, one with few stays incremental.
     void onlineModelFollowsPresence()
