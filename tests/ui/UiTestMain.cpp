@@ -1,5 +1,7 @@
 #include "UiTestMain.h"
 
+#include <QAbstractItemView>
+#include <QAbstractProxyModel>
 #include <QDir>
 
 void prepareUiTest()
@@ -12,4 +14,17 @@ void prepareUiTest()
         QStringLiteral("pushconsole-uitest-%1").arg(QCoreApplication::applicationPid()));
     QDir().mkpath(dir);
     qputenv("XDG_CONFIG_HOME", QFile::encodeName(dir));
+}
+
+std::vector<std::unique_ptr<QAbstractItemModelTester>> testWindowModels(QWidget *window)
+{
+    using Mode = QAbstractItemModelTester::FailureReportingMode;
+    std::vector<std::unique_ptr<QAbstractItemModelTester>> testers;
+    for (auto *view : window->findChildren<QAbstractItemView *>()) {
+        testers.push_back(std::make_unique<QAbstractItemModelTester>(view->model(), Mode::QtTest));
+        if (auto *proxy = qobject_cast<QAbstractProxyModel *>(view->model()))
+            testers.push_back(
+                std::make_unique<QAbstractItemModelTester>(proxy->sourceModel(), Mode::QtTest));
+    }
+    return testers;
 }

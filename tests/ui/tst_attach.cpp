@@ -434,14 +434,7 @@ private Q_SLOTS:
         MainWindow window(source);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
-        std::vector<std::unique_ptr<QAbstractItemModelTester>> testers;
-        for (auto *view : window.findChildren<QAbstractItemView *>()) {
-            testers.push_back(std::make_unique<QAbstractItemModelTester>(
-                view->model(), QAbstractItemModelTester::FailureReportingMode::QtTest));
-            if (auto *proxy = qobject_cast<QAbstractProxyModel *>(view->model()))
-                testers.push_back(std::make_unique<QAbstractItemModelTester>(
-                    proxy->sourceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest));
-        }
+        auto testers = testWindowModels(&window);
         auto *view = window.findChild<QTableView *>(u"onlineView"_s);
         QVERIFY(view);
         window.onlinePanel()->model()->applyPending();

@@ -93,14 +93,7 @@ private:
         m_window = std::make_unique<MainWindow>(m_source.get(), m_source.get());
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        for (auto *view : m_window->findChildren<QAbstractItemView *>()) {
-            m_testers.push_back(std::make_unique<QAbstractItemModelTester>(
-                view->model(), QAbstractItemModelTester::FailureReportingMode::QtTest));
-            if (auto *proxy = qobject_cast<QAbstractProxyModel *>(view->model())) {
-                m_testers.push_back(std::make_unique<QAbstractItemModelTester>(
-                    proxy->sourceModel(), QAbstractItemModelTester::FailureReportingMode::QtTest));
-            }
-        }
+        m_testers = testWindowModels(m_window.get());
     }
 
     void closeWindow()
