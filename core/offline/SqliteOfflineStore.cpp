@@ -2,6 +2,7 @@
 
 #include "Logging.h"
 #include "Metrics.h"
+#include "SqliteCheckpointer.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -27,6 +28,8 @@ SqliteOfflineStore::SqliteOfflineStore(const Limits &limits, Metrics *metrics, Q
 
 SqliteOfflineStore::~SqliteOfflineStore()
 {
+    // First: the store's own close is then the last, and checkpoints.
+    m_checkpointer.reset();
     for (auto *q : {&m_insert, &m_select, &m_oldestOf, &m_deleteOf, &m_oldest, &m_deleteUpTo,
              &m_sumOf, &m_expiredOf, &m_deleteExpiredOf})
         q->reset();
@@ -75,6 +78,8 @@ bool SqliteOfflineStore::open(const QString &path, QString *error)
     const char *setup[] = {
         "PRAGMA journal_mode=WAL",
         "PRAGMA synchronous=NORMAL",
+        // Checkpoints are the checkpoint thread's (see SqliteCheckpointer).
+        "PRAGMA wal_autocheckpoint=0",
         "CREATE TABLE IF NOT EXISTS messages ("
         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " uid BLOB NOT NULL,"
@@ -86,6 +91,8 @@ bool SqliteOfflineStore::open(const QString &path, QString *error)
         if (!q.exec(QString::fromLatin1(sql)))
             return fail(q.lastError().text());
     }
+    if (!q.exec(QStringLiteral("PRAGMA journal_size_limit=%1").arg(LogSizeLimit)))
+        return fail(q.lastError().text());
     const struct
     {
         std::unique_ptr<QSqlQuery> *query;
@@ -126,6 +133,14 @@ bool SqliteOfflineStore::open(const QString &path, QString *error)
         m_total.bytes += u.bytes;
     }
     q.finish();
+    if (m_checkpointMs > 0) {
+        m_checkpointer = std::make_unique<SqliteCheckpointer>(m_checkpointMs);
+        QString why;
+        if (!m_checkpointer->start(m_path, &why)) {
+            m_checkpointer.reset();
+            return fail(tr("checkpoint thread: %1").arg(why));
+        }
+    }
     m_open = true;
     purgeExpired();
     m_purge.start();

@@ -9,20 +9,30 @@
 #include <memory>
 
 class QSqlQuery;
+class SqliteCheckpointer;
 
 // The single node's offline store: one SQLite file (Qt Sql), so stored
 // messages survive a restart. Write-ahead logging without a sync per
 // commit: a crash of the process loses nothing, a power cut may lose the
-// last moments. Counts and bytes are kept in memory so the caps cost no
-// scan. Every statement is checked: a push is answered stored only once
-// its transaction (insert, then the caps' trimming) committed, and a
-// failed one changes nothing, not even the counts.
+// last moments. The log is copied into the file by a thread of its own
+// (SqliteCheckpointer), so the waits for the disk are not the event loop's. Counts and bytes are
+// kept in memory so the caps cost no scan. Every statement is checked: a push is answered stored
+// only once its transaction (insert, then the caps' trimming) committed, and a failed one changes
+// nothing, not even the counts.
 class SqliteOfflineStore final : public OfflineStore
 {
     Q_OBJECT
 public:
     SqliteOfflineStore(const Limits &limits, Metrics *metrics, QObject *parent = nullptr);
     ~SqliteOfflineStore() override;
+
+    // How often the checkpoint thread looks at the log; before open().
+    // 0: no checkpoint at all, the log only grows (tests).
+    static constexpr int DefaultCheckpointMs = 200;
+    void setCheckpointInterval(int ms) { m_checkpointMs = ms; }
+    const SqliteCheckpointer *checkpointer() const { return m_checkpointer.get(); }
+    // Above this the log file is cut back once it has been copied.
+    static constexpr qint64 LogSizeLimit = 16 * 1024 * 1024;
 
     // Creates the file (and its folder) when missing.
     bool open(const QString &path, QString *error);
@@ -81,6 +91,8 @@ private:
     bool run(QSqlQuery &query, const char *what);
     QSqlDatabase database() const;
 
+    std::unique_ptr<SqliteCheckpointer> m_checkpointer;
+    int m_checkpointMs = DefaultCheckpointMs;
     QString m_connection;
     QString m_path;
     bool m_open = false;
