@@ -25,6 +25,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QTableView>
@@ -131,7 +132,8 @@ MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget
 
     updateLink();
     updateActions();
-    // A first start fits a 1440×900 screen; later starts restore the operator's layout.
+    // A first start takes 1440×900 where there is room; later starts restore
+    // the operator's layout. Both are brought within the screen.
     resize(1440, 900);
     m_mainSplitter->setSizes({1000, 440});
     m_leftSplitter->setSizes({400, 420});
@@ -139,6 +141,30 @@ MainWindow::MainWindow(GatewaySource *source, GatewaySettings *settings, QWidget
     m_online->splitter()->setSizes({280, 120});
     m_log->splitter()->setSizes({320, 100});
     restoreLayout();
+    fitToScreen();
+}
+
+QRect MainWindow::placedOnScreen(const QRect &window, const QRect &room, const QSize &minimum)
+{
+    QRect placed(window.topLeft(), window.size().boundedTo(room.size()).expandedTo(minimum));
+    placed.moveLeft(qMax(room.left(), qMin(placed.left(), room.right() + 1 - placed.width())));
+    placed.moveTop(qMax(room.top(), qMin(placed.top(), room.bottom() + 1 - placed.height())));
+    return placed;
+}
+
+void MainWindow::fitToScreen()
+{
+    const QScreen *where = screen();
+    if (!where)
+        return;
+    // The frame (title bar, borders) is the window manager's and not known
+    // before the window shows: leave it room.
+    const QRect room = where->availableGeometry().adjusted(0, 0, -16, -48);
+    const QRect placed = placedOnScreen(geometry(), room, minimumSizeHint());
+    if (placed.size() != size())
+        resize(placed.size());
+    if (placed.topLeft() != geometry().topLeft())
+        move(placed.topLeft());
 }
 
 void MainWindow::updateLink()

@@ -53,6 +53,11 @@ public:
     QAction *settingsAction() const { return m_settings; }
     QAction *attachAction() const { return m_attach; }
 
+    // Where a window wanting `window` goes on a screen whose free area is
+    // `room`: no larger than it (but not under `minimum`), and moved so that
+    // as much of it as fits is on it, its top-left corner always.
+    static QRect placedOnScreen(const QRect &window, const QRect &room, const QSize &minimum);
+
 Q_SIGNALS:
     // The operator closed the window: time to close the clients and quit.
     void closed();
@@ -68,6 +73,9 @@ private:
     void updateActions();
     // The settings group of this window's layout.
     QString layoutGroup() const;
+    // A layout saved on a larger screen, or the first start's size on a
+    // laptop: brought within the screen the window opens on.
+    void fitToScreen();
     void restoreLayout();
     void saveLayout() const;
     void about();

@@ -6,14 +6,23 @@
 
 void prepareUiTest()
 {
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-        qputenv("QT_QPA_PLATFORM", "offscreen");
     // One directory per run, removed by the system's tmp cleaning; QSettings
     // reads XDG_CONFIG_HOME, so nothing of a real session leaks in.
     const QString dir = QDir::temp().filePath(
         QStringLiteral("pushconsole-uitest-%1").arg(QCoreApplication::applicationPid()));
     QDir().mkpath(dir);
     qputenv("XDG_CONFIG_HOME", QFile::encodeName(dir));
+    // The offscreen platform's screen is 800×800 unless told otherwise; the
+    // console keeps its window within the screen, so give it a desktop's.
+    const QByteArray platform = qgetenv("QT_QPA_PLATFORM");
+    if (platform.isEmpty() || platform == "offscreen") {
+        const QString config = dir + QStringLiteral("/offscreen.json");
+        QFile file(config);
+        if (file.open(QIODevice::WriteOnly))
+            file.write(R"({"screens": [{"name": "desktop", "x": 0, "y": 0, "width": 1920,)"
+                       R"( "height": 1200, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]})");
+        qputenv("QT_QPA_PLATFORM", "offscreen:configfile=" + QFile::encodeName(config));
+    }
 }
 
 std::vector<std::unique_ptr<QAbstractItemModelTester>> testWindowModels(QWidget *window)

@@ -27,6 +27,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -163,6 +164,41 @@ private Q_SLOTS:
         m_testers.clear();
         m_window.reset();
         m_source.reset();
+    }
+
+    // The window stays within the screen: a layout saved on a larger one,
+    // or the first start's 1440×900 on a 1366×768 laptop, is brought in.
+    void windowFitsTheScreen()
+    {
+        const QRect laptop(0, 0, 1366, 720);
+        const QSize minimum(1000, 480);
+        QCOMPARE(MainWindow::placedOnScreen(QRect(0, 0, 1440, 900), laptop, minimum),
+            QRect(0, 0, 1366, 720));
+        // Saved at the right of a wide screen: moved back, not only shrunk.
+        QCOMPARE(MainWindow::placedOnScreen(QRect(2000, 300, 1600, 1000), laptop, minimum),
+            QRect(0, 0, 1366, 720));
+        QCOMPARE(MainWindow::placedOnScreen(QRect(200, 100, 1100, 500), laptop, minimum),
+            QRect(200, 100, 1100, 500));
+        QCOMPARE(MainWindow::placedOnScreen(QRect(500, 400, 1100, 500), laptop, minimum),
+            QRect(266, 220, 1100, 500));
+        // A second screen to the left (negative coordinates).
+        QCOMPARE(MainWindow::placedOnScreen(
+                     QRect(-900, 50, 800, 600), QRect(-1920, 0, 1920, 1080), minimum),
+            QRect(-1000, 50, 1000, 600));
+        // Smaller than the window can be: its minimum wins, top-left in view.
+        QCOMPARE(
+            MainWindow::placedOnScreen(QRect(100, 100, 1440, 900), QRect(0, 0, 800, 600), minimum),
+            QRect(0, 0, 1000, 600));
+        // And a real window: the test's screen is 1920×1200.
+        m_source->where = QString();
+        openWindow();
+        const QRect room = m_window->screen()->availableGeometry();
+        QVERIFY2(room.contains(m_window->geometry()),
+            qPrintable(u"%1,%2 %3x%4"_s.arg(m_window->x())
+                           .arg(m_window->y())
+                           .arg(m_window->width())
+                           .arg(m_window->height())));
+        QCOMPARE(m_window->size(), QSize(1440, 900));
     }
 
     // Each gateway keeps its own window layout; one attached for the first
