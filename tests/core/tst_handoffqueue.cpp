@@ -14,10 +14,13 @@
 #include <mutex>
 #include <vector>
 
-// Cross-thread state in this test goes through std::atomic and std::mutex
-// only, never through Qt's posted events or QThread::wait(): Qt is not built
-// with ThreadSanitizer, so TSan cannot see the ordering those give, and the
-// test must stay clean under it (scripts/test.sh runs it so).
+// Cross-thread state in this test goes through std::atomic, std::mutex and
+// HandOffQueue only, never through Qt's posted events, QThread::wait() or
+// QThread::quit() from another thread: Qt is not built with ThreadSanitizer,
+// so TSan cannot see the ordering those give (quit() wakes the thread's
+// dispatcher from here while the thread may be deleting it, ordered only by
+// a QMutex), and the test must stay clean under it (scripts/test.sh runs
+// it so). Threads therefore end their own loops.
 
 namespace {
 
@@ -49,7 +52,8 @@ int openDescriptors()
 // The consumer: a thread with its own event loop, the queue created and
 // destroyed in it. Started stalled, it blocks before its loop runs (so
 // nothing is drained) until release(); then it drains, or deletes the queue
-// with whatever is queued.
+// with whatever is queued. stop() asks through a second queue, whose
+// handler ends the loop.
 class ConsumerThread final
 {
 public:
@@ -89,7 +93,8 @@ public:
             return m_done.load();
         if (m_stalled)
             release(m_then);
-        m_thread.quit();
+        if (!m_stop.tryPush(HandOffItem {}))
+            return false;
         const bool done = TestSupport::waitFor([this] { return m_done.load(); }, LongWaitMs);
         return m_thread.wait(LongWaitMs) && done;
     }
@@ -110,6 +115,8 @@ private:
     {
         m_queue = new HandOffQueue(m_maxBytes, [this](HandOffItem &item) { handle(item); });
         m_producer = m_queue->producer();
+        m_control = new HandOffQueue(64 * 1024, [this](HandOffItem &) { m_thread.quit(); });
+        m_stop = m_control->producer();
         m_ready.store(true);
         if (!m_stalled)
             return;
@@ -139,6 +146,8 @@ private:
             finalStats = m_producer.stats();
         delete m_queue;
         m_queue = nullptr;
+        delete m_control;
+        m_control = nullptr;
         m_done.store(true);
     }
 
@@ -147,6 +156,8 @@ private:
     QThread m_thread;
     HandOffQueue *m_queue = nullptr; // the consumer thread's
     HandOffQueue::Producer m_producer;
+    HandOffQueue *m_control = nullptr; // the consumer thread's
+    HandOffQueue::Producer m_stop;
     std::atomic<bool> m_ready {false};
     std::atomic<bool> m_done {false};
     std::atomic<qint64> m_count {0};
@@ -158,7 +169,8 @@ private:
 
 // A producer: a thread with its own event loop pushing `count` items, a
 // chunk per turn of the loop (a zero timer). A refused item is tried again
-// on the next turn, or given up when giveUp is set.
+// on the next turn, or given up when giveUp is set. The thread ends its loop
+// once it is done, or when stop() asks.
 class ProducerThread final
 {
 public:
@@ -186,9 +198,9 @@ public:
     bool isDone() const { return m_done.load(); }
     bool stop()
     {
-        if (!m_thread.isRunning())
-            return true;
-        m_thread.quit();
+        if (!m_thread.isRunning() && !m_thread.isFinished())
+            return true; // never started
+        m_stopRequested.store(true);
         const bool stopped = TestSupport::waitFor([this] { return m_stopped.load(); }, LongWaitMs);
         return m_thread.wait(LongWaitMs) && stopped;
     }
@@ -208,6 +220,10 @@ private:
 
     void pushSome()
     {
+        if (m_stopRequested.load()) {
+            m_thread.quit();
+            return;
+        }
         for (int pushed = 0; pushed < 256 && m_next < m_count; ++pushed) {
             const quint64 target = targetOf(m_id, m_next);
             if (m_producer.tryPush(HandOffItem {target, 0, payloadOf(target)})) {
@@ -222,6 +238,7 @@ private:
         if (m_next == m_count) {
             m_timer->stop();
             m_done.store(true);
+            m_thread.quit();
         }
     }
 
@@ -234,6 +251,7 @@ private:
     int m_next = 0;
     std::atomic<bool> m_done {false};
     std::atomic<bool> m_stopped {false};
+    std::atomic<bool> m_stopRequested {false};
 };
 
 // True when every producer's accepted items arrived exactly once and in
@@ -443,12 +461,14 @@ void tst_HandOffQueue::oneFrameSharedByThreads()
     const QByteArray frame(4096, 'f');
     std::vector<std::unique_ptr<ConsumerThread>> consumers;
     for (int i = 0; i < 3; ++i) {
-        consumers.push_back(std::make_unique<ConsumerThread>(1024 * 1024));
+        consumers.push_back(std::make_unique<ConsumerThread>(1024 * 1024, true));
         QVERIFY(consumers.back()->start());
     }
     for (auto &consumer : consumers)
         QVERIFY(consumer->producer().tryPush(HandOffItem {1, 1, frame}));
     QVERIFY(!frame.isDetached()); // held by the queues: not copied
+    for (auto &consumer : consumers)
+        consumer->release(ConsumerThread::Then::Drain);
     for (auto &consumer : consumers) {
         WAIT_COMPARE(consumer->count(), 1);
         WAIT_COMPARE(consumer->stats().bytes, 0);
