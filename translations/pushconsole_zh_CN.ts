@@ -2591,6 +2591,10 @@ Times the link was lost: %4</source>
         <source>the Qt SQLite driver is missing (Debian: libqt6sql6-sqlite)</source>
         <translation>缺少 Qt 的 SQLite 驱动（Debian：libqt6sql6-sqlite）</translation>
     </message>
+    <message>
+        <source>checkpoint thread: %1</source>
+        <translation>检查点线程：%1</translation>
+    </message>
 </context>
 <context>
     <name>StatsChart</name>
