@@ -54,27 +54,44 @@ if [ "${PUSHCONSOLE_QUICK:-0}" = 1 ]; then
     exit 0
 fi
 
-# The core tests once more, built with ASan + UBSan. Every report fails the
-# run: the sanitizers abort the process that hit one (halt_on_error; UBSan is
-# built without recovery) and leaks fail it at exit, so the test fails. A
-# child process (the headless tests run the binary) could hide its stderr, so
-# ASan and LeakSanitizer also write their reports to files, and any file at
-# all fails the stage.
-ASAN_BUILD_DIR="${PUSHCONSOLE_ASAN_BUILD_DIR:-$ROOT/build-asan}"
-# -O1 with line tables only: reports keep file:line, the build stays short.
-# Only the core tests (and the binary they drive) are built here.
-say "configuring (-O1, ASan+UBSan) in $ASAN_BUILD_DIR"
-cmake -S "$ROOT" -B "$ASAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=None \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DPUSHCONSOLE_SANITIZE=ON -DBUILD_TESTING=ON >/dev/null
-say "building"
-cmake --build "$ASAN_BUILD_DIR" --parallel "$(nproc)" --target tests/core/all
-end_stage "build (ASan+UBSan)"
+# The core tests once more in a sanitizer build: -O1 with line tables only
+# (reports keep file:line, the build stays short), only the core tests and
+# the binary they drive. A sanitizer aborts the process that hit a report
+# (halt_on_error), so the test fails; a child process (the headless tests
+# run the binary) could hide its stderr, so reports also go to files in
+# $reports, and any file at all fails the stage.
+sanitizer_build() { # label build-dir PUSHCONSOLE_SANITIZE value
+    say "configuring (-O1, $1) in $2"
+    cmake -S "$ROOT" -B "$2" -G Ninja -DCMAKE_BUILD_TYPE=None \
+        -DCMAKE_CXX_FLAGS="-O1 -g1" -DPUSHCONSOLE_SANITIZE="$3" -DBUILD_TESTING=ON >/dev/null
+    say "building"
+    cmake --build "$2" --parallel "$(nproc)" --target tests/core/all
+    end_stage "build ($1)"
+    reports="$2/sanitizer-reports"
+    rm -rf "$reports"
+    mkdir -p "$reports"
+    cd "$2"
+}
+# Fails the run with every report printed, or on a failed test.
+sanitizer_verdict() {
+    if [ -n "$(ls -A "$reports")" ]; then
+        for report in "$reports"/*; do
+            echo "---- $report" >&2
+            cat "$report" >&2
+        done
+        echo "error: sanitizer reports (above, kept in $reports)" >&2
+        status=1
+    fi
+    if [ "$status" -ne 0 ]; then
+        print_timings
+        exit "$status"
+    fi
+}
 
+# ASan + UBSan: UBSan is built without recovery, so undefined behaviour is
+# fatal, and leaks fail the process at exit.
+sanitizer_build "ASan+UBSan" "${PUSHCONSOLE_ASAN_BUILD_DIR:-$ROOT/build-asan}" address
 say "running core tests under ASan+UBSan"
-reports="$ASAN_BUILD_DIR/sanitizer-reports"
-rm -rf "$reports"
-mkdir -p "$reports"
-cd "$ASAN_BUILD_DIR"
 status=0
 env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
     ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$reports/asan" \
@@ -82,39 +99,16 @@ env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
     LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0" \
     ctest -L core -LE epoll --output-on-failure --timeout 300 --parallel "$(nproc)" || status=$?
 end_stage "core tests (ASan+UBSan)"
-if [ -n "$(ls -A "$reports")" ]; then
-    for report in "$reports"/*; do
-        echo "---- $report" >&2
-        cat "$report" >&2
-    done
-    echo "error: sanitizer reports (above, kept in $reports)" >&2
-    status=1
-fi
-if [ "$status" -ne 0 ]; then
-    print_timings
-    exit "$status"
-fi
+sanitizer_verdict
 
-# The core tests once more, built with ThreadSanitizer: HandOffQueue hands
-# items between threads, and every test that starts a thread of ours (or one
-# of Qt's) runs here. Qt is not built with TSan, so orderings that only Qt's
-# QMutex gives are invisible to it; tests/tsan.supp names those reports (only
-# ones inside Qt and the libraries it calls, never our code). As in the ASan
-# stage, the first report aborts its process and reports also go to files,
-# where any file fails the stage.
-TSAN_BUILD_DIR="${PUSHCONSOLE_TSAN_BUILD_DIR:-$ROOT/build-tsan}"
-say "configuring (-O1, TSan) in $TSAN_BUILD_DIR"
-cmake -S "$ROOT" -B "$TSAN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=None \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DPUSHCONSOLE_SANITIZE=thread -DBUILD_TESTING=ON >/dev/null
-say "building"
-cmake --build "$TSAN_BUILD_DIR" --parallel "$(nproc)" --target tests/core/all
-end_stage "build (TSan)"
-
+# ThreadSanitizer: HandOffQueue hands items between threads, the SQLite
+# store checkpoints from a thread of its own, and every test that starts a
+# thread of ours (or one of Qt's) runs here. Qt is not built with TSan, so
+# orderings that only Qt's QMutex gives are invisible to it; tests/tsan.supp
+# names those reports (only ones inside Qt and the libraries it calls, never
+# our code).
+sanitizer_build "TSan" "${PUSHCONSOLE_TSAN_BUILD_DIR:-$ROOT/build-tsan}" thread
 say "running core tests under TSan"
-reports="$TSAN_BUILD_DIR/sanitizer-reports"
-rm -rf "$reports"
-mkdir -p "$reports"
-cd "$TSAN_BUILD_DIR"
 tsan_env=(env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen
     TSAN_OPTIONS="halt_on_error=1:log_path=$reports/tsan:suppressions=$ROOT/tests/tsan.supp")
 # Left out, each for a reason TSan cannot see past:
@@ -131,18 +125,7 @@ tsan_env=(env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen
 "${tsan_env[@]}" ctest -R '^tst_handoffqueue_epoll$' --output-on-failure --timeout 300 ||
     status=$?
 end_stage "core tests (TSan)"
-if [ -n "$(ls -A "$reports")" ]; then
-    for report in "$reports"/*; do
-        echo "---- $report" >&2
-        cat "$report" >&2
-    done
-    echo "error: sanitizer reports (above, kept in $reports)" >&2
-    status=1
-fi
-if [ "$status" -ne 0 ]; then
-    print_timings
-    exit "$status"
-fi
+sanitizer_verdict
 
 if command -v clang++ >/dev/null 2>&1; then
     "$ROOT/tests/fuzz/run.sh" 10 || status=$?
