@@ -3,6 +3,7 @@
 #include "HttpResponder.h"
 #include "HttpResponse.h"
 #include "MonotonicClock.h"
+#include "ServerTransport.h"
 #include "TlsStream.h"
 
 #include <utility>
@@ -25,14 +26,7 @@ HttpConnection::HttpConnection(
     , m_peerString(peer.toString())
     , m_peer(peer)
 {
-    Transport::Handler *handler = this;
-    if (tls) {
-        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
-        m_io = m_tls.get();
-    } else {
-        m_plain.emplace(fd, this, handler);
-        m_io = &*m_plain;
-    }
+    m_io = openServerTransport(fd, tls, this, this, m_plain, m_tls);
     const Limits &limits = owner->limits();
     m_parser.setLimits({limits.maxHead, limits.maxBody, MaxFields});
     // Only a backstop: reading stops at maxOutput, so only answers to

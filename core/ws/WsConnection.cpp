@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "MonotonicClock.h"
+#include "ServerTransport.h"
 #include "StreamSocket.h"
 #include "TlsStream.h"
 #include "Utf8.h"
@@ -16,14 +17,7 @@ WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, Owner *o
     , m_peer(peer)
     , m_id(id)
 {
-    Transport::Handler *handler = this;
-    if (tls) {
-        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
-        m_io = m_tls.get();
-    } else {
-        m_plain.emplace(fd, this, handler);
-        m_io = &*m_plain;
-    }
+    m_io = openServerTransport(fd, tls, this, this, m_plain, m_tls);
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
     m_io->setMaxPending(owner->config().maxOutput);
 }
