@@ -29,7 +29,8 @@ void FanOut::start(bool broadcast, QList<QByteArray> uids, QByteArrayView header
     job->header = header.toByteArray();
     job->payload = payload; // shared, never copied
     job->finished = std::move(finished);
-    m_pendingBytes += costOf(*job);
+    job->cost = costOf(*job);
+    m_pendingBytes += job->cost;
     const bool first = m_jobs.empty();
     m_jobs.push_back(std::move(job));
     if (m_running)
@@ -135,7 +136,7 @@ void FanOut::finishFront()
 {
     const std::unique_ptr<Job> job = std::move(m_jobs.front());
     m_jobs.pop_front();
-    m_pendingBytes -= costOf(*job);
+    m_pendingBytes -= job->cost;
     m_metrics->messagesOut += quint64(job->delivered);
     m_metrics->bytesOut +=
         quint64(job->delivered) * quint64(job->header.size() + job->payload.size());

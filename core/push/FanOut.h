@@ -90,6 +90,7 @@ private:
         QByteArray payload;
         int delivered = 0;
         int dropped = 0;
+        qint64 cost = 0; // costOf() when it came: counted in m_pendingBytes
         Finished finished;
     };
 
@@ -106,7 +107,7 @@ private:
     Metrics *m_metrics;
     Slice m_slice;
     std::deque<std::unique_ptr<Job>> m_jobs; // the front one runs
-    qint64 m_pendingBytes = 0; // costOf() every job in m_jobs
+    qint64 m_pendingBytes = 0; // the cost of every job in m_jobs
     bool m_running = false; // in run(): a fan-out started by a reply waits
     QBasicTimer m_timer; // zero timer: the next slice, next loop turn
 };
