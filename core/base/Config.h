@@ -14,6 +14,11 @@ struct Config
 {
     QHostAddress wsBind = QHostAddress(QHostAddress::AnyIPv4);
     quint16 wsPort = 8013;
+    // Threads the WebSocket sockets' reads and writes run on (--threads):
+    // 1 is one event loop for everything; N > 1 puts the sockets on N - 1
+    // socket threads and keeps the rest on the main thread; 0 means the
+    // cores available (or PUSHCONSOLE_THREADS when set).
+    int threads = 0;
     // The push port is an inner port: loopback unless the operator says so.
     QHostAddress textBind = QHostAddress(QHostAddress::LocalHost);
     quint16 textPort = 5678;

@@ -27,7 +27,7 @@ struct Entry
 static_assert(2 * sizeof(Entry) + 32 <= HandOffQueue::EntryOverhead);
 
 // A consumer's spare vector keeps its capacity for the next batch up to
-// this many slots (48 KiB); past it the memory goes back at once, so a
+// this many slots (64 KiB); past it the memory goes back at once, so a
 // burst does not leave a large unaccounted vector behind.
 constexpr size_t SpareSlots = 1024;
 
@@ -71,6 +71,16 @@ HandOffQueue::Producer::Producer(std::shared_ptr<State> state)
 
 bool HandOffQueue::Producer::tryPush(HandOffItem item, qint64 cost)
 {
+    return push(std::move(item), cost, false);
+}
+
+bool HandOffQueue::Producer::forcePush(HandOffItem item)
+{
+    return push(std::move(item), 0, true);
+}
+
+bool HandOffQueue::Producer::push(HandOffItem item, qint64 cost, bool force)
+{
     if (!m_state)
         return false;
     State &s = *m_state;
@@ -78,7 +88,7 @@ bool HandOffQueue::Producer::tryPush(HandOffItem item, qint64 cost)
     bool wake = false;
     {
         const std::lock_guard<std::mutex> lock(s.mutex);
-        if (s.closed || cost > s.maxBytes - s.counters.bytes) {
+        if (s.closed || (!force && cost > s.maxBytes - s.counters.bytes)) {
             ++s.counters.refused;
             return false;
         }

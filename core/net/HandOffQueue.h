@@ -17,6 +17,11 @@ struct HandOffItem
     quint64 target = 0;
     quint64 tag = 0; // what the item belongs to (a push to answer), for the caller
     QByteArray payload;
+    // A few bytes that go before the payload (a WebSocket frame header):
+    // kept in the item, so a shared payload needs no copy to get one.
+    static constexpr int MaxHead = 14;
+    quint8 headSize = 0;
+    char head[MaxHead] = {};
 };
 
 // A bounded hand-off from any number of threads to the event loop of one
@@ -44,10 +49,10 @@ class HandOffQueue final : public QObject
     Q_OBJECT
 public:
     // Per item on top of its payload: its slot in the vector (an item and
-    // its cost, 48 bytes) with room for the vector's doubling, and the
+    // its cost, 64 bytes) with room for the vector's doubling, and the
     // payload's heap header. A shared payload is counted in full by every
     // queue holding it, which overstates, never understates.
-    static constexpr qint64 EntryOverhead = 128;
+    static constexpr qint64 EntryOverhead = 160;
     static qint64 costOf(const QByteArray &payload) { return payload.size() + EntryOverhead; }
 
     // Runs in the consumer thread, once per item, in order. It may push
@@ -80,11 +85,17 @@ public:
         // costOf(item.payload) if lower.
         bool tryPush(HandOffItem item, qint64 cost);
         bool tryPush(HandOffItem item) { return tryPush(std::move(item), 0); }
+        // Past the bound too: for the few items that must not be lost (a
+        // socket to close), whose number the caller bounds some other way
+        // (one per connection). Counted in bytes like any other; false
+        // only when the queue is closed.
+        bool forcePush(HandOffItem item);
         Stats stats() const;
 
     private:
         friend class HandOffQueue;
         explicit Producer(std::shared_ptr<State> state);
+        bool push(HandOffItem item, qint64 cost, bool force);
         std::shared_ptr<State> m_state;
     };
 

@@ -19,7 +19,29 @@ PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metric
     , m_log(log)
     , m_metrics(metrics)
     , m_fanOut(registry, metrics)
-{ }
+{
+    m_caughtUpPoll.setInterval(1);
+    connect(&m_caughtUpPoll, &QTimer::timeout, this, &PushRouter::checkCaughtUp);
+}
+
+void PushRouter::whenCaughtUp(QObject *context, std::function<void()> resume)
+{
+    m_waitingForThreads.emplace_back(context, std::move(resume));
+    if (!m_caughtUpPoll.isActive())
+        m_caughtUpPoll.start();
+}
+
+void PushRouter::checkCaughtUp()
+{
+    if (isBackedUp())
+        return;
+    m_caughtUpPoll.stop();
+    auto waiting = std::exchange(m_waitingForThreads, {});
+    for (auto &[context, resume] : waiting) {
+        if (context)
+            resume();
+    }
+}
 
 bool PushRouter::mayAnswerLater() const
 {

@@ -8,9 +8,12 @@
 
 #include <QList>
 #include <QObject>
+#include <QPointer>
+#include <QTimer>
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 struct Metrics;
 class ClusterRoute;
@@ -55,6 +58,16 @@ public:
     // False when every push is answered at once: callers need no completion.
     bool mayAnswerLater() const;
 
+    // With --threads: whether the socket threads are behind on the writes
+    // handed to them. Push ports stop reading while they are (whenCaughtUp),
+    // so backends feel the back-pressure as they do when one thread writes
+    // everything, instead of replies running ahead of deliveries.
+    void setBacklogCheck(std::function<bool()> behind) { m_behind = std::move(behind); }
+    bool isBackedUp() const { return m_behind && m_behind(); }
+    // Runs resume (unless context is gone) once the backlog is small again;
+    // checked every millisecond while anyone waits.
+    void whenCaughtUp(QObject *context, std::function<void()> resume);
+
     // How a large fan-out is sliced (see FanOut); tests make slices small.
     const FanOut::Slice &fanOutSlice() const { return m_fanOut.slice(); }
     void setFanOutSlice(const FanOut::Slice &slice) { m_fanOut.setSlice(slice); }
@@ -92,5 +105,10 @@ private:
     ClusterRoute *m_cluster = nullptr;
     OfflineStore *m_offline = nullptr;
     std::unique_ptr<OfflineDelivery> m_delivery;
+    void checkCaughtUp();
+
     FanOut m_fanOut;
+    std::function<bool()> m_behind;
+    std::vector<std::pair<QPointer<QObject>, std::function<void()>>> m_waitingForThreads;
+    QTimer m_caughtUpPoll;
 };

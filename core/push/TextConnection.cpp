@@ -96,6 +96,11 @@ void TextConnection::socketReadable()
     send(&batch);
     sendReady();
     finishWhenAnswered();
+    if (!m_paused && !m_finished && !m_closing && !m_peerHungUp
+        && m_server->router()->isBackedUp()) {
+        pause();
+        m_server->router()->whenCaughtUp(this, [this] { resume(); });
+    }
 }
 
 qint64 TextConnection::consume(const char *data, qint64 size, Batch *batch)

@@ -53,6 +53,15 @@ QList<Option> buildTable()
                  "A browser that only answers pings then stays online; 0 is the seed's "
                  "behaviour (silent for the heartbeat: dropped)."))
              .live();
+    t << Option("threads", QT_TRANSLATE_NOOP("ConfigLoader", "count"), S::Clients,
+        V::count(&Config::threads, 0, 256),
+        QT_TRANSLATE_NOOP("ConfigLoader",
+            "Threads for the WebSocket sockets; 1 runs everything on one event loop"))
+             .more(QT_TRANSLATE_NOOP("ConfigLoader",
+                 "With N > 1 the sockets' reads, writes and TLS run on N - 1 socket threads and "
+                 "the uid registry, the router and every limit stay on the main thread. 0 uses "
+                 "the cores available, or the PUSHCONSOLE_THREADS environment variable when set."))
+             .unsetMeans(QT_TRANSLATE_NOOP("ConfigLoader", "the cores available"));
     t << Option("bind-timeout", QT_TRANSLATE_NOOP("ConfigLoader", "duration"), S::Clients,
         V::duration(&Config::bindTimeoutMs, 100, V::Zero::Refused),
         QT_TRANSLATE_NOOP("ConfigLoader", "Close a client that has not sent its uid by then"))

@@ -10,6 +10,7 @@
 #include "OptionTable.h"
 #include "RedisOfflineStore.h"
 #include "RedisUrl.h"
+#include "SocketThreads.h"
 #include "SqliteOfflineStore.h"
 #include "TextPushServer.h"
 #include "TlsContext.h"
@@ -45,6 +46,10 @@ PushServer::PushServer(const Config &config, QObject *parent)
     m_admin = std::make_unique<AdminHub>(m_config, admin);
     connect(this, &PushServer::listeningChanged, m_admin.get(), &AdminHub::listeningChanged);
 
+    m_router.setBacklogCheck([this] {
+        const SocketThreads *threads = m_gateway ? m_gateway->socketThreads() : nullptr;
+        return threads && threads->isBehind();
+    });
     connect(m_gateway.get(), &WsGateway::allClosed, this, [this] {
         m_wsClosed = true;
         if (m_textClosed && m_adminClosed)
@@ -271,7 +276,10 @@ bool PushServer::start(QString *error)
         // In the order of EventReasons.h; empty: not in use.
         QStringList args = {wsAddress(), textAddress(), httpAddress(),
             QString::number(quint64(files.rlim_cur)),
-            epoll ? QStringLiteral("epoll") : QStringLiteral("default"),
+            (epoll ? QStringLiteral("epoll") : QStringLiteral("default"))
+                + (m_gateway->threadCount() > 1
+                        ? QStringLiteral(", threads %1").arg(m_gateway->threadCount())
+                        : QString()),
             m_tls ? QStringLiteral("on") : QString()};
         args << (m_verifier ? QLatin1String(TokenVerifier::algorithmName(m_verifier->algorithm()))
                             : QString());

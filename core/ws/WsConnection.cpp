@@ -3,6 +3,7 @@
 #include "Config.h"
 #include "MonotonicClock.h"
 #include "ServerTransport.h"
+#include "SocketThreads.h"
 #include "StreamSocket.h"
 #include "TlsStream.h"
 #include "Utf8.h"
@@ -11,13 +12,18 @@
 #include <cstring>
 
 WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, Owner *owner,
-    QObject *parent, const TlsContext *tls)
+    QObject *parent, const TlsContext *tls, SocketThreads *threads)
     : QObject(parent)
     , m_owner(owner)
     , m_peer(peer)
     , m_id(id)
 {
-    m_io = openServerTransport(fd, tls, this, this, m_plain, m_tls);
+    if (threads) {
+        m_remote = threads->adopt(fd, tls, this);
+        m_io = m_remote.get();
+    } else {
+        m_io = openServerTransport(fd, tls, this, this, m_plain, m_tls);
+    }
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
     m_io->setMaxPending(owner->config().maxOutput);
 }

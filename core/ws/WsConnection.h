@@ -15,6 +15,7 @@
 
 struct Config;
 struct WsHandshake;
+class SocketThreads;
 class TlsContext;
 class TlsStream;
 
@@ -54,9 +55,11 @@ public:
     };
 
     // With tls set the connection speaks wss:// on fd. parent owns it (as
-    // a QObject); owner hears of everything it does.
+    // a QObject); owner hears of everything it does. With threads the
+    // socket itself goes to one of them (--threads) and the connection
+    // keeps only its protocol and state here.
     WsConnection(int fd, const PeerAddress &peer, quint64 id, Owner *owner, QObject *parent,
-        const TlsContext *tls = nullptr);
+        const TlsContext *tls = nullptr, SocketThreads *threads = nullptr);
     ~WsConnection() override;
 
     quint64 id() const { return m_id; }
@@ -142,6 +145,7 @@ private:
     // line less per push); TLS goes through a heap-allocated QSslSocket.
     std::optional<StreamSocket> m_plain;
     std::unique_ptr<TlsStream> m_tls;
+    std::unique_ptr<Transport> m_remote; // on a socket thread
     Transport *m_io = nullptr;
     Owner *m_owner;
     QByteArray m_in; // bytes received but not parsed yet

@@ -8,6 +8,7 @@
 #include "Metrics.h"
 #include "MonotonicClock.h"
 #include "SessionRegistry.h"
+#include "SocketThreads.h"
 #include "StreamSocket.h"
 #include "TokenVerifier.h"
 #include "Uid.h"
@@ -15,6 +16,7 @@
 #include "WsHandshake.h"
 
 #include <QDateTime>
+#include <QThread>
 
 #include <sys/resource.h>
 
@@ -44,6 +46,9 @@ WsGateway::~WsGateway()
 {
     // Sockets go with their connections (children); no events on the way out.
     m_heartbeat.stop();
+    // Before the socket threads stop: each connection closes its socket.
+    qDeleteAll(m_connections);
+    m_connections.clear();
 }
 
 void WsGateway::applyDerived()
@@ -72,10 +77,30 @@ void WsGateway::applyLive(const Config &config)
     applyDerived();
 }
 
+int WsGateway::resolveThreads(int configured)
+{
+    if (configured > 0)
+        return configured;
+    bool ok = false;
+    const int fromEnvironment = qEnvironmentVariableIntValue("PUSHCONSOLE_THREADS", &ok);
+    if (ok && fromEnvironment > 0)
+        return qMin(fromEnvironment, 256);
+    return qMax(1, QThread::idealThreadCount());
+}
+
+int WsGateway::threadCount() const
+{
+    return m_threads ? m_threads->workerCount() + 1 : 1;
+}
+
 bool WsGateway::listen(QString *error)
 {
     m_closingAll = false;
     applyDerived();
+    // Threads start once and stay: a change of --threads needs a restart.
+    const int threads = resolveThreads(m_config.threads);
+    if (threads > 1 && !m_threads)
+        m_threads = std::make_unique<SocketThreads>(threads - 1, SocketThreads::DefaultInboxBytes);
     if (!m_listener.listen(m_config.wsBind, m_config.wsPort, error))
         return false;
     m_heartbeat.start();
@@ -191,7 +216,7 @@ void WsGateway::proxyHeaderRead(int fd, const PeerAddress &proxy, ProxyIntake::O
 
 void WsGateway::open(int fd, const PeerAddress &peer, bool counted)
 {
-    auto *c = new WsConnection(fd, peer, m_nextId++, this, this, m_tls);
+    auto *c = new WsConnection(fd, peer, m_nextId++, this, this, m_tls, m_threads.get());
     m_connections.insert(c);
     if (counted)
         countPerIp(c);

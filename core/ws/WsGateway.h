@@ -12,12 +12,15 @@
 #include <QSet>
 #include <QTimer>
 
+#include <memory>
+
 struct Metrics;
 struct WsHandshake;
 class EventLog;
 class TlsContext;
 class TokenVerifier;
 class SessionRegistry;
+class SocketThreads;
 
 // The WebSocket side: accepts connections, binds each to the uid its first
 // message names, keeps the registry and the heartbeat up to date, and
@@ -56,6 +59,13 @@ public:
     QString addressString() const { return m_listener.addressString(); }
 
     int connectionCount() const { return int(m_connections.size()); }
+    // Threads in use (--threads resolved), the main thread included: known
+    // from listen() on.
+    int threadCount() const;
+    const SocketThreads *socketThreads() const { return m_threads.get(); }
+    // --threads 0: PUSHCONSOLE_THREADS when it holds a count, else the
+    // cores this process may run on.
+    static int resolveThreads(int configured);
     // Connections from trusted proxies still waiting for their PROXY header.
     int proxyHeadersPending() const { return m_intake.size(); }
     // Closes every connection of uid; returns how many there were.
@@ -119,6 +129,7 @@ private:
     QTimer m_drainDeadline;
     const TlsContext *m_tls = nullptr;
     const TokenVerifier *m_verifier = nullptr;
+    std::unique_ptr<SocketThreads> m_threads; // none with --threads 1
     QSet<WsConnection *> m_connections;
     QHash<PeerAddress::Host, int> m_perIp;
     int m_maxConnections = 0; // resolved at listen()

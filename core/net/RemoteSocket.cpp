@@ -1,0 +1,198 @@
+#include "RemoteSocket.h"
+
+#include <QCoreApplication>
+
+#include <cstring>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+RemoteSocket::RemoteSocket(Owner *threads, HandOffQueue::Producer worker, quint64 id, int fd,
+    std::shared_ptr<SocketShared> shared, Handler *handler)
+    : m_threads(threads)
+    , m_worker(std::move(worker))
+    , m_shared(std::move(shared))
+    , m_handler(handler)
+    , m_id(id)
+    , m_fd(fd)
+{ }
+
+RemoteSocket::~RemoteSocket()
+{
+    close();
+}
+
+qint64 RemoteSocket::read(char *buffer, qint64 size)
+{
+    const qint64 available = m_input.size() - m_inputOffset;
+    if (available > 0) {
+        const qint64 n = qMin(size, available);
+        std::memcpy(buffer, m_input.constData() + m_inputOffset, size_t(n));
+        m_inputOffset += n;
+        if (m_inputOffset == m_input.size()) {
+            m_input = QByteArray();
+            m_inputOffset = 0;
+        }
+        return n;
+    }
+    if (m_failed)
+        return Failed;
+    if (m_ended)
+        return 0;
+    return WouldBlock;
+}
+
+bool RemoteSocket::write(QByteArrayView head, const QByteArray &payload)
+{
+    if (!m_open || m_failed || m_writeShut)
+        return false;
+    const qint64 bytes = head.size() + payload.size();
+    const qint64 cost = bytes + WriteOverhead;
+    if (queuedMemory() + cost > m_maxPending)
+        return false; // the caller drops a slow consumer, as for a full StreamSocket
+    HandOffItem item;
+    item.target = m_id;
+    item.tag = SocketOp::tag(SocketOp::Write, cost);
+    if (head.size() <= HandOffItem::MaxHead) {
+        item.headSize = quint8(head.size());
+        std::memcpy(item.head, head.data(), size_t(head.size()));
+        item.payload = payload;
+    } else {
+        // Only frames that are not pushes have a long head (a handshake
+        // reply, a pong): copied, as StreamSocket would have.
+        item.payload.reserve(bytes);
+        item.payload.append(head.data(), head.size()).append(payload);
+    }
+    if (!m_worker.tryPush(std::move(item), cost + HandOffQueue::EntryOverhead)) {
+        // The socket thread is that far behind: this client is dropped
+        // rather than the thread's memory growing without bound.
+        m_failed = true;
+        m_error = QCoreApplication::translate("RemoteSocket", "socket thread queue full");
+        return false;
+    }
+    m_handedBytes += bytes;
+    m_handedCost += cost;
+    return true;
+}
+
+qint64 RemoteSocket::inFlightBytes() const
+{
+    // Taken before queued: the socket thread writes them the other way round.
+    const qint64 taken = m_shared->takenBytes.load();
+    return m_handedBytes - taken + m_shared->queuedBytes.load();
+}
+
+qint64 RemoteSocket::pendingBytes() const
+{
+    m_shared->drainWanted.store(true);
+    const qint64 pending = inFlightBytes();
+    if (pending == 0)
+        m_shared->drainWanted.store(false);
+    return pending;
+}
+
+qint64 RemoteSocket::queuedMemory() const
+{
+    const qint64 taken = m_shared->takenCost.load();
+    return m_handedCost - taken + m_shared->queuedMemory.load();
+}
+
+qint64 RemoteSocket::unacknowledgedBytes() const
+{
+    int inKernel = 0;
+    if (!m_open || ::ioctl(m_fd, SIOCOUTQ, &inKernel) != 0)
+        inKernel = 0;
+    return inFlightBytes() + inKernel;
+}
+
+void RemoteSocket::setReadEnabled(bool enabled)
+{
+    if (!m_open)
+        return;
+    HandOffItem item;
+    item.target = m_id;
+    item.tag = SocketOp::tag(enabled ? SocketOp::ReadOn : SocketOp::ReadOff);
+    m_worker.forcePush(std::move(item));
+}
+
+void RemoteSocket::shutdownWrite()
+{
+    if (!m_open || m_writeShut)
+        return;
+    m_writeShut = true;
+    HandOffItem item;
+    item.target = m_id;
+    item.tag = SocketOp::tag(SocketOp::ShutdownWrite);
+    m_worker.forcePush(std::move(item));
+}
+
+void RemoteSocket::abort()
+{
+    finishLocally(SocketOp::Abort);
+}
+
+void RemoteSocket::close()
+{
+    finishLocally(SocketOp::Close);
+}
+
+void RemoteSocket::finishLocally(quint8 op)
+{
+    if (!m_open)
+        return;
+    m_open = false;
+    m_input = QByteArray();
+    m_inputOffset = 0;
+    HandOffItem item;
+    item.target = m_id;
+    item.tag = SocketOp::tag(op);
+    // Never refused but by a closed queue (the threads stopping, which
+    // closes every socket anyway): a descriptor is never left open.
+    m_worker.forcePush(std::move(item));
+    if (m_threads)
+        m_threads->forget(m_id);
+}
+
+void RemoteSocket::orphan()
+{
+    m_threads = nullptr;
+    m_open = false;
+    m_failed = true;
+    m_error = QCoreApplication::translate("RemoteSocket", "socket threads stopped");
+}
+
+void RemoteSocket::deliver(HandOffItem &item)
+{
+    switch (SocketOp::op(item.tag)) {
+    case SocketOp::Data:
+        if (m_input.isEmpty())
+            m_input = std::move(item.payload);
+        else
+            m_input.append(item.payload);
+        tellReadable();
+        return;
+    case SocketOp::End:
+        m_ended = true;
+        tellReadable();
+        return;
+    case SocketOp::Failed:
+        m_failed = true;
+        m_error = QString::fromUtf8(item.payload);
+        tellReadable();
+        return;
+    case SocketOp::Drained:
+        if (inFlightBytes() == 0)
+            m_handler->socketDrained();
+        return;
+    default:
+        return;
+    }
+}
+
+void RemoteSocket::tellReadable()
+{
+    m_handler->socketReadable();
+    // A handler reads a bounded amount per call, as from a level-triggered
+    // socket: what it left brings it back on a later turn of the loop.
+    if (m_open && m_input.size() > m_inputOffset && m_threads)
+        m_threads->readAgainLater(m_id);
+}

@@ -1,0 +1,89 @@
+#pragma once
+
+#include "HandOffQueue.h"
+#include "SocketThreadOps.h"
+#include "Transport.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <memory>
+
+// A socket that lives on a socket thread (--threads), seen from the main
+// thread as any other Transport: the connection on the main thread keeps
+// its protocol and state, and this forwards its writes and closes to the
+// socket thread and hands it what that thread read.
+//
+// What it promises is what StreamSocket promises, measured on both sides:
+// write() refuses what would take the bytes handed over and not yet taken,
+// plus the socket thread's queue, past the cap; pendingBytes() counts both,
+// so "drained" still means "handed to the kernel".
+class RemoteSocket final : public Transport
+{
+public:
+    // Per write on top of its bytes, for the cap: its place in the hand-off
+    // and in the socket thread's queue.
+    static constexpr qint64 WriteOverhead = 64;
+
+    // The socket threads' main-thread side (SocketThreads).
+    class Owner
+    {
+    public:
+        // Closed here: what the socket thread still says of id is not ours.
+        virtual void forget(quint64 id) = 0;
+        // Unread input is left: deliver() an empty Data for id soon.
+        virtual void readAgainLater(quint64 id) = 0;
+
+    protected:
+        ~Owner() = default;
+    };
+
+    RemoteSocket(Owner *threads, HandOffQueue::Producer worker, quint64 id, int fd,
+        std::shared_ptr<SocketShared> shared, Handler *handler);
+    ~RemoteSocket() override;
+    RemoteSocket(const RemoteSocket &) = delete;
+    RemoteSocket &operator=(const RemoteSocket &) = delete;
+
+    quint64 id() const { return m_id; }
+
+    bool isOpen() const override { return m_open; }
+    qint64 read(char *buffer, qint64 size) override;
+    bool write(QByteArrayView head, const QByteArray &payload = QByteArray()) override;
+    qint64 pendingBytes() const override;
+    qint64 queuedMemory() const override;
+    qint64 unacknowledgedBytes() const override;
+    void setMaxPending(qint64 bytes) override { m_maxPending = bytes; }
+    void setReadEnabled(bool enabled) override;
+    void shutdownWrite() override;
+    void abort() override;
+    void close() override;
+    bool failed() const override { return m_failed; }
+    QString errorString() const override { return m_error; }
+
+    // From the socket thread, on the main thread (SocketThreads).
+    void deliver(HandOffItem &item);
+    // The socket threads are gone: nothing can be sent any more.
+    void orphan();
+
+private:
+    qint64 inFlightBytes() const;
+    void finishLocally(quint8 op);
+    void tellReadable();
+
+    Owner *m_threads;
+    HandOffQueue::Producer m_worker;
+    std::shared_ptr<SocketShared> m_shared;
+    Handler *m_handler;
+    QByteArray m_input; // read by the socket thread, not by the handler yet
+    qint64 m_inputOffset = 0;
+    QString m_error;
+    const quint64 m_id;
+    qint64 m_handedBytes = 0;
+    qint64 m_handedCost = 0;
+    qint64 m_maxPending = 8 * 1024 * 1024;
+    const int m_fd; // for SIOCOUTQ only, while open: the socket thread closes it after us
+    bool m_open = true;
+    bool m_ended = false;
+    bool m_failed = false;
+    bool m_writeShut = false;
+};

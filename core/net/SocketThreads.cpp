@@ -1,0 +1,100 @@
+#include "SocketThreads.h"
+
+#include "EpollEventDispatcher.h"
+#include "RemoteSocket.h"
+#include "SocketWorker.h"
+
+#include <QThread>
+
+SocketThreads::SocketThreads(int workers, qint64 inboxBytes, QObject *parent)
+    : QObject(parent)
+    , m_events(new HandOffQueue(
+          inboxBytes, [this](HandOffItem &item) { handleEvent(item); }, this))
+{
+    for (int i = 0; i < workers; ++i) {
+        auto *thread = new QThread;
+        thread->setObjectName(QStringLiteral("socket-%1").arg(i + 1));
+        thread->setEventDispatcher(new EpollEventDispatcher);
+        auto *worker = new SocketWorker(m_events->producer(), inboxBytes);
+        worker->moveToThread(thread);
+        connect(thread, &QThread::finished, worker, &QObject::deleteLater);
+        thread->start();
+        // Its inbox is made in its thread (a notifier belongs to the thread
+        // that made it); start-up only, so waiting for it is fine.
+        QMetaObject::invokeMethod(worker, &SocketWorker::start, Qt::BlockingQueuedConnection);
+        m_threads.push_back(thread);
+        m_workers.push_back(worker);
+        m_inboxes.push_back(worker->inbox());
+    }
+}
+
+SocketThreads::~SocketThreads()
+{
+    // No main-thread side may reach a descriptor a worker is closing.
+    for (RemoteSocket *s : std::as_const(m_sockets))
+        s->orphan();
+    m_sockets.clear();
+    for (size_t i = 0; i < m_threads.size(); ++i) {
+        QMetaObject::invokeMethod(m_workers[i], &SocketWorker::stop, Qt::BlockingQueuedConnection);
+        m_threads[i]->quit();
+        m_threads[i]->wait();
+        delete m_threads[i];
+    }
+}
+
+std::unique_ptr<Transport> SocketThreads::adopt(
+    int fd, const TlsContext *tls, Transport::Handler *handler)
+{
+    const size_t index = m_next++ % m_workers.size();
+    const quint64 id = m_nextId++;
+    auto shared = std::make_shared<SocketShared>();
+    m_workers[index]->adopt(id, fd, tls, shared);
+    auto socket = std::make_unique<RemoteSocket>(
+        static_cast<RemoteSocket::Owner *>(this), m_inboxes[index], id, fd, shared, handler);
+    m_sockets.insert(id, socket.get());
+    return socket;
+}
+
+void SocketThreads::forget(quint64 id)
+{
+    m_sockets.remove(id);
+}
+
+void SocketThreads::readAgainLater(quint64 id)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, id] {
+            if (RemoteSocket *s = m_sockets.value(id)) {
+                HandOffItem none;
+                none.target = id;
+                none.tag = SocketOp::tag(SocketOp::Data);
+                s->deliver(none);
+            }
+        },
+        Qt::QueuedConnection);
+}
+
+void SocketThreads::handleEvent(HandOffItem &item)
+{
+    if (RemoteSocket *s = m_sockets.value(item.target))
+        s->deliver(item);
+}
+
+SocketThreads::Stats SocketThreads::stats() const
+{
+    Stats stats;
+    stats.events = m_events->stats();
+    for (const HandOffQueue::Producer &inbox : m_inboxes)
+        stats.inboxes.push_back(inbox.stats());
+    return stats;
+}
+
+bool SocketThreads::isBehind() const
+{
+    for (const HandOffQueue::Producer &inbox : m_inboxes) {
+        if (inbox.stats().bytes > BehindBytes)
+            return true;
+    }
+    return false;
+}
