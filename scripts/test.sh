@@ -101,9 +101,11 @@ env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM=offscreen \
 end_stage "core tests (ASan+UBSan)"
 sanitizer_verdict
 
-# ThreadSanitizer: HandOffQueue hands items between threads, the SQLite
-# store checkpoints from a thread of its own, and every test that starts a
-# thread of ours (or one of Qt's) runs here. Qt is not built with TSan, so
+# ThreadSanitizer: HandOffQueue hands items between threads, the socket
+# threads (--threads) own the WebSocket sockets, the SQLite store
+# checkpoints from a thread of its own, and every test that starts a thread
+# of ours (or one of Qt's) runs here: the _threads runs (labels core;threads)
+# put every core test's clients on three socket threads. Qt is not built with TSan, so
 # orderings that only Qt's QMutex gives are invisible to it; tests/tsan.supp
 # names those reports (only ones inside Qt and the libraries it calls, never
 # our code).

@@ -1011,6 +1011,18 @@ Below: every option, commented out, with its default (pushconsole --help-ini).</
         <source>PEM certificate (chain) for wss:// (and https with --http-tls); needs --tls-key</source>
         <translation>用于 wss://（以及启用 --http-tls 时的 https）的 PEM 证书（链）；需要同时指定 --tls-key</translation>
     </message>
+    <message>
+        <source>Threads for the WebSocket sockets; 1 runs everything on one event loop</source>
+        <translation>WebSocket 套接字使用的线程数；1 表示所有工作在一个事件循环中完成</translation>
+    </message>
+    <message>
+        <source>With N &gt; 1 the sockets&apos; reads, writes and TLS run on N - 1 socket threads and the uid registry, the router and every limit stay on the main thread. 0 uses the cores available, or the PUSHCONSOLE_THREADS environment variable when set.</source>
+        <translation>N &gt; 1 时，套接字的读、写和 TLS 在 N - 1 个套接字线程上运行，uid 注册表、路由器和所有限制仍在主线程上。0 表示使用可用的 CPU 核数；若设置了环境变量 PUSHCONSOLE_THREADS，则使用其值。</translation>
+    </message>
+    <message>
+        <source>the cores available</source>
+        <translation>可用的 CPU 核数</translation>
+    </message>
 </context>
 <context>
     <name>ConnectionsModel</name>
@@ -2435,6 +2447,17 @@ Result: %3
     <message>
         <source>the gateway answered HTTP %1</source>
         <translation>网关返回了 HTTP %1</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteSocket</name>
+    <message>
+        <source>socket thread queue full</source>
+        <translation>套接字线程的队列已满</translation>
+    </message>
+    <message>
+        <source>socket threads stopped</source>
+        <translation>套接字线程已停止</translation>
     </message>
 </context>
 <context>

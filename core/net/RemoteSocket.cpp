@@ -78,7 +78,7 @@ qint64 RemoteSocket::inFlightBytes() const
 {
     // Taken before queued: the socket thread writes them the other way round.
     const qint64 taken = m_shared->takenBytes.load();
-    return m_handedBytes - taken + m_shared->queuedBytes.load();
+    return m_handedBytes - taken + m_shared->queuedBytes.load() + m_shared->lostBytes.load();
 }
 
 qint64 RemoteSocket::pendingBytes() const

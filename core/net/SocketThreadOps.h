@@ -17,6 +17,7 @@ enum : quint8 {
     Close,
     ReadOn,
     ReadOff,
+    Stop, // the thread's loop ends
     // socket thread -> main
     Data = 16,
     End,
@@ -50,6 +51,10 @@ struct SocketShared
     std::atomic<qint64> takenCost {0};
     std::atomic<qint64> queuedBytes {0}; // socket thread: its socket's queue
     std::atomic<qint64> queuedMemory {0};
+    // Socket thread: bytes of writes it took and could not make (the socket
+    // had failed): never delivered, so still counted as unacknowledged,
+    // and reported as discarded when the connection goes.
+    std::atomic<qint64> lostBytes {0};
     // Main thread: it saw output queued and wants to hear when it is gone.
     // Set before it reads the counters and read by the socket thread after
     // it wrote them (sequentially consistent both), so one of the two

@@ -6,22 +6,59 @@
 
 #include <QThread>
 
+#include <future>
+
+namespace {
+
+// A socket thread: its worker is made, runs and is destroyed inside run(),
+// so nothing of it is ever touched by two threads but through its inbox
+// (a std::mutex) and the start-up handshake (a std::promise). Qt's queued
+// calls would do too, but their ordering is a QMutex in Qt's own code,
+// which ThreadSanitizer cannot see.
+class SocketThread final : public QThread
+{
+public:
+    SocketThread(HandOffQueue::Producer events, qint64 inboxBytes)
+        : m_events(std::move(events))
+        , m_inboxBytes(inboxBytes)
+    { }
+
+    // Starts the thread and returns its worker once it is ready.
+    SocketWorker *launch()
+    {
+        std::future<SocketWorker *> ready = m_ready.get_future();
+        start();
+        return ready.get();
+    }
+
+protected:
+    void run() override
+    {
+        SocketWorker worker(m_events, m_inboxBytes);
+        worker.start();
+        m_ready.set_value(&worker);
+        exec();
+        worker.stop();
+    }
+
+private:
+    HandOffQueue::Producer m_events;
+    const qint64 m_inboxBytes;
+    std::promise<SocketWorker *> m_ready;
+};
+
+} // namespace
+
 SocketThreads::SocketThreads(int workers, qint64 inboxBytes, QObject *parent)
     : QObject(parent)
     , m_events(new HandOffQueue(
           inboxBytes, [this](HandOffItem &item) { handleEvent(item); }, this))
 {
     for (int i = 0; i < workers; ++i) {
-        auto *thread = new QThread;
+        auto *thread = new SocketThread(m_events->producer(), inboxBytes);
         thread->setObjectName(QStringLiteral("socket-%1").arg(i + 1));
         thread->setEventDispatcher(new EpollEventDispatcher);
-        auto *worker = new SocketWorker(m_events->producer(), inboxBytes);
-        worker->moveToThread(thread);
-        connect(thread, &QThread::finished, worker, &QObject::deleteLater);
-        thread->start();
-        // Its inbox is made in its thread (a notifier belongs to the thread
-        // that made it); start-up only, so waiting for it is fine.
-        QMetaObject::invokeMethod(worker, &SocketWorker::start, Qt::BlockingQueuedConnection);
+        SocketWorker *worker = thread->launch();
         m_threads.push_back(thread);
         m_workers.push_back(worker);
         m_inboxes.push_back(worker->inbox());
@@ -35,8 +72,10 @@ SocketThreads::~SocketThreads()
         s->orphan();
     m_sockets.clear();
     for (size_t i = 0; i < m_threads.size(); ++i) {
-        QMetaObject::invokeMethod(m_workers[i], &SocketWorker::stop, Qt::BlockingQueuedConnection);
-        m_threads[i]->quit();
+        // Its loop ends on this item; the worker then resets what it holds.
+        HandOffItem stop;
+        stop.tag = SocketOp::tag(SocketOp::Stop);
+        m_inboxes[i].forcePush(std::move(stop));
         m_threads[i]->wait();
         delete m_threads[i];
     }

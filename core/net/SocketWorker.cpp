@@ -3,6 +3,7 @@
 #include "ServerTransport.h"
 
 #include <QLoggingCategory>
+#include <QThread>
 
 #include <limits>
 
@@ -89,6 +90,10 @@ void SocketWorker::handle(HandOffItem &item)
         open(item.target);
         return;
     }
+    if (op == SocketOp::Stop) {
+        QThread::currentThread()->quit();
+        return;
+    }
     Socket *s = m_sockets.value(item.target);
     if (!s)
         return; // closed already
@@ -141,12 +146,16 @@ void SocketWorker::open(quint64 id)
 void SocketWorker::write(Socket *s, HandOffItem &item)
 {
     const qint64 bytes = item.headSize + item.payload.size();
-    if (!s->failedTold && !s->io->write(QByteArrayView(item.head, item.headSize), item.payload)
-        && s->io->failed()) {
-        s->failedTold = true;
-        if (s->owed == 0)
-            s->owed = SocketOp::Failed;
-        tell(s);
+    if (s->failedTold || !s->io->write(QByteArrayView(item.head, item.headSize), item.payload)) {
+        // Lost before it is taken off the count: the main thread may see it
+        // twice for a moment, never not at all.
+        s->shared->lostBytes.fetch_add(bytes);
+        if (!s->failedTold && s->io->failed()) {
+            s->failedTold = true;
+            if (s->owed == 0)
+                s->owed = SocketOp::Failed;
+            tell(s);
+        }
     }
     publish(s);
     s->shared->takenBytes.fetch_add(bytes);

@@ -7,6 +7,7 @@
 #include "OfflineStore.h"
 #include "PrometheusExporter.h"
 #include "SessionRegistry.h"
+#include "SocketThreads.h"
 
 #include <functional>
 
@@ -85,6 +86,34 @@ QList<Family> buildList()
         field(&Metrics::textConnectionsOpen));
     list << counter("pushconsole_connections_accepted_total", "WebSocket TCP connections accepted.",
         &Metrics::connectionsAccepted);
+    list << gauge("pushconsole_threads",
+        "Threads the WebSocket sockets run on, the main thread included (--threads).",
+        [](const MetricInputs &in) {
+            return in.threads ? double(in.threads->workerCount() + 1) : 1.0;
+        });
+    list << gauge(
+        "pushconsole_socket_thread_queue_bytes",
+        "Writes handed to socket threads and not taken yet, in bytes with their bookkeeping.",
+        [](const MetricInputs &in) {
+            double bytes = 0;
+            if (in.threads) {
+                for (const auto &inbox : in.threads->stats().inboxes)
+                    bytes += double(inbox.bytes);
+            }
+            return bytes;
+        },
+        "Push ports stop reading while one socket thread holds more than 256 KiB; "
+        "0 with `--threads 1`.");
+    list << Family {"pushconsole_socket_thread_queue_refused_total", Kind::Counter,
+        "Writes refused because a socket thread's queue was full (the client is dropped).",
+        {{{}, [](const MetricInputs &in) {
+              double refused = 0;
+              if (in.threads) {
+                  for (const auto &inbox : in.threads->stats().inboxes)
+                      refused += double(inbox.refused);
+              }
+              return refused;
+          }}}};
     list << gauge("pushconsole_http_connections", "HTTP API connections open.",
         http([](const HttpServer &h) { return double(h.connectionCount()); }));
     list << gauge("pushconsole_http_buffered_bytes",

@@ -10,6 +10,7 @@ class ClusterLink;
 class HttpServer;
 class OfflineStore;
 class SessionRegistry;
+class SocketThreads;
 
 // What the metrics are read from: the counters and the live parts. Any
 // part may be missing (nullptr: its gauges read 0), as when the HTTP API,
@@ -21,6 +22,7 @@ struct MetricInputs
     const HttpServer *http = nullptr;
     const ClusterLink *cluster = nullptr;
     const OfflineStore *offline = nullptr;
+    const SocketThreads *threads = nullptr; // none with --threads 1
     QDateTime startedAt; // of the listeners
 };
 

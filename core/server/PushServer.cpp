@@ -107,6 +107,7 @@ HttpApi::Context PushServer::httpContext()
         in.http = m_http ? m_http->httpServer() : nullptr;
         in.cluster = m_cluster.get();
         in.offline = m_offline.get();
+        in.threads = m_gateway ? m_gateway->socketThreads() : nullptr;
         in.startedAt = m_startedAt;
         return MetricList::prometheus(in);
     };

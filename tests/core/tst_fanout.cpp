@@ -1,9 +1,11 @@
 #include "TestMain.h"
 #include "TestSupport.h"
 
+#include "Metrics.h"
 #include "PushRouter.h"
 #include "SessionRegistry.h"
 #include "WsConnection.h"
+#include "WsGateway.h"
 
 #include <memory>
 #include <vector>
@@ -291,8 +293,21 @@ void tst_FanOut::clientsLeavingMidBroadcastAreNotCounted()
     QVERIFY2(!answered, "the broadcast was over before the clients left");
     WAIT_VERIFY(answered);
     QCOMPARE(final.status, PushStatus::Ok);
-    QCOMPARE(final.delivered, Count - 40);
     QCOMPARE(final.dropped, 0);
+    if (server->gateway()->threadCount() == 1) {
+        QCOMPARE(final.delivered, Count - 40);
+        return;
+    }
+    // With --threads the main thread hears of a hang-up from the socket
+    // thread that read it: a client whose turn came before that is counted
+    // (its frame handed over for a connection still open here), as it
+    // would be with one thread if its reset were still on the wire; its
+    // bytes are then reported as discarded. A kicked one never is.
+    QVERIFY2(final.delivered >= Count - 40 && final.delivered <= Count - 20,
+        qPrintable(QString::number(final.delivered)));
+    const int late = final.delivered - (Count - 40);
+    if (late > 0)
+        WAIT_VERIFY(server->metrics().droppedBytes[int(DropReason::PeerGone)] > 0);
 }
 
 void tst_FanOut::clientBoundAfterTheStartIsNotATarget()

@@ -76,8 +76,12 @@ void tst_Reload::limitsApplyWithoutDroppingClients()
     GatewayProcess gateway;
     QVERIFY(gateway.start({QStringLiteral("--config=") + m_ini}));
     WsClient first(gateway.wsPort()), second(gateway.wsPort());
+    // Bound in this order (with --threads two binds may reach the registry
+    // in either order when sent together): the cap closes the oldest.
     QVERIFY(first.bind("rider"));
+    QVERIFY(gateway.waitUntilBound("rider", 1));
     QVERIFY(second.bind("rider"));
+    QVERIFY(gateway.waitUntilBound("rider", 2));
     TextClient backend(gateway.textPort());
     QCOMPARE(backend.request(pushLine("rider", "before")), QByteArray("ok\n"));
     QVERIFY(first.waitForMessages(1));
@@ -112,6 +116,7 @@ void tst_Reload::badFileChangesNothing()
     }
     WsClient first(gateway.wsPort()), second(gateway.wsPort());
     QVERIFY(first.bind("rider"));
+    QVERIFY(gateway.waitUntilBound("rider", 1));
     QVERIFY(second.bind("rider"));
     QVERIFY(first.waitForDisconnected()); // the cap is still 1
     // A missing file named by an option: refused as well.
