@@ -229,6 +229,8 @@ void HandOffQueue::drain()
         }
         if (batch.capacity() <= SpareSlots && !m_closed)
             s.spare.swap(batch);
+        if (m_batchDone && !m_closed)
+            m_batchDone();
     } while (m_drainAgain && !m_closed);
     m_draining = false;
 }

@@ -106,6 +106,9 @@ public:
     ~HandOffQueue() override;
 
     Producer producer() const;
+    // Runs in the consumer thread after each batch, once its items' bytes
+    // are given back (so stats() no longer counts them).
+    void setBatchDoneHandler(std::function<void()> done) { m_batchDone = std::move(done); }
     bool isOpen() const;
     qint64 maxBytes() const { return m_maxBytes; }
     Stats stats() const;
@@ -119,6 +122,7 @@ private:
 
     const qint64 m_maxBytes;
     Handler m_handler;
+    std::function<void()> m_batchDone;
     std::shared_ptr<State> m_state;
     QSocketNotifier *m_notifier = nullptr;
     bool m_closed = false; // the consumer thread's copy of the state's flag

@@ -6,15 +6,34 @@
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 
-RemoteSocket::RemoteSocket(Owner *threads, HandOffQueue::Producer worker, quint64 id, int fd,
-    std::shared_ptr<SocketShared> shared, Handler *handler)
-    : m_threads(threads)
-    , m_worker(std::move(worker))
-    , m_shared(std::move(shared))
+namespace {
+
+// A bound that is this close to the cap is checked against the socket
+// thread's own figures: what it queued may have grown a little more than
+// the cost of what it took (a chunk's unused tail, its queue's slots, TLS's buffers).
+constexpr qint64 RecheckMargin = 256 * 1024;
+
+quint64 targetOf(SocketShared *shared)
+{
+    return quint64(quintptr(shared));
+}
+
+} // namespace
+
+RemoteSocket::RemoteSocket(const Link &link, Handler *handler)
+    : m_threads(link.owner)
+    , m_inbox(link.inbox)
+    , m_shared(link.shared)
     , m_handler(handler)
-    , m_id(id)
-    , m_fd(fd)
-{ }
+    , m_id(link.id)
+    , m_fd(link.fd)
+{
+    if (!m_shared) {
+        orphan(); // the socket threads were stopping: it never opened
+        return;
+    }
+    m_threads->attach(m_id, this);
+}
 
 RemoteSocket::~RemoteSocket()
 {
@@ -23,15 +42,13 @@ RemoteSocket::~RemoteSocket()
 
 qint64 RemoteSocket::read(char *buffer, qint64 size)
 {
-    const qint64 available = m_input.size() - m_inputOffset;
-    if (available > 0) {
-        const qint64 n = qMin(size, available);
-        std::memcpy(buffer, m_input.constData() + m_inputOffset, size_t(n));
-        m_inputOffset += n;
-        if (m_inputOffset == m_input.size()) {
+    if (!m_input.isEmpty()) {
+        const qint64 n = qMin(size, m_input.size());
+        std::memcpy(buffer, m_input.constData(), size_t(n));
+        if (n == m_input.size())
             m_input = QByteArray();
-            m_inputOffset = 0;
-        }
+        else
+            m_input.remove(0, n); // Qt 6 moves its start, not the bytes
         return n;
     }
     if (m_failed)
@@ -47,10 +64,12 @@ bool RemoteSocket::write(QByteArrayView head, const QByteArray &payload)
         return false;
     const qint64 bytes = head.size() + payload.size();
     const qint64 cost = bytes + WriteOverhead;
-    if (queuedMemory() + cost > m_maxPending)
+    if (m_handedCost - m_knownReleased + cost > m_maxPending - RecheckMargin
+        && memoryNow() + cost > m_maxPending) {
         return false; // the caller drops a slow consumer, as for a full StreamSocket
+    }
     HandOffItem item;
-    item.target = m_id;
+    item.target = targetOf(m_shared);
     item.tag = SocketOp::tag(SocketOp::Write, cost);
     if (head.size() <= HandOffItem::MaxHead) {
         item.headSize = quint8(head.size());
@@ -62,7 +81,7 @@ bool RemoteSocket::write(QByteArrayView head, const QByteArray &payload)
         item.payload.reserve(bytes);
         item.payload.append(head.data(), head.size()).append(payload);
     }
-    if (!m_worker.tryPush(std::move(item), cost + HandOffQueue::EntryOverhead)) {
+    if (!m_inbox->tryPush(std::move(item), cost + HandOffQueue::EntryOverhead)) {
         // The socket thread is that far behind: this client is dropped
         // rather than the thread's memory growing without bound.
         m_failed = true;
@@ -74,8 +93,21 @@ bool RemoteSocket::write(QByteArrayView head, const QByteArray &payload)
     return true;
 }
 
+qint64 RemoteSocket::memoryNow() const
+{
+    if (!m_open)
+        return 0;
+    // Taken before queued: the socket thread writes them the other way round.
+    const qint64 taken = m_shared->takenCost.load();
+    const qint64 released = taken - m_shared->queuedMemory.load();
+    m_knownReleased = released;
+    return m_handedCost - released;
+}
+
 qint64 RemoteSocket::inFlightBytes() const
 {
+    if (!m_open)
+        return 0;
     // Taken before queued: the socket thread writes them the other way round.
     const qint64 taken = m_shared->takenBytes.load();
     return m_handedBytes - taken + m_shared->queuedBytes.load() + m_shared->lostBytes.load();
@@ -83,6 +115,8 @@ qint64 RemoteSocket::inFlightBytes() const
 
 qint64 RemoteSocket::pendingBytes() const
 {
+    if (!m_open)
+        return 0;
     m_shared->drainWanted.store(true);
     const qint64 pending = inFlightBytes();
     if (pending == 0)
@@ -92,8 +126,7 @@ qint64 RemoteSocket::pendingBytes() const
 
 qint64 RemoteSocket::queuedMemory() const
 {
-    const qint64 taken = m_shared->takenCost.load();
-    return m_handedCost - taken + m_shared->queuedMemory.load();
+    return memoryNow();
 }
 
 qint64 RemoteSocket::unacknowledgedBytes() const
@@ -104,14 +137,20 @@ qint64 RemoteSocket::unacknowledgedBytes() const
     return inFlightBytes() + inKernel;
 }
 
+void RemoteSocket::send(quint8 op)
+{
+    HandOffItem item;
+    item.target = targetOf(m_shared);
+    item.tag = SocketOp::tag(op);
+    // Never refused but by a closed queue (the threads stopping, which
+    // closes every socket anyway): a descriptor is never left open.
+    m_inbox->forcePush(std::move(item));
+}
+
 void RemoteSocket::setReadEnabled(bool enabled)
 {
-    if (!m_open)
-        return;
-    HandOffItem item;
-    item.target = m_id;
-    item.tag = SocketOp::tag(enabled ? SocketOp::ReadOn : SocketOp::ReadOff);
-    m_worker.forcePush(std::move(item));
+    if (m_open)
+        send(enabled ? SocketOp::ReadOn : SocketOp::ReadOff);
 }
 
 void RemoteSocket::shutdownWrite()
@@ -119,10 +158,7 @@ void RemoteSocket::shutdownWrite()
     if (!m_open || m_writeShut)
         return;
     m_writeShut = true;
-    HandOffItem item;
-    item.target = m_id;
-    item.tag = SocketOp::tag(SocketOp::ShutdownWrite);
-    m_worker.forcePush(std::move(item));
+    send(SocketOp::ShutdownWrite);
 }
 
 void RemoteSocket::abort()
@@ -141,13 +177,9 @@ void RemoteSocket::finishLocally(quint8 op)
         return;
     m_open = false;
     m_input = QByteArray();
-    m_inputOffset = 0;
-    HandOffItem item;
-    item.target = m_id;
-    item.tag = SocketOp::tag(op);
-    // Never refused but by a closed queue (the threads stopping, which
-    // closes every socket anyway): a descriptor is never left open.
-    m_worker.forcePush(std::move(item));
+    // The last item for it: the socket thread deletes the shared part then.
+    send(op);
+    m_shared = nullptr;
     if (m_threads)
         m_threads->forget(m_id);
 }
@@ -156,6 +188,7 @@ void RemoteSocket::orphan()
 {
     m_threads = nullptr;
     m_open = false;
+    m_shared = nullptr;
     m_failed = true;
     m_error = QCoreApplication::translate("RemoteSocket", "socket threads stopped");
 }
@@ -193,6 +226,6 @@ void RemoteSocket::tellReadable()
     m_handler->socketReadable();
     // A handler reads a bounded amount per call, as from a level-triggered
     // socket: what it left brings it back on a later turn of the loop.
-    if (m_open && m_input.size() > m_inputOffset && m_threads)
+    if (m_open && !m_input.isEmpty() && m_threads)
         m_threads->readAgainLater(m_id);
 }

@@ -7,8 +7,6 @@
 #include <QByteArray>
 #include <QString>
 
-#include <memory>
-
 // A socket that lives on a socket thread (--threads), seen from the main
 // thread as any other Transport: the connection on the main thread keeps
 // its protocol and state, and this forwards its writes and closes to the
@@ -18,6 +16,10 @@
 // write() refuses what would take the bytes handed over and not yet taken,
 // plus the socket thread's queue, past the cap; pendingBytes() counts both,
 // so "drained" still means "handed to the kernel".
+//
+// Small on purpose (a connection holds it inline, where a StreamSocket
+// would be): everything it shares with the socket thread is in the socket
+// thread's object, which it reads only while open.
 class RemoteSocket final : public Transport
 {
 public:
@@ -29,6 +31,8 @@ public:
     class Owner
     {
     public:
+        // Events for id come to s from now on.
+        virtual void attach(quint64 id, RemoteSocket *s) = 0;
         // Closed here: what the socket thread still says of id is not ours.
         virtual void forget(quint64 id) = 0;
         // Unread input is left: deliver() an empty Data for id soon.
@@ -38,13 +42,20 @@ public:
         ~Owner() = default;
     };
 
-    RemoteSocket(Owner *threads, HandOffQueue::Producer worker, quint64 id, int fd,
-        std::shared_ptr<SocketShared> shared, Handler *handler);
+    // A socket handed to a socket thread (SocketThreads::adopt).
+    struct Link
+    {
+        Owner *owner = nullptr;
+        HandOffQueue::Producer *inbox = nullptr; // the socket thread's
+        SocketShared *shared = nullptr; // valid until we send Close or Abort
+        quint64 id = 0;
+        int fd = -1;
+    };
+
+    RemoteSocket(const Link &link, Handler *handler);
     ~RemoteSocket() override;
     RemoteSocket(const RemoteSocket &) = delete;
     RemoteSocket &operator=(const RemoteSocket &) = delete;
-
-    quint64 id() const { return m_id; }
 
     bool isOpen() const override { return m_open; }
     qint64 read(char *buffer, qint64 size) override;
@@ -67,19 +78,24 @@ public:
 
 private:
     qint64 inFlightBytes() const;
+    qint64 memoryNow() const;
+    void send(quint8 op);
     void finishLocally(quint8 op);
     void tellReadable();
 
     Owner *m_threads;
-    HandOffQueue::Producer m_worker;
-    std::shared_ptr<SocketShared> m_shared;
+    HandOffQueue::Producer *m_inbox;
+    SocketShared *m_shared;
     Handler *m_handler;
     QByteArray m_input; // read by the socket thread, not by the handler yet
-    qint64 m_inputOffset = 0;
     QString m_error;
     const quint64 m_id;
     qint64 m_handedBytes = 0;
     qint64 m_handedCost = 0;
+    // What the socket thread had released (cost taken less its queue's
+    // memory) when last read: handed less this is an upper bound of what is
+    // queued, so most writes check the cap without touching its cache line.
+    mutable qint64 m_knownReleased = 0;
     qint64 m_maxPending = 8 * 1024 * 1024;
     const int m_fd; // for SIOCOUTQ only, while open: the socket thread closes it after us
     bool m_open = true;

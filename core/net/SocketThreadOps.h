@@ -23,6 +23,7 @@ enum : quint8 {
     End,
     Failed,
     Drained,
+    CaughtUp, // a socket thread's queue is back under half of SocketThreads::BehindBytes
 };
 
 inline quint8 op(quint64 tag)
@@ -38,6 +39,16 @@ inline quint64 tag(quint8 op, qint64 cost = 0)
     return quint64(op) | (quint64(cost) << 8);
 }
 } // namespace SocketOp
+
+// Set by the main thread while push ports wait for the socket threads to
+// catch up; the first socket thread whose queue falls under the low-water
+// mark clears it and says so (CaughtUp), so the ports resume at once rather
+// than on a timer.
+struct CatchUpWatch
+{
+    std::atomic<bool> wanted {false};
+    qint64 lowWater = 0;
+};
 
 // The counters one socket's two sides share. Each is written by one side
 // only; the other reads it. The main thread's view of what is queued is

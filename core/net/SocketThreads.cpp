@@ -3,6 +3,7 @@
 #include "EpollEventDispatcher.h"
 #include "RemoteSocket.h"
 #include "SocketWorker.h"
+#include "StreamSocket.h"
 
 #include <QThread>
 
@@ -18,9 +19,10 @@ namespace {
 class SocketThread final : public QThread
 {
 public:
-    SocketThread(HandOffQueue::Producer events, qint64 inboxBytes)
+    SocketThread(HandOffQueue::Producer events, qint64 inboxBytes, CatchUpWatch *watch)
         : m_events(std::move(events))
         , m_inboxBytes(inboxBytes)
+        , m_watch(watch)
     { }
 
     // Starts the thread and returns its worker once it is ready.
@@ -34,7 +36,7 @@ public:
 protected:
     void run() override
     {
-        SocketWorker worker(m_events, m_inboxBytes);
+        SocketWorker worker(m_events, m_inboxBytes, m_watch);
         worker.start();
         m_ready.set_value(&worker);
         exec();
@@ -44,6 +46,7 @@ protected:
 private:
     HandOffQueue::Producer m_events;
     const qint64 m_inboxBytes;
+    CatchUpWatch *m_watch;
     std::promise<SocketWorker *> m_ready;
 };
 
@@ -53,9 +56,11 @@ SocketThreads::SocketThreads(int workers, qint64 inboxBytes, QObject *parent)
     : QObject(parent)
     , m_events(new HandOffQueue(
           inboxBytes, [this](HandOffItem &item) { handleEvent(item); }, this))
+    , m_watch(std::make_unique<CatchUpWatch>())
 {
+    m_watch->lowWater = BehindBytes / 2;
     for (int i = 0; i < workers; ++i) {
-        auto *thread = new SocketThread(m_events->producer(), inboxBytes);
+        auto *thread = new SocketThread(m_events->producer(), inboxBytes, m_watch.get());
         thread->setObjectName(QStringLiteral("socket-%1").arg(i + 1));
         thread->setEventDispatcher(new EpollEventDispatcher);
         SocketWorker *worker = thread->launch();
@@ -81,17 +86,37 @@ SocketThreads::~SocketThreads()
     }
 }
 
-std::unique_ptr<Transport> SocketThreads::adopt(
-    int fd, const TlsContext *tls, Transport::Handler *handler)
+RemoteSocket::Link SocketThreads::adopt(int fd, const TlsContext *tls)
 {
     const size_t index = m_next++ % m_workers.size();
-    const quint64 id = m_nextId++;
-    auto shared = std::make_shared<SocketShared>();
-    m_workers[index]->adopt(id, fd, tls, shared);
-    auto socket = std::make_unique<RemoteSocket>(
-        static_cast<RemoteSocket::Owner *>(this), m_inboxes[index], id, fd, shared, handler);
-    m_sockets.insert(id, socket.get());
-    return socket;
+    auto *socket = new ThreadSocket;
+    socket->worker = m_workers[index];
+    socket->id = m_nextId++;
+    socket->fd = fd;
+    if (tls)
+        socket->tls = std::make_unique<TlsContext>(*tls);
+    HandOffItem open;
+    open.target = ThreadSocket::target(socket);
+    open.tag = SocketOp::tag(SocketOp::Open);
+    RemoteSocket::Link link;
+    link.owner = this;
+    link.inbox = &m_inboxes[index];
+    link.shared = socket;
+    link.id = socket->id;
+    link.fd = fd;
+    // Only a stopped thread refuses it; then the socket fails at once
+    // (its writes are refused) and is closed here.
+    if (!m_inboxes[index].forcePush(std::move(open))) {
+        StreamSocket::resetAndClose(fd);
+        delete socket;
+        link.shared = nullptr;
+    }
+    return link;
+}
+
+void SocketThreads::attach(quint64 id, RemoteSocket *s)
+{
+    m_sockets.insert(id, s);
 }
 
 void SocketThreads::forget(quint64 id)
@@ -116,6 +141,11 @@ void SocketThreads::readAgainLater(quint64 id)
 
 void SocketThreads::handleEvent(HandOffItem &item)
 {
+    if (SocketOp::op(item.tag) == SocketOp::CaughtUp) {
+        if (m_onCaughtUp)
+            m_onCaughtUp();
+        return;
+    }
     if (RemoteSocket *s = m_sockets.value(item.target))
         s->deliver(item);
 }
@@ -131,9 +161,13 @@ SocketThreads::Stats SocketThreads::stats() const
 
 bool SocketThreads::isBehind() const
 {
+    // Set before the figures are read (see SocketWorker::checkCaughtUp):
+    // whichever thread is behind now will see it when its batch is done.
+    m_watch->wanted.store(true);
     for (const HandOffQueue::Producer &inbox : m_inboxes) {
         if (inbox.stats().bytes > BehindBytes)
             return true;
     }
+    m_watch->wanted.store(false);
     return false;
 }

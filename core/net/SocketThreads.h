@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QObject>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -35,14 +36,20 @@ public:
     ~SocketThreads() override;
 
     int workerCount() const { return int(m_workers.size()); }
-    // fd becomes a socket on the next worker (round-robin); the transport
-    // returned is its main-thread side, for handler.
-    std::unique_ptr<Transport> adopt(int fd, const TlsContext *tls, Transport::Handler *handler);
+    // fd becomes a socket on the next worker (round-robin); construct its
+    // main-thread side, a RemoteSocket, from the link returned.
+    RemoteSocket::Link adopt(int fd, const TlsContext *tls);
     int socketCount() const { return int(m_sockets.size()); }
     // Some worker has more than BehindBytes of writes not taken yet: about
     // a millisecond or two of its work. Push ports wait while it is.
+    // While it is, the first socket thread back under half of it runs
+    // onCaughtUp (on this thread).
     bool isBehind() const;
-    static constexpr qint64 BehindBytes = 256 * 1024;
+    static constexpr qint64 BehindBytes = 32 * 1024;
+    void setCaughtUpHandler(std::function<void()> onCaughtUp)
+    {
+        m_onCaughtUp = std::move(onCaughtUp);
+    }
 
     struct Stats
     {
@@ -54,6 +61,7 @@ public:
     static constexpr qint64 DefaultInboxBytes = 256 * 1024 * 1024;
 
 private:
+    void attach(quint64 id, RemoteSocket *s) override;
     void forget(quint64 id) override;
     void readAgainLater(quint64 id) override;
     void handleEvent(HandOffItem &item);
@@ -62,6 +70,8 @@ private:
     std::vector<SocketWorker *> m_workers; // each lives in its thread
     std::vector<HandOffQueue::Producer> m_inboxes;
     HandOffQueue *m_events;
+    std::unique_ptr<CatchUpWatch> m_watch; // read by the workers until they stop
+    std::function<void()> m_onCaughtUp;
     QHash<quint64, RemoteSocket *> m_sockets;
     quint64 m_nextId = 1;
     size_t m_next = 0;

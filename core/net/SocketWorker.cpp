@@ -5,29 +5,25 @@
 #include <QLoggingCategory>
 #include <QThread>
 
+#include <algorithm>
 #include <limits>
 
 Q_LOGGING_CATEGORY(lcSocketThread, "pushconsole.threads", QtWarningMsg)
 
-struct SocketWorker::Socket final : Transport::Handler
+void ThreadSocket::socketReadable()
 {
-    SocketWorker *worker = nullptr;
-    quint64 id = 0;
-    std::shared_ptr<SocketShared> shared;
-    std::optional<StreamSocket> plain;
-    std::unique_ptr<TlsStream> tls;
-    Transport *io = nullptr;
-    QByteArray held; // read, not yet taken by the main thread's inbox
-    quint8 owed = 0; // End or Failed, once held is through
-    bool failedTold = false;
+    worker->readFrom(this);
+}
 
-    void socketReadable() override { worker->readFrom(this); }
-    void socketDrained() override { worker->drainedOn(this); }
-};
+void ThreadSocket::socketDrained()
+{
+    worker->drainedOn(this);
+}
 
-SocketWorker::SocketWorker(HandOffQueue::Producer events, qint64 inboxBytes)
+SocketWorker::SocketWorker(HandOffQueue::Producer events, qint64 inboxBytes, CatchUpWatch *watch)
     : m_events(std::move(events))
     , m_inboxBytes(inboxBytes)
+    , m_watch(watch)
 { }
 
 SocketWorker::~SocketWorker()
@@ -40,6 +36,7 @@ void SocketWorker::start()
     m_inbox = new HandOffQueue(
         m_inboxBytes, [this](HandOffItem &item) { handle(item); }, this);
     m_inboxProducer = m_inbox->producer();
+    m_inbox->setBatchDoneHandler([this] { checkCaughtUp(); });
     m_retry = new QTimer(this);
     m_retry->setSingleShot(true);
     m_retry->setInterval(2);
@@ -50,56 +47,24 @@ void SocketWorker::stop()
 {
     if (m_inbox)
         m_inbox->close();
-    const QList<quint64> ids = m_sockets.keys();
-    for (quint64 id : ids)
-        remove(id, true);
-    const std::lock_guard<std::mutex> lock(m_adoptMutex);
-    for (const Adoption &a : std::as_const(m_adoptions))
-        StreamSocket::resetAndClose(a.fd);
-    m_adoptions.clear();
-}
-
-void SocketWorker::adopt(
-    quint64 id, int fd, const TlsContext *tls, std::shared_ptr<SocketShared> shared)
-{
-    Adoption a;
-    a.fd = fd;
-    if (tls)
-        a.tls = *tls; // a copy (shared data): a reload may delete the original meanwhile
-    a.shared = std::move(shared);
-    {
-        const std::lock_guard<std::mutex> lock(m_adoptMutex);
-        m_adoptions.insert(id, std::move(a));
-    }
-    HandOffItem item;
-    item.target = id;
-    item.tag = SocketOp::tag(SocketOp::Open);
-    if (!m_inboxProducer.forcePush(std::move(item))) {
-        // Stopping: the descriptor goes back closed, and the main thread
-        // sees a socket that failed.
-        const std::lock_guard<std::mutex> lock(m_adoptMutex);
-        if (m_adoptions.remove(id))
-            StreamSocket::resetAndClose(fd);
-    }
+    while (ThreadSocket *s = m_sockets.front())
+        remove(s, true);
 }
 
 void SocketWorker::handle(HandOffItem &item)
 {
     const quint8 op = SocketOp::op(item.tag);
-    if (op == SocketOp::Open) {
-        open(item.target);
-        return;
-    }
     if (op == SocketOp::Stop) {
         QThread::currentThread()->quit();
         return;
     }
-    Socket *s = m_sockets.value(item.target);
-    if (!s)
-        return; // closed already
+    ThreadSocket *s = ThreadSocket::from(item.target);
     switch (op) {
     case SocketOp::Write:
         write(s, item);
+        return;
+    case SocketOp::Open:
+        open(s);
         return;
     case SocketOp::ShutdownWrite:
         s->io->shutdownWrite();
@@ -111,45 +76,47 @@ void SocketWorker::handle(HandOffItem &item)
         s->io->setReadEnabled(false);
         return;
     case SocketOp::Abort:
-        remove(item.target, true);
+        remove(s, true);
         return;
     case SocketOp::Close:
-        remove(item.target, false);
+        remove(s, false);
         return;
     default:
         return;
     }
 }
 
-void SocketWorker::open(quint64 id)
+void SocketWorker::checkCaughtUp()
 {
-    Adoption a;
-    {
-        const std::lock_guard<std::mutex> lock(m_adoptMutex);
-        const auto it = m_adoptions.find(id);
-        if (it == m_adoptions.end())
-            return;
-        a = std::move(it.value());
-        m_adoptions.erase(it);
-    }
-    auto *s = new Socket;
-    s->worker = this;
-    s->id = id;
-    s->shared = std::move(a.shared);
-    s->io = openServerTransport(a.fd, a.tls ? &*a.tls : nullptr, this, s, s->plain, s->tls);
+    // After the batch gave its bytes back under the queue's lock; the main
+    // thread sets the flag before it takes that lock to read the figures,
+    // so if it saw them high, this sees the flag.
+    if (!m_watch->wanted.load() || m_inbox->stats().bytes > m_watch->lowWater
+        || !m_watch->wanted.exchange(false))
+        return;
+    HandOffItem item;
+    item.tag = SocketOp::tag(SocketOp::CaughtUp);
+    // One per wait of the main thread (the flag): bounded.
+    m_events.forcePush(std::move(item));
+}
+
+void SocketWorker::open(ThreadSocket *s)
+{
+    s->io = openServerTransport(s->fd, s->tls.get(), this, s, s->plain, s->secure);
+    s->tls.reset(); // what the session needs it copied
     // The main thread enforces the cap (RemoteSocket::write); here it must
     // never refuse what was accepted there.
     s->io->setMaxPending(std::numeric_limits<qint64>::max() / 4);
-    m_sockets.insert(id, s);
+    m_sockets.pushBack(s->hook, s);
 }
 
-void SocketWorker::write(Socket *s, HandOffItem &item)
+void SocketWorker::write(ThreadSocket *s, HandOffItem &item)
 {
     const qint64 bytes = item.headSize + item.payload.size();
     if (s->failedTold || !s->io->write(QByteArrayView(item.head, item.headSize), item.payload)) {
         // Lost before it is taken off the count: the main thread may see it
         // twice for a moment, never not at all.
-        s->shared->lostBytes.fetch_add(bytes);
+        s->lostBytes.fetch_add(bytes);
         if (!s->failedTold && s->io->failed()) {
             s->failedTold = true;
             if (s->owed == 0)
@@ -158,24 +125,30 @@ void SocketWorker::write(Socket *s, HandOffItem &item)
         }
     }
     publish(s);
-    s->shared->takenBytes.fetch_add(bytes);
-    s->shared->takenCost.fetch_add(SocketOp::cost(item.tag));
+    s->takenBytes.fetch_add(bytes);
+    s->takenCost.fetch_add(SocketOp::cost(item.tag));
     if (s->io->pendingBytes() == 0)
         drainedOn(s);
 }
 
-void SocketWorker::publish(Socket *s)
+void SocketWorker::publish(ThreadSocket *s)
 {
-    s->shared->queuedBytes.store(s->io->pendingBytes());
-    s->shared->queuedMemory.store(s->io->queuedMemory());
+    // Stored only when changed: the line then stays in this core's cache
+    // while the queue stays empty, as it does for a client that reads.
+    const qint64 bytes = s->io->pendingBytes();
+    if (bytes != s->queuedBytes.load(std::memory_order_relaxed))
+        s->queuedBytes.store(bytes);
+    const qint64 memory = s->io->queuedMemory();
+    if (memory != s->queuedMemory.load(std::memory_order_relaxed))
+        s->queuedMemory.store(memory);
 }
 
-void SocketWorker::drainedOn(Socket *s)
+void SocketWorker::drainedOn(ThreadSocket *s)
 {
     publish(s);
-    if (s->io->pendingBytes() != 0 || !s->shared->drainWanted.load())
+    if (s->io->pendingBytes() != 0 || !s->drainWanted.load())
         return;
-    if (!s->shared->drainWanted.exchange(false))
+    if (!s->drainWanted.exchange(false))
         return;
     HandOffItem item;
     item.target = s->id;
@@ -184,7 +157,7 @@ void SocketWorker::drainedOn(Socket *s)
     m_events.forcePush(std::move(item));
 }
 
-void SocketWorker::readFrom(Socket *s)
+void SocketWorker::readFrom(ThreadSocket *s)
 {
     if (!s->held.isEmpty() || s->owed != 0) {
         s->io->setReadEnabled(false); // the main thread has not taken the last yet
@@ -210,7 +183,7 @@ void SocketWorker::readFrom(Socket *s)
     tell(s);
 }
 
-bool SocketWorker::tell(Socket *s)
+bool SocketWorker::tell(ThreadSocket *s)
 {
     if (!s->held.isEmpty()) {
         HandOffItem item;
@@ -221,7 +194,7 @@ bool SocketWorker::tell(Socket *s)
             // The main thread is that far behind: stop reading this client
             // (its kernel buffer and then TCP hold it back) and try again soon.
             s->io->setReadEnabled(false);
-            m_held.push_back(s->id);
+            m_held.push_back(s);
             if (!m_retry->isActive())
                 m_retry->start();
             return false;
@@ -246,26 +219,24 @@ bool SocketWorker::tell(Socket *s)
 
 void SocketWorker::retryHeld()
 {
-    std::vector<quint64> held;
+    std::vector<ThreadSocket *> held;
     held.swap(m_held);
-    for (quint64 id : held) {
-        Socket *s = m_sockets.value(id);
-        if (!s)
-            continue;
+    for (ThreadSocket *s : held) {
         const bool wasEnding = s->owed != 0;
         if (tell(s) && !wasEnding)
             s->io->setReadEnabled(true);
     }
 }
 
-void SocketWorker::remove(quint64 id, bool reset)
+void SocketWorker::remove(ThreadSocket *s, bool reset)
 {
-    Socket *s = m_sockets.take(id);
-    if (!s)
-        return;
-    if (reset)
-        s->io->abort();
-    else
-        s->io->close();
+    m_sockets.remove(s->hook);
+    m_held.erase(std::remove(m_held.begin(), m_held.end(), s), m_held.end());
+    if (s->io) {
+        if (reset)
+            s->io->abort();
+        else
+            s->io->close();
+    }
     delete s;
 }

@@ -20,7 +20,9 @@ PushRouter::PushRouter(SessionRegistry *registry, EventLog *log, Metrics *metric
     , m_metrics(metrics)
     , m_fanOut(registry, metrics)
 {
-    m_caughtUpPoll.setInterval(1);
+    // Told at once when a socket thread catches up (caughtUp()); the timer
+    // is the safety net.
+    m_caughtUpPoll.setInterval(10);
     connect(&m_caughtUpPoll, &QTimer::timeout, this, &PushRouter::checkCaughtUp);
 }
 
@@ -29,6 +31,12 @@ void PushRouter::whenCaughtUp(QObject *context, std::function<void()> resume)
     m_waitingForThreads.emplace_back(context, std::move(resume));
     if (!m_caughtUpPoll.isActive())
         m_caughtUpPoll.start();
+}
+
+void PushRouter::caughtUp()
+{
+    if (!m_waitingForThreads.empty())
+        checkCaughtUp();
 }
 
 void PushRouter::checkCaughtUp()

@@ -64,9 +64,11 @@ public:
     // everything, instead of replies running ahead of deliveries.
     void setBacklogCheck(std::function<bool()> behind) { m_behind = std::move(behind); }
     bool isBackedUp() const { return m_behind && m_behind(); }
-    // Runs resume (unless context is gone) once the backlog is small again;
-    // checked every millisecond while anyone waits.
+    // Runs resume (unless context is gone) once the backlog is small again:
+    // when caughtUp() is called, or at the latest 10 ms later.
     void whenCaughtUp(QObject *context, std::function<void()> resume);
+    // The socket threads say they caught up: whoever waits goes on now.
+    void caughtUp();
 
     // How a large fan-out is sliced (see FanOut); tests make slices small.
     const FanOut::Slice &fanOutSlice() const { return m_fanOut.slice(); }

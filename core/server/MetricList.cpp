@@ -102,7 +102,7 @@ QList<Family> buildList()
             }
             return bytes;
         },
-        "Push ports stop reading while one socket thread holds more than 256 KiB; "
+        "Push ports stop reading while one socket thread holds more than 32 KiB; "
         "0 with `--threads 1`.");
     list << Family {"pushconsole_socket_thread_queue_refused_total", Kind::Counter,
         "Writes refused because a socket thread's queue was full (the client is dropped).",

@@ -269,6 +269,8 @@ bool PushServer::start(QString *error)
         m_text->stopListening();
         *error = why;
     } else {
+        if (SocketThreads *threads = m_gateway->socketThreads())
+            threads->setCaughtUpHandler([this] { m_router.caughtUp(); });
         m_startedAt = QDateTime::currentDateTimeUtc();
         rlimit files = {};
         getrlimit(RLIMIT_NOFILE, &files);

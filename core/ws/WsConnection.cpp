@@ -2,7 +2,6 @@
 
 #include "Config.h"
 #include "MonotonicClock.h"
-#include "ServerTransport.h"
 #include "SocketThreads.h"
 #include "StreamSocket.h"
 #include "TlsStream.h"
@@ -18,11 +17,15 @@ WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, Owner *o
     , m_peer(peer)
     , m_id(id)
 {
+    // Handler is a private base: converted here, where it is accessible.
+    Transport::Handler *handler = this;
     if (threads) {
-        m_remote = threads->adopt(fd, tls, this);
-        m_io = m_remote.get();
+        m_io = &m_socket.emplace<RemoteSocket>(threads->adopt(fd, tls), handler);
+    } else if (tls) {
+        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
+        m_io = m_tls.get();
     } else {
-        m_io = openServerTransport(fd, tls, this, this, m_plain, m_tls);
+        m_io = &m_socket.emplace<StreamSocket>(fd, this, handler);
     }
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
     m_io->setMaxPending(owner->config().maxOutput);

@@ -3,6 +3,7 @@
 #include "IntrusiveList.h"
 #include "Metrics.h"
 #include "PeerAddress.h"
+#include "RemoteSocket.h"
 #include "StreamSocket.h"
 #include "Transport.h"
 #include "WsFrame.h"
@@ -12,6 +13,7 @@
 
 #include <memory>
 #include <optional>
+#include <variant>
 
 struct Config;
 struct WsHandshake;
@@ -142,10 +144,11 @@ private:
     void finish(const QString &reason, int code = 0);
 
     // A plain socket lives inside the connection (one object, one cache
-    // line less per push); TLS goes through a heap-allocated QSslSocket.
-    std::optional<StreamSocket> m_plain;
+    // line less per push), and so does the near side of one on a socket
+    // thread (--threads); TLS on this thread goes through a heap-allocated
+    // QSslSocket.
+    std::variant<std::monostate, StreamSocket, RemoteSocket> m_socket;
     std::unique_ptr<TlsStream> m_tls;
-    std::unique_ptr<Transport> m_remote; // on a socket thread
     Transport *m_io = nullptr;
     Owner *m_owner;
     QByteArray m_in; // bytes received but not parsed yet

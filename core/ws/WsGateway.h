@@ -63,6 +63,7 @@ public:
     // from listen() on.
     int threadCount() const;
     const SocketThreads *socketThreads() const { return m_threads.get(); }
+    SocketThreads *socketThreads() { return m_threads.get(); }
     // --threads 0: PUSHCONSOLE_THREADS when it holds a count, else the
     // cores this process may run on.
     static int resolveThreads(int configured);
