@@ -1,5 +1,7 @@
 #include "RemoteSocket.h"
 
+#include "StreamSocket.h"
+
 #include <QCoreApplication>
 
 #include <cstring>
@@ -19,6 +21,19 @@ quint64 targetOf(SocketShared *shared)
 }
 
 } // namespace
+
+qint64 RemoteSocket::costOf(QByteArrayView head, const QByteArray &payload)
+{
+    // A queue slot, and room for the slot array's doubling.
+    constexpr qint64 Slot = 2 * qint64(sizeof(QByteArray));
+    // The smallest chunk a head starts (StreamSocket's chunkCapacity).
+    constexpr qint64 MinChunk = 128;
+    if (payload.size() > StreamSocket::CoalesceLimit) {
+        return qMax<qint64>(head.size(), MinChunk) + StreamSocket::BlockOverhead
+            + qMax(payload.size(), payload.capacity()) + StreamSocket::BlockOverhead + 2 * Slot;
+    }
+    return 2 * (head.size() + payload.size()) + StreamSocket::BlockOverhead + Slot;
+}
 
 RemoteSocket::RemoteSocket(const Link &link, Handler *handler)
     : m_threads(link.owner)
@@ -63,7 +78,7 @@ bool RemoteSocket::write(QByteArrayView head, const QByteArray &payload)
     if (!m_open || m_failed || m_writeShut)
         return false;
     const qint64 bytes = head.size() + payload.size();
-    const qint64 cost = bytes + WriteOverhead;
+    const qint64 cost = costOf(head, payload);
     if (m_handedCost - m_knownReleased + cost > m_maxPending - RecheckMargin
         && memoryNow() + cost > m_maxPending) {
         return false; // the caller drops a slow consumer, as for a full StreamSocket

@@ -23,9 +23,11 @@
 class RemoteSocket final : public Transport
 {
 public:
-    // Per write on top of its bytes, for the cap: its place in the hand-off
-    // and in the socket thread's queue.
-    static constexpr qint64 WriteOverhead = 64;
+    // What a write counts against the cap: at least what the socket
+    // thread's StreamSocket can add to its queue for it (a chunk for the
+    // head, the payload's block or its copy in a chunk that grows by
+    // doubling, queue slots), so the cap holds once it is taken too.
+    static qint64 costOf(QByteArrayView head, const QByteArray &payload);
 
     // The socket threads' main-thread side (SocketThreads).
     class Owner

@@ -185,11 +185,16 @@ void SocketWorker::readFrom(ThreadSocket *s)
 
 bool SocketWorker::tell(ThreadSocket *s)
 {
-    if (!s->held.isEmpty()) {
+    // In pieces well under the queue's bound: a piece larger than the
+    // bound would never fit.
+    const qint64 piece =
+        qMax<qint64>(1024, qMin<qint64>(64 * 1024, m_inboxBytes / 4 - HandOffQueue::EntryOverhead));
+    while (!s->held.isEmpty()) {
         HandOffItem item;
         item.target = s->id;
         item.tag = SocketOp::tag(SocketOp::Data);
-        item.payload = s->held;
+        const qint64 n = qMin<qint64>(piece, s->held.size());
+        item.payload = n == s->held.size() ? s->held : s->held.first(n);
         if (!m_events.tryPush(std::move(item))) {
             // The main thread is that far behind: stop reading this client
             // (its kernel buffer and then TCP hold it back) and try again soon.
@@ -199,7 +204,10 @@ bool SocketWorker::tell(ThreadSocket *s)
                 m_retry->start();
             return false;
         }
-        s->held = QByteArray();
+        if (n == s->held.size())
+            s->held = QByteArray();
+        else
+            s->held.remove(0, n);
     }
     if (s->owed != 0) {
         HandOffItem item;

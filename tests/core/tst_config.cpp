@@ -243,7 +243,8 @@ void tst_Config::helpAndVersion()
     for (const char *option : {"--ws-bind", "--ws-port", "--text-bind", "--text-port",
              "--heartbeat", "--ping-interval", "--max-line", "--max-message", "--max-conns-per-uid",
              "--log-level", "--no-gui", "--config", "--trusted-proxies", "--proxy-protocol",
-             "--max-conns-per-token", "--auth-audience", "--auth-issuer", "--auth-max-age", "--shutdown-timeout"})
+             "--max-conns-per-token", "--auth-audience", "--auth-issuer", "--auth-max-age",
+             "--shutdown-timeout", "--threads"})
         QVERIFY2(r.helpText.contains(QLatin1String(option)), option);
     r = ConfigLoader::load({QStringLiteral("pushconsole"), QStringLiteral("--version")});
     QCOMPARE(r.action, ConfigLoader::Action::ShowVersion);
