@@ -103,7 +103,7 @@ void SocketWorker::checkCaughtUp()
 void SocketWorker::open(ThreadSocket *s)
 {
     s->io = openServerTransport(s->fd, s->tls.get(), this, s, s->plain, s->secure);
-    s->tls.reset(); // what the session needs it copied
+    s->tls.reset(); // the session copied what it needs
     // The main thread enforces the cap (RemoteSocket::write); here it must
     // never refuse what was accepted there.
     s->io->setMaxPending(std::numeric_limits<qint64>::max() / 4);
@@ -118,6 +118,7 @@ void SocketWorker::write(ThreadSocket *s, HandOffItem &item)
         // twice for a moment, never not at all.
         s->lostBytes.fetch_add(bytes);
         if (!s->failedTold && s->io->failed()) {
+            qCDebug(lcSocketThread) << "write failed on socket" << s->id << s->io->errorString();
             s->failedTold = true;
             if (s->owed == 0)
                 s->owed = SocketOp::Failed;
@@ -198,6 +199,7 @@ bool SocketWorker::tell(ThreadSocket *s)
         if (!m_events.tryPush(std::move(item))) {
             // The main thread is that far behind: stop reading this client
             // (its kernel buffer and then TCP hold it back) and try again soon.
+            qCDebug(lcSocketThread) << "main thread queue full; not reading socket" << s->id;
             s->io->setReadEnabled(false);
             m_held.push_back(s);
             if (!m_retry->isActive())
