@@ -37,7 +37,7 @@ public:
         virtual void attach(quint64 id, RemoteSocket *s) = 0;
         // Closed here: what the socket thread still says of id is not ours.
         virtual void forget(quint64 id) = 0;
-        // Unread input is left: deliver() an empty Data for id soon.
+        // Unread input is left: call readPending() of id's socket soon.
         virtual void readAgainLater(quint64 id) = 0;
 
     protected:
@@ -75,6 +75,8 @@ public:
 
     // From the socket thread, on the main thread (SocketThreads).
     void deliver(HandOffItem &item);
+    // Tells the handler of input it left unread last time.
+    void readPending() { tellReadable(); }
     // The socket threads are gone: nothing can be sent any more.
     void orphan();
 

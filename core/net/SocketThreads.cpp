@@ -129,12 +129,8 @@ void SocketThreads::readAgainLater(quint64 id)
     QMetaObject::invokeMethod(
         this,
         [this, id] {
-            if (RemoteSocket *s = m_sockets.value(id)) {
-                HandOffItem none;
-                none.target = id;
-                none.tag = SocketOp::tag(SocketOp::Data);
-                s->deliver(none);
-            }
+            if (RemoteSocket *s = m_sockets.value(id))
+                s->readPending();
         },
         Qt::QueuedConnection);
 }
@@ -157,6 +153,22 @@ SocketThreads::Stats SocketThreads::stats() const
     for (const HandOffQueue::Producer &inbox : m_inboxes)
         stats.inboxes.push_back(inbox.stats());
     return stats;
+}
+
+HandOffQueue::Stats SocketThreads::inboxTotals() const
+{
+    HandOffQueue::Stats total;
+    for (const HandOffQueue::Producer &inbox : m_inboxes) {
+        const HandOffQueue::Stats one = inbox.stats();
+        total.bytes += one.bytes;
+        total.peakBytes += one.peakBytes;
+        total.items += one.items;
+        total.pushed += one.pushed;
+        total.refused += one.refused;
+        total.wakeUps += one.wakeUps;
+        total.batches += one.batches;
+    }
+    return total;
 }
 
 bool SocketThreads::isBehind() const

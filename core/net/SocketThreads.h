@@ -57,6 +57,8 @@ public:
         std::vector<HandOffQueue::Stats> inboxes; // main -> each worker
     };
     Stats stats() const;
+    // The socket threads' inboxes together: bytes held, pushes refused, ...
+    HandOffQueue::Stats inboxTotals() const;
 
     static constexpr qint64 DefaultInboxBytes = 256 * 1024 * 1024;
 

@@ -100,6 +100,7 @@ private:
         const QString &origin, Event::Level level) const;
     // Counts the push and logs `described` (when set) with its result.
     void record(PushSource source, const Event *described, const PushResult &result);
+    void checkCaughtUp();
 
     SessionRegistry *m_registry;
     EventLog *m_log;
@@ -107,8 +108,6 @@ private:
     ClusterRoute *m_cluster = nullptr;
     OfflineStore *m_offline = nullptr;
     std::unique_ptr<OfflineDelivery> m_delivery;
-    void checkCaughtUp();
-
     FanOut m_fanOut;
     std::function<bool()> m_behind;
     std::vector<std::pair<QPointer<QObject>, std::function<void()>>> m_waitingForThreads;

@@ -68,6 +68,14 @@ Read http(double (*read)(const HttpServer &))
     return [read](const MetricInputs &in) { return in.http ? read(*in.http) : 0.0; };
 }
 
+// One figure of the socket threads' inboxes together; 0 with --threads 1.
+Read threads(double (*read)(const HandOffQueue::Stats &))
+{
+    return [read](const MetricInputs &in) {
+        return in.threads ? read(in.threads->inboxTotals()) : 0.0;
+    };
+}
+
 QList<Family> buildList()
 {
     QList<Family> list;
@@ -91,29 +99,14 @@ QList<Family> buildList()
         [](const MetricInputs &in) {
             return in.threads ? double(in.threads->workerCount() + 1) : 1.0;
         });
-    list << gauge(
-        "pushconsole_socket_thread_queue_bytes",
+    list << gauge("pushconsole_socket_thread_queue_bytes",
         "Writes handed to socket threads and not taken yet, in bytes with their bookkeeping.",
-        [](const MetricInputs &in) {
-            double bytes = 0;
-            if (in.threads) {
-                for (const auto &inbox : in.threads->stats().inboxes)
-                    bytes += double(inbox.bytes);
-            }
-            return bytes;
-        },
+        threads([](const HandOffQueue::Stats &s) { return double(s.bytes); }),
         "Push ports stop reading while one socket thread holds more than 32 KiB; "
         "0 with `--threads 1`.");
     list << Family {"pushconsole_socket_thread_queue_refused_total", Kind::Counter,
         "Writes refused because a socket thread's queue was full (the client is dropped).",
-        {{{}, [](const MetricInputs &in) {
-              double refused = 0;
-              if (in.threads) {
-                  for (const auto &inbox : in.threads->stats().inboxes)
-                      refused += double(inbox.refused);
-              }
-              return refused;
-          }}}};
+        {{{}, threads([](const HandOffQueue::Stats &s) { return double(s.refused); })}}};
     list << gauge("pushconsole_http_connections", "HTTP API connections open.",
         http([](const HttpServer &h) { return double(h.connectionCount()); }));
     list << gauge("pushconsole_http_buffered_bytes",

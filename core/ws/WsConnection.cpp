@@ -2,6 +2,7 @@
 
 #include "Config.h"
 #include "MonotonicClock.h"
+#include "ServerTransport.h"
 #include "SocketThreads.h"
 #include "StreamSocket.h"
 #include "TlsStream.h"
@@ -19,14 +20,10 @@ WsConnection::WsConnection(int fd, const PeerAddress &peer, quint64 id, Owner *o
 {
     // Handler is a private base: converted here, where it is accessible.
     Transport::Handler *handler = this;
-    if (threads) {
+    if (threads)
         m_io = &m_socket.emplace<RemoteSocket>(threads->adopt(fd, tls), handler);
-    } else if (tls) {
-        m_tls = std::make_unique<TlsStream>(fd, *tls, this, handler);
-        m_io = m_tls.get();
-    } else {
-        m_io = &m_socket.emplace<StreamSocket>(fd, this, handler);
-    }
+    else
+        m_io = openServerTransport(fd, tls, this, handler, m_socket, m_tls);
     m_connectedAt = m_lastActivity = m_lastPing = MonotonicClock::nowMs();
     m_io->setMaxPending(owner->config().maxOutput);
 }

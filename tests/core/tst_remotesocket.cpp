@@ -18,6 +18,7 @@ class tst_RemoteSocket final : public QObject
 private Q_SLOTS:
     void readsArriveInOrderThroughAFullQueue();
     void writesKeepOrderUnderTheCap();
+    void fullThreadQueueFailsTheWrite();
     void closeReachesThePeer();
     void stoppedThreadsFailTheSocket();
 };
@@ -169,6 +170,27 @@ void tst_RemoteSocket::writesKeepOrderUnderTheCap()
     QCOMPARE(socket.pendingBytes(), 0);
     QVERIFY(socket.write(QByteArrayView("after"), QByteArray()));
     WAIT_UNTIL([&] { return drain(pair.far) == "after"; }, "after");
+}
+
+void tst_RemoteSocket::fullThreadQueueFailsTheWrite()
+{
+    // A socket thread's queue of 4 KiB: a write that does not fit is
+    // refused, counted, and the socket fails (its connection is dropped)
+    // rather than the queue growing.
+    SocketThreads threads(1, 4096);
+    Pair pair;
+    QVERIFY(pair.near >= 0);
+    Reader reader;
+    RemoteSocket socket(threads.adopt(pair.near, nullptr), &reader);
+    reader.socket = &socket;
+    QVERIFY(socket.write(QByteArrayView("small"), QByteArray()));
+    QVERIFY(!socket.write(QByteArrayView("H:"), pattern(8 * 1024)));
+    QVERIFY(socket.failed());
+    QVERIFY(!socket.errorString().isEmpty());
+    QVERIFY(!socket.write(QByteArrayView("later"), QByteArray()));
+    QCOMPARE(threads.inboxTotals().refused, 1);
+    QVERIFY(threads.inboxTotals().peakBytes <= 4096);
+    WAIT_UNTIL([&] { return drain(pair.far) == "small"; }, "small");
 }
 
 void tst_RemoteSocket::closeReachesThePeer()
